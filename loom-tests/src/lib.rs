@@ -1,0 +1,1 @@
+//! Loom models for windlass live in `tests/`; run them with `RUSTFLAGS="--cfg loom"`.

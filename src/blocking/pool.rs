@@ -1,0 +1,435 @@
+//! The blocking thread pool.
+//!
+//! One mutex guards the queue and the thread counts; idle threads wait on a
+//! condition variable. `spawn` queues the task, then wakes an idle thread if
+//! one is waiting and not already being woken, else starts a new thread if
+//! the cap allows, else leaves the task queued (nothing is dropped: the next
+//! thread to finish takes it). An idle thread exits after `keep_alive`
+//! without work.
+//!
+//! Shutdown: mark the pool shut, take the queue, cancel every task that is
+//! not running (through the pool's owned-task list, so each handle resolves
+//! to a cancelled `JoinError`), wake the idle threads so they exit, then
+//! wait (up to a timeout, or not at all) for the running closures.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::time::Duration;
+
+use super::BlockingTask;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::runtime::builder::Config;
+use crate::runtime::{Handle, context, scheduler};
+use crate::task::core::{Header, Schedule};
+use crate::task::list::OwnedTasks;
+use crate::task::{Id, JoinHandle, Notified, Task};
+
+/// Settings of a pool.
+#[derive(Clone)]
+pub(crate) struct PoolConfig {
+    pub(crate) max_threads: usize,
+    pub(crate) keep_alive: Duration,
+    /// Names, stack size and callbacks of a runtime's threads; `None` for a
+    /// user-built pool.
+    pub(crate) thread: Option<Config>,
+    pub(crate) name: String,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig { max_threads: 512, keep_alive: Duration::from_secs(10), thread: None, name: "windlass-blocking".into() }
+    }
+}
+
+struct State {
+    queue: VecDeque<Notified>,
+    /// Threads alive (running a closure or idle).
+    threads: usize,
+    /// Threads waiting for work.
+    idle: usize,
+    /// Idle threads already signalled and not yet awake; they will take
+    /// queued work, so `spawn` does not wake more than needed.
+    notified: usize,
+    shutdown: bool,
+    next_thread: usize,
+    /// Join handles of live threads, by thread number; a thread that exits
+    /// on keep-alive removes (detaches) its own.
+    handles: HashMap<usize, crate::loom::thread::JoinHandle<()>>,
+}
+
+pub(crate) struct Inner {
+    state: Mutex<State>,
+    /// Idle threads wait here for work.
+    work: Condvar,
+    /// Signalled when the last thread exits after shutdown.
+    all_exited: Condvar,
+    owned: OwnedTasks,
+    config: PoolConfig,
+    /// Most threads alive at once so far.
+    high_water: AtomicUsize,
+    /// The runtime whose context the pool threads enter, if any.
+    runtime: Mutex<Option<scheduler::Handle>>,
+}
+
+/// A pool of threads for blocking work, like passing a
+/// `ThreadPoolExecutor(max_workers=n)` to asyncio's `run_in_executor`.
+///
+/// Dropping the pool shuts it down: queued closures are cancelled and the
+/// drop waits for running ones to finish (use
+/// [`shutdown_timeout`](Self::shutdown_timeout) to bound the wait).
+///
+/// ```
+/// use windlass::blocking::BlockingPool;
+///
+/// let pool = BlockingPool::builder().max_threads(5).build();
+/// let rt = windlass::Runtime::new().unwrap();
+/// let handles: Vec<_> = (0..20).map(|i| pool.spawn(move || i * 2)).collect();
+/// let total: i32 = rt.block_on(async {
+///     let mut total = 0;
+///     for h in handles { total += h.await.unwrap(); }
+///     total
+/// });
+/// assert_eq!(total, 380);
+/// assert!(pool.high_water() <= 5);
+/// ```
+pub struct BlockingPool {
+    handle: BlockingHandle,
+}
+
+/// A cloneable handle that spawns onto a [`BlockingPool`] and reads its
+/// counters; it does not keep the pool from shutting down.
+#[derive(Clone)]
+pub struct BlockingHandle {
+    inner: Arc<Inner>,
+}
+
+/// Configures a [`BlockingPool`].
+#[derive(Debug)]
+pub struct BlockingPoolBuilder {
+    config: PoolConfig,
+}
+
+impl BlockingPool {
+    /// Settings for a new pool.
+    pub fn builder() -> BlockingPoolBuilder {
+        BlockingPoolBuilder { config: PoolConfig::default() }
+    }
+
+    pub(crate) fn from_config(config: PoolConfig) -> BlockingPool {
+        let owned = OwnedTasks::new(4);
+        let inner = Arc::new(Inner {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                threads: 0,
+                idle: 0,
+                notified: 0,
+                shutdown: false,
+                next_thread: 0,
+                handles: HashMap::new(),
+            }),
+            work: Condvar::new(),
+            all_exited: Condvar::new(),
+            owned,
+            config,
+            high_water: AtomicUsize::new(0),
+            runtime: Mutex::new(None),
+        });
+        BlockingPool { handle: BlockingHandle { inner } }
+    }
+
+    /// Runs `f` on one of the pool's threads.
+    pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn(f)
+    }
+
+    /// A handle for spawning from elsewhere.
+    pub fn handle(&self) -> &BlockingHandle {
+        &self.handle
+    }
+
+    /// Threads alive now.
+    pub fn num_threads(&self) -> usize {
+        self.handle.num_threads()
+    }
+
+    /// Most threads alive at once so far; never above the cap.
+    pub fn high_water(&self) -> usize {
+        self.handle.high_water()
+    }
+
+    /// Shuts the pool down, waiting at most `timeout` for running closures;
+    /// queued ones are cancelled. Returns true if every thread exited in time.
+    pub fn shutdown_timeout(self, timeout: Duration) -> bool {
+        let inner = self.handle.inner.clone();
+        std::mem::forget(self);
+        inner.shutdown(Some(timeout))
+    }
+
+    /// Shuts the pool down without waiting for running closures.
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
+    }
+
+    pub(crate) fn set_runtime(&self, rt: scheduler::Handle) {
+        *self.handle.inner.runtime.lock() = Some(rt);
+    }
+
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) -> bool {
+        self.handle.inner.shutdown(timeout)
+    }
+}
+
+impl Drop for BlockingPool {
+    fn drop(&mut self) {
+        self.handle.inner.shutdown(None);
+    }
+}
+
+impl fmt::Debug for BlockingPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.handle.fmt(f)
+    }
+}
+
+impl BlockingHandle {
+    /// Runs `f` on one of the pool's threads. After shutdown the handle
+    /// resolves to a cancelled `JoinError` at once.
+    pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let id = Id::next();
+        let (join, notified) = self.inner.owned.bind(BlockingTask::new(f), self.inner.clone(), id);
+        if let Some(task) = notified {
+            self.inner.schedule_task(task);
+        }
+        join
+    }
+
+    /// Threads alive now.
+    pub fn num_threads(&self) -> usize {
+        self.inner.state.lock().threads
+    }
+
+    /// Threads alive and waiting for work now.
+    pub fn num_idle_threads(&self) -> usize {
+        self.inner.state.lock().idle
+    }
+
+    /// Closures waiting for a thread now.
+    pub fn queue_depth(&self) -> usize {
+        self.inner.state.lock().queue.len()
+    }
+
+    /// Most threads alive at once so far; never above the cap.
+    pub fn high_water(&self) -> usize {
+        self.inner.high_water.load(Relaxed)
+    }
+
+    /// The cap on threads.
+    pub fn max_threads(&self) -> usize {
+        self.inner.config.max_threads
+    }
+}
+
+impl fmt::Debug for BlockingHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.state.lock();
+        f.debug_struct("BlockingPool")
+            .field("threads", &state.threads)
+            .field("idle", &state.idle)
+            .field("queued", &state.queue.len())
+            .field("max_threads", &self.inner.config.max_threads)
+            .finish()
+    }
+}
+
+impl BlockingPoolBuilder {
+    /// Most threads at once (default 512). Panics if `n` is 0.
+    #[track_caller]
+    pub fn max_threads(mut self, n: usize) -> Self {
+        assert!(n > 0, "windlass: BlockingPoolBuilder::max_threads(0) is not allowed; a pool needs at least one thread");
+        self.config.max_threads = n;
+        self
+    }
+
+    /// How long an idle thread waits for work before it exits (default 10 s).
+    pub fn keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.config.keep_alive = keep_alive;
+        self
+    }
+
+    /// Name of the pool's threads (default `windlass-blocking`).
+    pub fn thread_name(mut self, name: impl Into<String>) -> Self {
+        self.config.name = name.into();
+        self
+    }
+
+    /// Creates the pool. Threads start on demand.
+    pub fn build(self) -> BlockingPool {
+        BlockingPool::from_config(self.config)
+    }
+}
+
+impl fmt::Debug for PoolConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolConfig")
+            .field("max_threads", &self.max_threads)
+            .field("keep_alive", &self.keep_alive)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl Inner {
+    fn schedule_task(self: &Arc<Self>, task: Notified) {
+        let mut state = self.state.lock();
+        if state.shutdown {
+            // The owned list is closed too: the task was or will be
+            // cancelled by the shutdown pass.
+            drop(state);
+            drop(task);
+            return;
+        }
+        state.queue.push_back(task);
+        if state.idle > state.notified {
+            state.notified += 1;
+            drop(state);
+            self.work.notify_one();
+        } else if state.threads < self.config.max_threads {
+            self.start_thread(state);
+        }
+    }
+
+    /// Starts a thread; called with the state lock held, releases it.
+    fn start_thread(self: &Arc<Self>, mut state: crate::loom::sync::MutexGuard<'_, State>) {
+        let number = state.next_thread;
+        state.next_thread += 1;
+        state.threads += 1;
+        self.high_water.fetch_max(state.threads, Relaxed);
+        let inner = self.clone();
+        let body = move || inner.run(number);
+        let spawned = match &self.config.thread {
+            Some(config) => config.spawn_thread(&self.config.name, body),
+            None => crate::loom::thread::Builder::new().name(self.config.name.clone()).spawn(body),
+        };
+        match spawned {
+            Ok(handle) => {
+                state.handles.insert(number, handle);
+            }
+            Err(err) => {
+                state.threads -= 1;
+                if state.threads == 0 {
+                    drop(state);
+                    panic!("windlass: the blocking pool could not start a thread ({err}) and has none to run the closure");
+                }
+                // The queued task waits for one of the running threads.
+            }
+        }
+    }
+
+    /// The body of a pool thread.
+    fn run(self: Arc<Self>, number: usize) {
+        let rt = self.runtime.lock().clone();
+        let _current = rt.map(|rt| {
+            let handle = Handle { inner: rt, blocking: BlockingHandle { inner: self.clone() } };
+            context::set_current(&handle)
+        });
+        let mut state = self.state.lock();
+        loop {
+            if let Some(task) = state.queue.pop_front() {
+                drop(state);
+                task.run();
+                state = self.state.lock();
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            let timed_out = self.work.wait_timeout(&mut state, self.config.keep_alive);
+            state.idle -= 1;
+            if state.notified > 0 && !timed_out {
+                state.notified -= 1;
+            } else if state.notified > state.idle {
+                state.notified = state.idle;
+            }
+            if timed_out && state.queue.is_empty() && !state.shutdown {
+                // Keep-alive expired: exit and detach.
+                state.handles.remove(&number);
+                break;
+            }
+        }
+        state.threads -= 1;
+        if state.threads == 0 {
+            self.all_exited.notify_all();
+        }
+    }
+
+    /// Shutdown; see the module docs. True if all threads exited in time.
+    fn shutdown(&self, timeout: Option<Duration>) -> bool {
+        let queued = {
+            let mut state = self.state.lock();
+            state.shutdown = true;
+            std::mem::take(&mut state.queue)
+        };
+        self.work.notify_all();
+        self.owned.close_and_shutdown();
+        drop(queued);
+        let mut state = self.state.lock();
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        while state.threads > 0 {
+            match (timeout, deadline) {
+                (None, _) | (Some(_), None) => self.all_exited.wait(&mut state),
+                (Some(_), Some(deadline)) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    self.all_exited.wait_timeout(&mut state, left);
+                }
+            }
+        }
+        let done = state.threads == 0;
+        let handles: Vec<_> = state.handles.drain().map(|(_, h)| h).collect();
+        drop(state);
+        if done {
+            for h in handles {
+                let _ = h.join();
+            }
+        }
+        done
+    }
+}
+
+impl Schedule for Arc<Inner> {
+    fn schedule(&self, task: Notified) {
+        // Only `abort()` of a queued task gets here (a blocking task never
+        // wakes itself): put it back so a thread cancels it.
+        self.schedule_task(task);
+    }
+
+    fn release(&self, task: &Header) -> Option<Task> {
+        self.owned.remove(task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_and_caps() {
+        let pool = BlockingPool::builder().max_threads(2).build();
+        let handles: Vec<_> = (0..8).map(|i| pool.spawn(move || i + 1)).collect();
+        let sum: i32 = handles.into_iter().map(|h| futures_lite::future::block_on(h).unwrap()).sum();
+        assert_eq!(sum, 36);
+        assert!(pool.high_water() <= 2 && pool.high_water() >= 1);
+    }
+}

@@ -1,0 +1,225 @@
+//! `Builder`: how a runtime is configured.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc as StdArc;
+
+use super::{Runtime, current_thread, multi_thread, scheduler};
+use crate::blocking::pool::{BlockingPool, PoolConfig};
+
+/// What happens when a spawned task panics.
+///
+/// The panic is always caught and returned by the task's `JoinHandle` as a
+/// [`JoinError`](crate::task::JoinError); this policy decides what *else*
+/// happens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnhandledPanic {
+    /// Nothing else: the runtime keeps running (the default).
+    #[default]
+    Ignore,
+    /// Shut the runtime down: every task is cancelled and `block_on` panics
+    /// with a message naming this setting. Works on both flavors.
+    ShutdownRuntime,
+}
+
+type Callback = StdArc<dyn Fn() + Send + Sync + 'static>;
+
+/// Settings shared by the workers and the blocking pool.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) unhandled_panic: UnhandledPanic,
+    /// `None`: workers are `windlass-worker`, pool threads `windlass-blocking`.
+    pub(crate) thread_name: Option<StdArc<dyn Fn() -> String + Send + Sync + 'static>>,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) on_thread_start: Option<Callback>,
+    pub(crate) on_thread_stop: Option<Callback>,
+}
+
+impl Config {
+    /// Spawns a runtime thread with the configured name, stack size and
+    /// start/stop callbacks around `f`.
+    pub(crate) fn spawn_thread<F>(&self, default_name: &str, f: F) -> io::Result<crate::loom::thread::JoinHandle<()>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let name = self.thread_name.as_ref().map_or_else(|| default_name.to_string(), |f| f());
+        let mut builder = crate::loom::thread::Builder::new().name(name);
+        if let Some(size) = self.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let (start, stop) = (self.on_thread_start.clone(), self.on_thread_stop.clone());
+        builder.spawn(move || {
+            struct Stop(Option<Callback>);
+            impl Drop for Stop {
+                fn drop(&mut self) {
+                    if let Some(stop) = &self.0 {
+                        stop();
+                    }
+                }
+            }
+            if let Some(start) = start {
+                start();
+            }
+            let _stop = Stop(stop);
+            f();
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    MultiThread,
+    CurrentThread,
+}
+
+/// Builds a [`Runtime`] with custom settings.
+///
+/// ```
+/// use windlass::runtime::Builder;
+///
+/// let rt = Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .build()
+///     .unwrap();
+/// let name = rt.block_on(rt.spawn(async { std::thread::current().name().map(String::from) }));
+/// assert_eq!(name.unwrap().as_deref(), Some("my-worker"));
+/// ```
+pub struct Builder {
+    kind: Kind,
+    worker_threads: Option<usize>,
+    config: Config,
+    pool: PoolConfig,
+}
+
+impl Builder {
+    /// A runtime with worker threads that steal work from each other
+    /// (default: one worker per CPU).
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Kind::MultiThread)
+    }
+
+    /// A runtime that runs its tasks on the thread that calls
+    /// [`Runtime::block_on`]: asyncio's single-threaded event loop.
+    ///
+    /// ```
+    /// let rt = windlass::runtime::Builder::new_current_thread().build().unwrap();
+    /// let here = std::thread::current().id();
+    /// let there = rt.block_on(rt.spawn(async { std::thread::current().id() })).unwrap();
+    /// assert_eq!(here, there);
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Kind::CurrentThread)
+    }
+
+    fn new(kind: Kind) -> Builder {
+        Builder {
+            kind,
+            worker_threads: None,
+            config: Config {
+                unhandled_panic: UnhandledPanic::Ignore,
+                thread_name: None,
+                stack_size: None,
+                on_thread_start: None,
+                on_thread_stop: None,
+            },
+            pool: PoolConfig::default(),
+        }
+    }
+
+    /// Number of worker threads (multi-thread runtime only). Panics if `n`
+    /// is 0.
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "windlass: worker_threads(0) is not allowed; a runtime needs at least one worker thread (use Builder::new_current_thread() to run tasks on the calling thread only)");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Name of the runtime's threads, workers and blocking pool alike
+    /// (default: `windlass-worker` and `windlass-blocking`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
+        let name = name.into();
+        self.config.thread_name = Some(StdArc::new(move || name.clone()));
+        self
+    }
+
+    /// A function that names each new runtime thread.
+    pub fn thread_name_fn(&mut self, f: impl Fn() -> String + Send + Sync + 'static) -> &mut Builder {
+        self.config.thread_name = Some(StdArc::new(f));
+        self
+    }
+
+    /// Stack size of the runtime's threads, in bytes.
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Builder {
+        self.config.stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on each new runtime thread before it does anything else.
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
+        self.config.on_thread_start = Some(StdArc::new(f));
+        self
+    }
+
+    /// Runs `f` on each runtime thread just before it exits.
+    pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
+        self.config.on_thread_stop = Some(StdArc::new(f));
+        self
+    }
+
+    /// What to do when a spawned task panics; see [`UnhandledPanic`].
+    pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Builder {
+        self.config.unhandled_panic = policy;
+        self
+    }
+
+    /// Most threads the blocking pool may run at once (default 512). Work
+    /// beyond the cap waits in a queue. Panics if `n` is 0.
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "windlass: max_blocking_threads(0) is not allowed; the blocking pool needs at least one thread");
+        self.pool.max_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before it exits
+    /// (default 10 s).
+    pub fn thread_keep_alive(&mut self, keep_alive: std::time::Duration) -> &mut Builder {
+        self.pool.keep_alive = keep_alive;
+        self
+    }
+
+    /// Creates the runtime and starts its threads.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let mut pool_config = self.pool.clone();
+        pool_config.thread = Some(self.config.clone());
+        let blocking = BlockingPool::from_config(pool_config);
+        let spawner = blocking.handle().clone();
+        let (inner, threads) = match self.kind {
+            Kind::CurrentThread => (scheduler::Handle::CurrentThread(current_thread::Handle::new(self.config.clone())), Vec::new()),
+            Kind::MultiThread => {
+                let n = self.worker_threads.unwrap_or_else(default_workers);
+                let (handle, threads) = multi_thread::start(n, self.config.clone(), spawner)?;
+                (scheduler::Handle::MultiThread(handle), threads)
+            }
+        };
+        blocking.set_runtime(inner.clone());
+        Ok(Runtime::from_parts(inner, threads, blocking))
+    }
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("kind", &self.kind)
+            .field("worker_threads", &self.worker_threads)
+            .field("unhandled_panic", &self.config.unhandled_panic)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,146 @@
+//! What this thread is doing for windlass, in one thread-local: the runtime
+//! handle that `spawn` and `Handle::current` use, whether a runtime is being
+//! driven here (a worker or `block_on`), which task is being polled and its
+//! cooperative budget, and (on a worker) that worker's queues.
+
+use std::cell::{Cell, RefCell};
+
+use super::Handle as RtHandle;
+use super::multi_thread::worker;
+use crate::task::Id;
+use crate::task::coop::BUDGET;
+
+struct Context {
+    /// Set by `Runtime::enter`, `block_on` and worker threads.
+    handle: RefCell<Option<RtHandle>>,
+    /// True while this thread drives a runtime: a worker loop or `block_on`.
+    entered: Cell<bool>,
+    /// The task being polled here, if any.
+    task: Cell<Option<Id>>,
+    /// The budget of the task being polled; `None` outside tasks.
+    budget: Cell<Option<u8>>,
+    /// On a worker thread, the worker's own state; null elsewhere. Points to
+    /// a value on the worker thread's stack that outlives every use (see
+    /// [`WorkerGuard`]).
+    worker: Cell<*const worker::Context>,
+}
+
+crate::loom::thread_local! {
+    static CONTEXT: Context = Context {
+        handle: RefCell::new(None),
+        entered: Cell::new(false),
+        task: Cell::new(None),
+        budget: Cell::new(None),
+        worker: Cell::new(std::ptr::null()),
+    };
+}
+
+/// Runs `f` with the current runtime handle, if there is one.
+pub(crate) fn with_current<R>(f: impl FnOnce(&RtHandle) -> R) -> Option<R> {
+    CONTEXT.try_with(|c| c.handle.borrow().as_ref().map(f)).ok().flatten()
+}
+
+/// Restores the previous current handle when dropped.
+pub(crate) struct SetCurrentGuard {
+    prev: Option<RtHandle>,
+}
+
+/// Makes `handle` the current runtime of this thread until the guard drops.
+pub(crate) fn set_current(handle: &RtHandle) -> SetCurrentGuard {
+    let prev = CONTEXT.with(|c| c.handle.replace(Some(handle.clone())));
+    SetCurrentGuard { prev }
+}
+
+impl Drop for SetCurrentGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CONTEXT.try_with(|c| c.handle.replace(prev));
+    }
+}
+
+/// Marks this thread as driving a runtime until dropped.
+pub(crate) struct EnterRuntimeGuard {
+    _current: SetCurrentGuard,
+}
+
+/// Marks this thread as driving `handle`; panics with a fix if it already
+/// drives one (which would block a worker or deadlock).
+#[track_caller]
+pub(crate) fn enter_runtime(handle: &RtHandle) -> EnterRuntimeGuard {
+    if is_entered() {
+        panic!(
+            "windlass: cannot block_on here: this thread is already running windlass tasks \
+             (a worker thread, or inside another `block_on`). Blocking it would stall the runtime. \
+             Use `.await` instead, or move the blocking call to `windlass::spawn_blocking` or a plain thread."
+        );
+    }
+    CONTEXT.with(|c| c.entered.set(true));
+    EnterRuntimeGuard { _current: set_current(handle) }
+}
+
+impl Drop for EnterRuntimeGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.entered.set(false));
+    }
+}
+
+/// True while this thread drives a runtime (worker or `block_on`).
+pub(crate) fn is_entered() -> bool {
+    CONTEXT.try_with(|c| c.entered.get()).unwrap_or(false)
+}
+
+/// Runs `f` as the poll (or drop) of task `id`: `task::id()` answers `id`
+/// and the cooperative budget starts full.
+#[inline]
+pub(crate) fn in_task<R>(id: Id, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Id>, Option<u8>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|c| {
+                c.task.set(self.0);
+                c.budget.set(self.1);
+            });
+        }
+    }
+    let _restore = CONTEXT.with(|c| Restore(c.task.replace(Some(id)), c.budget.replace(Some(BUDGET))));
+    f()
+}
+
+pub(crate) fn current_task() -> Option<Id> {
+    CONTEXT.try_with(|c| c.task.get()).ok().flatten()
+}
+
+pub(crate) fn budget_get() -> Option<u8> {
+    CONTEXT.try_with(|c| c.budget.get()).ok().flatten()
+}
+
+pub(crate) fn budget_set(budget: Option<u8>) {
+    let _ = CONTEXT.try_with(|c| c.budget.set(budget));
+}
+
+/// Clears this thread's worker pointer when dropped.
+pub(crate) struct WorkerGuard(());
+
+/// Registers `cx` as this thread's worker until the guard drops.
+///
+/// The guard must be dropped before `cx` (declare it after `cx`).
+pub(crate) fn set_worker(cx: &worker::Context) -> WorkerGuard {
+    CONTEXT.with(|c| c.worker.set(cx));
+    WorkerGuard(())
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.worker.set(std::ptr::null()));
+    }
+}
+
+/// Runs `f` with this thread's worker, if it is one.
+#[inline]
+pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&worker::Context>) -> R) -> R {
+    let ptr = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(std::ptr::null());
+    // SAFETY: a non-null pointer was set by `set_worker` from a reference
+    // that outlives its guard, and the guard clears it before that value
+    // goes away; it is only read on its own thread.
+    f(unsafe { ptr.as_ref() })
+}

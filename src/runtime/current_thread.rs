@@ -1,0 +1,207 @@
+//! The current-thread scheduler: asyncio's classic event loop. Tasks run
+//! only on the thread inside `Runtime::block_on`, one at a time, in the
+//! order they were woken.
+//!
+//! The run queue is a mutex-guarded `VecDeque` (any thread may wake or spawn
+//! a task; the lock is uncontended when it is the driving thread). The
+//! thread that drives the queue holds the *core*, a flag; a second thread
+//! calling `block_on` at the same time polls only its own future and takes
+//! the core over when the first one leaves.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
+use crate::loom::sync::{Arc, Mutex};
+use crate::runtime::builder::{Config, UnhandledPanic};
+use crate::runtime::multi_thread::panic_shutdown;
+use crate::runtime::park::Parker;
+use crate::task::core::{Header, Schedule};
+use crate::task::list::OwnedTasks;
+use crate::task::{Id, JoinHandle, Notified, Task};
+
+/// Tasks run between two polls of the `block_on` future at most.
+const MAX_TASKS_PER_TICK: usize = 61;
+
+pub(crate) struct Handle {
+    /// Woken tasks, in order. `None` once shut down: later wakes are dropped.
+    queue: Mutex<Option<VecDeque<Notified>>>,
+    owned: OwnedTasks,
+    /// The driving thread sleeps here; every schedule unparks it.
+    parker: Parker,
+    /// True while some `block_on` drives the queue.
+    core_taken: AtomicBool,
+    /// Wakers of `block_on` calls waiting for the core.
+    core_waiters: Mutex<Vec<Waker>>,
+    /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
+    panicked: AtomicBool,
+    pub(crate) config: Config,
+}
+
+impl Handle {
+    pub(crate) fn new(config: Config) -> Arc<Handle> {
+        Arc::new(Handle {
+            queue: Mutex::new(Some(VecDeque::new())),
+            owned: OwnedTasks::new(1),
+            parker: Parker::new(),
+            core_taken: AtomicBool::new(false),
+            core_waiters: Mutex::new(Vec::new()),
+            panicked: AtomicBool::new(false),
+            config,
+        })
+    }
+
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, id: Id) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (join, notified) = self.owned.bind(future, self.clone(), id);
+        if let Some(task) = notified {
+            self.push(task);
+        }
+        join
+    }
+
+    fn push(&self, task: Notified) {
+        let mut queue = self.queue.lock();
+        match queue.as_mut() {
+            Some(q) => q.push_back(task),
+            None => {
+                drop(queue);
+                drop(task);
+                return;
+            }
+        }
+        drop(queue);
+        self.parker.unpark();
+    }
+
+    fn pop(&self) -> Option<Notified> {
+        self.queue.lock().as_mut()?.pop_front()
+    }
+
+    /// Runs `future` to completion on this thread, running the runtime's
+    /// tasks while it waits (or, if another thread drives them, waiting for
+    /// it to finish).
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let own = StdArc::new(MainWaker { woken: AtomicBool::new(true), own: Parker::new(), handle: self.clone() });
+        let waker = Waker::from(own.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        let mut core = None;
+        loop {
+            if core.is_none() {
+                core = self.try_take_core(&waker);
+            }
+            if self.panicked.load(Acquire) {
+                drop(core.take());
+                panic_shutdown();
+            }
+            if own.woken.swap(false, AcqRel) {
+                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                    return out;
+                }
+            }
+            if core.is_some() {
+                if self.run_tasks() == MAX_TASKS_PER_TICK || own.woken.load(Acquire) {
+                    continue;
+                }
+                self.parker.park();
+            } else {
+                own.own.park();
+            }
+        }
+    }
+
+    /// Runs up to `MAX_TASKS_PER_TICK` tasks; returns how many ran.
+    fn run_tasks(&self) -> usize {
+        for ran in 0..MAX_TASKS_PER_TICK {
+            match self.pop() {
+                Some(task) => task.run(),
+                None => return ran,
+            }
+        }
+        MAX_TASKS_PER_TICK
+    }
+
+    fn try_take_core<'a>(self: &'a Arc<Self>, waker: &Waker) -> Option<CoreGuard<'a>> {
+        if !self.core_taken.swap(true, AcqRel) {
+            return Some(CoreGuard(self));
+        }
+        // Register, then try again: a release between the two sees us.
+        self.core_waiters.lock().push(waker.clone());
+        if !self.core_taken.swap(true, AcqRel) {
+            return Some(CoreGuard(self));
+        }
+        None
+    }
+
+    /// Shuts down: no more tasks run; every live task is cancelled here.
+    pub(crate) fn shutdown(&self) {
+        let queued = self.queue.lock().take();
+        self.owned.close_and_shutdown();
+        drop(queued);
+    }
+
+    pub(crate) fn num_alive_tasks(&self) -> usize {
+        self.owned.len()
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.owned.is_closed()
+    }
+}
+
+/// Holding the core; releasing it lets a waiting `block_on` take over.
+struct CoreGuard<'a>(&'a Arc<Handle>);
+
+impl Drop for CoreGuard<'_> {
+    fn drop(&mut self) {
+        self.0.core_taken.store(false, Release);
+        let waiters = std::mem::take(&mut *self.0.core_waiters.lock());
+        for w in waiters {
+            w.wake();
+        }
+    }
+}
+
+/// The waker of a `block_on` future.
+struct MainWaker {
+    woken: AtomicBool,
+    /// Where this `block_on` sleeps while another thread holds the core.
+    own: Parker,
+    handle: Arc<Handle>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: StdArc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.woken.store(true, Release);
+        self.own.unpark();
+        self.handle.parker.unpark();
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified) {
+        self.push(task);
+    }
+
+    fn release(&self, task: &Header) -> Option<Task> {
+        self.owned.remove(task)
+    }
+
+    fn unhandled_panic(&self) {
+        if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
+            self.panicked.store(true, Release);
+            self.parker.unpark();
+        }
+    }
+}

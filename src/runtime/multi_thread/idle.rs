@@ -1,0 +1,151 @@
+//! Which workers sleep, which search, and who wakes whom.
+//!
+//! # Protocol
+//!
+//! One atomic word counts *unparked* workers (awake: running or searching)
+//! and, among them, *searching* workers (awake, out of local work, looking
+//! in other queues). A mutex-guarded list names the sleeping workers.
+//!
+//! - **Notify** (after a task is pushed where another worker could take it):
+//!   read the word with an RMW. If some worker is searching, or none is
+//!   asleep, do nothing: a searcher will find the task, or a busy worker
+//!   will reach it. Otherwise pop one sleeper, count it as unparked and
+//!   searching, and unpark it.
+//! - **Search**: a worker out of local work becomes a searcher only while
+//!   fewer than half of the workers search, so wake-ups do not stampede.
+//! - **Found work**: a searcher that finds a task stops searching; if it was
+//!   the last searcher it notifies (above), so that work it left behind is
+//!   picked up by someone.
+//! - **Park**: a worker with no work adds itself to the sleepers and
+//!   decrements the counts with an RMW, then checks every queue once more.
+//!   If anything is there it takes itself off the list and searches again;
+//!   otherwise it sleeps until unparked, and on waking checks that it was
+//!   really taken off the list (else it sleeps again).
+//!
+//! # Why no wake-up is lost
+//!
+//! A pusher P pushes, then does its RMW on the word. A parking worker W does
+//! its RMW, then re-checks the queues. RMWs on one word are totally ordered.
+//! If W's RMW comes first, P reads W's decrement: P sees a sleeper and wakes
+//! one unless a searcher exists, and that searcher is bound by the same rule
+//! when it stops searching (it parks with a re-check, or it found work and,
+//! if last, notifies). If P's RMW comes first, it is released to W's RMW, so
+//! P's push happens-before W's re-check, which finds the task. Either way a
+//! pushed task is never left with every worker asleep.
+
+use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+/// Searching workers in the low bits, unparked workers above them.
+const UNPARK_SHIFT: usize = 16;
+const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
+const UNPARK_ONE: usize = 1 << UNPARK_SHIFT;
+
+pub(crate) struct Idle {
+    /// See the module docs. Every access is a SeqCst RMW or load: the proof
+    /// above leans on the total order of RMWs on this word.
+    state: AtomicUsize,
+    /// Indexes of sleeping workers. Changed together with `state`, under
+    /// this lock, so the two agree for anyone holding it.
+    sleepers: Mutex<Vec<usize>>,
+    num_workers: usize,
+}
+
+fn searching(state: usize) -> usize {
+    state & SEARCH_MASK
+}
+
+fn unparked(state: usize) -> usize {
+    state >> UNPARK_SHIFT
+}
+
+impl Idle {
+    pub(crate) fn new(num_workers: usize) -> Idle {
+        assert!(num_workers < SEARCH_MASK, "windlass: too many worker threads");
+        Idle {
+            state: AtomicUsize::new(num_workers * UNPARK_ONE),
+            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
+            num_workers,
+        }
+    }
+
+    /// Notify step: the worker to unpark, if one must be woken. The caller
+    /// pushed its task before calling.
+    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        if !self.should_notify() {
+            return None;
+        }
+        self.worker_to_notify_slow()
+    }
+
+    #[inline]
+    fn should_notify(&self) -> bool {
+        // An RMW, not a load: it must take part in the total order of RMWs
+        // with `transition_worker_to_parked` (see "Why no wake-up is lost").
+        let state = self.state.fetch_add(0, SeqCst);
+        searching(state) == 0 && unparked(state) < self.num_workers
+    }
+
+    #[cold]
+    fn worker_to_notify_slow(&self) -> Option<usize> {
+        let mut sleepers = self.sleepers.lock();
+        if !self.should_notify() {
+            return None;
+        }
+        let index = sleepers.pop()?;
+        self.state.fetch_add(UNPARK_ONE | 1, SeqCst);
+        Some(index)
+    }
+
+    /// Search step: true if the worker may start searching.
+    pub(crate) fn transition_worker_to_searching(&self) -> bool {
+        let state = self.state.load(SeqCst);
+        if 2 * searching(state) >= self.num_workers {
+            return false;
+        }
+        self.state.fetch_add(1, SeqCst);
+        true
+    }
+
+    /// Found-work step: true if the caller was the last searcher and must
+    /// notify.
+    pub(crate) fn transition_worker_from_searching(&self) -> bool {
+        let prev = self.state.fetch_sub(1, SeqCst);
+        debug_assert!(searching(prev) > 0);
+        searching(prev) == 1
+    }
+
+    /// Park step, first half: registers the worker as asleep. The caller
+    /// must re-check the queues before it actually sleeps.
+    pub(crate) fn transition_worker_to_parked(&self, index: usize, is_searching: bool) {
+        let mut sleepers = self.sleepers.lock();
+        let dec = UNPARK_ONE + usize::from(is_searching);
+        let prev = self.state.fetch_sub(dec, SeqCst);
+        debug_assert!(unparked(prev) > 0);
+        sleepers.push(index);
+    }
+
+    /// Park step, re-check found work: takes the worker off the sleepers
+    /// and counts it as searching. False if a notifier already did so (and
+    /// will unpark it).
+    pub(crate) fn unpark_worker_by_id(&self, index: usize) -> bool {
+        let mut sleepers = self.sleepers.lock();
+        let Some(pos) = sleepers.iter().position(|&i| i == index) else { return false };
+        sleepers.swap_remove(pos);
+        self.state.fetch_add(UNPARK_ONE | 1, SeqCst);
+        true
+    }
+
+    /// True if the worker is still on the sleepers list (its wake-up was
+    /// spurious or stale).
+    pub(crate) fn is_parked(&self, index: usize) -> bool {
+        self.sleepers.lock().contains(&index)
+    }
+
+    /// `(unparked, searching)` right now, for tests and metrics.
+    #[cfg_attr(not(loom), allow(dead_code))]
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let state = self.state.load(SeqCst);
+        (unparked(state), searching(state))
+    }
+}

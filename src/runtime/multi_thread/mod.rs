@@ -1,0 +1,318 @@
+//! The multi-thread, work-stealing scheduler.
+//!
+//! `Shared` is what every worker, waker and handle reaches: the injector,
+//! the stealers of all local queues, the idle/sleep state, one parker per
+//! worker, and the owned-task list. Each worker thread owns the rest (its
+//! local queue and LIFO slot) in a [`worker::Core`].
+//!
+//! # Shutdown
+//!
+//! 1. `signal_shutdown` (from `Runtime` drop/shutdown, or a task panic under
+//!    `UnhandledPanic::ShutdownRuntime`) sets `shutdown`, closes the owned
+//!    list to new tasks, and unparks every worker and every `block_on`.
+//! 2. Each worker finishes the poll it is in, leaves its loop, clears its
+//!    worker context (so later wakes on its thread go to the injector), and
+//!    drops what is left in its local queue.
+//! 3. The last worker out cancels every task still in the owned list (each
+//!    future dropped once, on that thread, with no poll in flight anywhere)
+//!    and empties the injector.
+//! 4. `Runtime` waits for step 3 (up to the timeout, if one was given) and
+//!    joins the threads.
+//!
+//! A task scheduled after step 1 is pushed and then dropped again
+//! (`schedule_remote` empties the injector itself once it sees `shutdown`),
+//! so no `Notified` outlives the runtime in a queue.
+
+pub(crate) mod idle;
+pub(crate) mod queue;
+pub(crate) mod worker;
+
+use std::future::Future;
+use std::io;
+use std::task::Waker;
+use std::time::Duration;
+
+use self::idle::Idle;
+use self::queue::{Injector, Local, Stealer};
+use self::worker::LocalKind;
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::blocking::BlockingHandle;
+use crate::runtime::builder::{Config, UnhandledPanic};
+use crate::runtime::context;
+use crate::runtime::park::{Parker, parker_and_waker};
+use crate::task::core::{Header, Schedule};
+use crate::task::list::OwnedTasks;
+use crate::task::{Id, JoinHandle, Notified, Task};
+
+/// The scheduler handle that tasks, wakers and `windlass::Handle` hold.
+pub(crate) struct Handle {
+    pub(super) shared: Shared,
+}
+
+pub(crate) struct Shared {
+    /// Tasks scheduled from outside the workers.
+    injector: Injector,
+    /// One per worker, indexed like the workers.
+    stealers: Box<[Stealer]>,
+    /// Sleeping and searching workers.
+    idle: Idle,
+    /// One per worker; see the park step in `idle`.
+    parkers: Box<[Parker]>,
+    /// Every live task.
+    owned: OwnedTasks,
+    /// Set once by `signal_shutdown`.
+    shutdown: AtomicBool,
+    /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
+    panicked: AtomicBool,
+    /// Worker threads still running, for "last one out cleans up".
+    workers_alive: AtomicUsize,
+    /// True once the last worker has cleaned up; `Runtime` waits on it.
+    done: Mutex<bool>,
+    done_cvar: Condvar,
+    /// Wakers of the `block_on` calls in progress, woken at shutdown.
+    block_on_wakers: Mutex<Vec<(u64, Waker)>>,
+    next_block_on: AtomicUsize,
+    pub(crate) config: Config,
+}
+
+/// Creates the scheduler and starts `num_workers` threads.
+pub(crate) fn start(
+    num_workers: usize,
+    config: Config,
+    blocking: BlockingHandle,
+) -> io::Result<(Arc<Handle>, Vec<crate::loom::thread::JoinHandle<()>>)> {
+    let locals: Vec<Local> = (0..num_workers).map(|_| Local::new()).collect();
+    let stealers = locals.iter().map(Local::stealer).collect();
+    let handle = Arc::new(Handle {
+        shared: Shared {
+            injector: Injector::new(),
+            stealers,
+            idle: Idle::new(num_workers),
+            parkers: (0..num_workers).map(|_| Parker::new()).collect(),
+            owned: OwnedTasks::new(num_workers),
+            shutdown: AtomicBool::new(false),
+            panicked: AtomicBool::new(false),
+            workers_alive: AtomicUsize::new(num_workers),
+            done: Mutex::new(false),
+            done_cvar: Condvar::new(),
+            block_on_wakers: Mutex::new(Vec::new()),
+            next_block_on: AtomicUsize::new(0),
+            config,
+        },
+    });
+    let mut threads = Vec::with_capacity(num_workers);
+    for (index, local) in locals.into_iter().enumerate() {
+        let core = worker::Core::new(index, local);
+        let h = crate::runtime::Handle { inner: crate::runtime::scheduler::Handle::MultiThread(handle.clone()), blocking: blocking.clone() };
+        match handle.shared.config.spawn_thread("windlass-worker", move || worker::run(h, core)) {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                // The workers never started count as exited already.
+                let missing = num_workers - index;
+                handle.signal_shutdown();
+                if handle.shared.workers_alive.fetch_sub(missing, AcqRel) == missing {
+                    handle.cleanup();
+                }
+                for t in threads {
+                    let _ = t.join();
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok((handle, threads))
+}
+
+impl Shared {
+    pub(super) fn is_shutdown(&self) -> bool {
+        // Acquire: pairs with the SeqCst swap in `signal_shutdown`.
+        self.shutdown.load(Acquire)
+    }
+
+    /// The park step's re-check: any task another worker could take?
+    pub(super) fn has_visible_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    }
+}
+
+impl Handle {
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, id: Id) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (join, notified) = self.shared.owned.bind(future, self.clone(), id);
+        if let Some(task) = notified {
+            self.schedule_with(task, LocalKind::Spawn);
+        }
+        join
+    }
+
+    fn schedule_with(self: &Arc<Self>, task: Notified, kind: LocalKind) {
+        context::with_worker(|worker| match worker {
+            Some(cx) if Arc::ptr_eq(&cx.handle, self) => cx.schedule_local(task, kind),
+            _ => self.schedule_remote(task),
+        });
+    }
+
+    /// Queues a task from a thread that is not one of our workers.
+    pub(super) fn schedule_remote(&self, task: Notified) {
+        self.shared.injector.push(task);
+        // SeqCst: either `signal_shutdown`'s swap comes after this load and
+        // the cleanup (step 3) finds the task, or this load sees it and we
+        // empty the injector ourselves.
+        if self.shared.shutdown.load(SeqCst) {
+            while let Some(task) = self.shared.injector.pop() {
+                drop(task);
+            }
+            return;
+        }
+        self.notify_parked();
+    }
+
+    /// Wakes an idle worker if the idle protocol says one is needed.
+    pub(super) fn notify_parked(&self) {
+        if let Some(index) = self.shared.idle.worker_to_notify() {
+            self.shared.parkers[index].unpark();
+        }
+    }
+
+    /// Shutdown step 1. Idempotent.
+    pub(crate) fn signal_shutdown(&self) {
+        if self.shared.shutdown.swap(true, SeqCst) {
+            return;
+        }
+        self.shared.owned.close();
+        for parker in self.shared.parkers.iter() {
+            parker.unpark();
+        }
+        let wakers = std::mem::take(&mut *self.shared.block_on_wakers.lock());
+        for (_, waker) in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Shutdown steps 2-3, called by each worker thread on its way out.
+    pub(super) fn worker_exited(&self) {
+        // AcqRel: the last worker must see every other worker's exit.
+        if self.shared.workers_alive.fetch_sub(1, AcqRel) == 1 {
+            self.cleanup();
+        }
+    }
+
+    /// Shutdown step 3.
+    fn cleanup(&self) {
+        self.shared.owned.close_and_shutdown();
+        while let Some(task) = self.shared.injector.pop() {
+            drop(task);
+        }
+        *self.shared.done.lock() = true;
+        self.shared.done_cvar.notify_all();
+    }
+
+    /// Shutdown step 4: waits for the cleanup, at most `timeout`. True if it
+    /// finished.
+    pub(crate) fn wait_done(&self, timeout: Option<Duration>) -> bool {
+        let mut done = self.shared.done.lock();
+        match timeout {
+            None => {
+                while !*done {
+                    self.shared.done_cvar.wait(&mut done);
+                }
+                true
+            }
+            Some(timeout) => {
+                let deadline = std::time::Instant::now().checked_add(timeout);
+                while !*done {
+                    let left = match deadline {
+                        Some(d) => d.saturating_duration_since(std::time::Instant::now()),
+                        None => Duration::MAX,
+                    };
+                    if left.is_zero() || self.shared.done_cvar.wait_timeout(&mut done, left) {
+                        return *done;
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    /// `Runtime::block_on` on a thread that is not a worker: poll `future`
+    /// here and park between polls; the workers run the tasks.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let (parker, waker) = parker_and_waker();
+        let key = self.shared.next_block_on.fetch_add(1, Relaxed) as u64;
+        self.shared.block_on_wakers.lock().push((key, waker.clone()));
+        let _unregister = Unregister(self, key);
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(&waker);
+        loop {
+            if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+            if self.shared.panicked.load(Acquire) {
+                panic_shutdown();
+            }
+            parker.park();
+        }
+    }
+
+    pub(crate) fn num_alive_tasks(&self) -> usize {
+        self.shared.owned.len()
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.shared.parkers.len()
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shared.is_shutdown()
+    }
+
+    /// `(unparked, searching)` workers, for the loom models.
+    #[cfg(loom)]
+    pub(crate) fn idle_counts(&self) -> (usize, usize) {
+        self.shared.idle.counts()
+    }
+}
+
+struct Unregister<'a>(&'a Handle, u64);
+
+impl Drop for Unregister<'_> {
+    fn drop(&mut self) {
+        self.0.shared.block_on_wakers.lock().retain(|(k, _)| *k != self.1);
+    }
+}
+
+/// What `block_on` does after a task panicked under `ShutdownRuntime`.
+#[track_caller]
+pub(crate) fn panic_shutdown() -> ! {
+    panic!(
+        "windlass: a spawned task panicked and the runtime is configured to shut down on unhandled panics \
+         (Builder::unhandled_panic(UnhandledPanic::ShutdownRuntime)); await the task's JoinHandle to handle its panic, \
+         or use UnhandledPanic::Ignore"
+    )
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified) {
+        self.schedule_with(task, LocalKind::Wake);
+    }
+
+    fn yield_now(&self, task: Notified) {
+        self.schedule_with(task, LocalKind::Yield);
+    }
+
+    fn release(&self, task: &Header) -> Option<Task> {
+        self.shared.owned.remove(task)
+    }
+
+    fn unhandled_panic(&self) {
+        if self.shared.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
+            // Release: `block_on` reads it with Acquire after its wake-up.
+            self.shared.panicked.store(true, Release);
+            self.signal_shutdown();
+        }
+    }
+}

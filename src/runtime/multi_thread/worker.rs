@@ -1,0 +1,274 @@
+//! One worker thread: its loop, its queues, and how it looks for work.
+//!
+//! Where a worker takes its next task from, in order:
+//!
+//! 1. every [`GLOBAL_POLL_INTERVAL`]th time, the injector first, so tasks from
+//!    outside are not starved by a worker whose local queue never empties;
+//! 2. the LIFO slot: the task most recently woken by this worker's own task
+//!    (a message passed from task to task runs next, while its data is hot),
+//!    at most [`MAX_LIFO_POLLS`] times in a row, so two tasks waking each
+//!    other cannot starve the queue;
+//! 3. the local FIFO queue;
+//! 4. a batch from the injector;
+//! 5. as a *searcher* ([`idle`](super::idle)), half of a random victim's
+//!    queue, then the injector again;
+//! 6. none: park (with the re-check of the idle protocol).
+//!
+//! Where a task this worker schedules goes: a spawn or a yield goes to the
+//! back of the local queue; a wake goes to the LIFO slot (the slot's previous
+//! task moves to the local queue). Pushing to the local queue notifies an
+//! idle worker only when the queue already held a task: a lone task will be
+//! run by this worker as soon as the current poll ends, while a second one
+//! is work another worker could do in parallel. That keeps chains of spawns
+//! and wakes free of cross-thread wake-ups. (Only tasks pushed to the
+//! injector from outside need a notify to be found at all; tasks in a local
+//! queue always have an awake owner.)
+
+use std::cell::RefCell;
+
+use super::Handle;
+use super::queue::Local;
+use crate::loom::sync::Arc;
+use crate::runtime::{context, scheduler};
+use crate::task::Notified;
+
+/// Check the injector first every this many tasks.
+const GLOBAL_POLL_INTERVAL: u32 = 61;
+/// Run at most this many LIFO-slot tasks in a row.
+const MAX_LIFO_POLLS: u32 = 3;
+
+/// A worker's private state.
+pub(super) struct Core {
+    /// Position in `Shared::stealers` and `Shared::parkers`.
+    pub(super) index: usize,
+    /// This worker's queue; its stealer is in `Shared::stealers[index]`.
+    pub(super) local: Local,
+    /// The task to run next (see module docs); never visible to stealers.
+    lifo: Option<Notified>,
+    /// LIFO-slot tasks run in a row.
+    lifo_polls: u32,
+    /// Tasks taken so far, for the injector check.
+    tick: u32,
+    /// Counted as searching in `Idle` (see the idle protocol).
+    is_searching: bool,
+    /// xorshift state for picking a steal victim.
+    rng: u32,
+}
+
+impl Core {
+    pub(super) fn new(index: usize, local: Local) -> Core {
+        Core {
+            index,
+            local,
+            lifo: None,
+            lifo_polls: 0,
+            tick: 0,
+            is_searching: false,
+            rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
+        }
+    }
+
+    fn next_rand(&mut self) -> u32 {
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng = x;
+        x
+    }
+
+    /// Pushes to the back of the local queue; true if an idle worker should
+    /// be notified (the queue already held a task; see module docs).
+    fn push_local(&mut self, task: Notified) -> bool {
+        let had_work = !self.local.is_empty();
+        self.local.push(task);
+        had_work
+    }
+}
+
+/// A worker as seen from its own thread (see `context::with_worker`).
+pub(crate) struct Context {
+    pub(super) handle: Arc<Handle>,
+    /// Borrowed only briefly, never across a task poll.
+    core: RefCell<Core>,
+}
+
+/// The body of a worker thread.
+pub(super) fn run(rt: crate::runtime::Handle, core: Core) {
+    let _enter = context::enter_runtime(&rt);
+    let handle = match &rt.inner {
+        scheduler::Handle::MultiThread(h) => h.clone(),
+        scheduler::Handle::CurrentThread(_) => unreachable!("a worker of a current-thread runtime"),
+    };
+    let cx = Context { handle, core: RefCell::new(core) };
+    let worker = context::set_worker(&cx);
+    // Runs the exit steps even if the loop unwinds (a windlass bug: task
+    // panics are caught), so shutdown still completes.
+    let _exit = Exit { cx: &cx, worker: Some(worker) };
+    cx.run_loop();
+}
+
+struct Exit<'a> {
+    cx: &'a Context,
+    worker: Option<context::WorkerGuard>,
+}
+
+impl Drop for Exit<'_> {
+    fn drop(&mut self) {
+        // From here on, wakes on this thread go to the injector.
+        drop(self.worker.take());
+        self.cx.drain_local();
+        self.cx.handle.worker_exited();
+    }
+}
+
+impl Context {
+    fn run_loop(&self) {
+        let shared = &self.handle.shared;
+        while !shared.is_shutdown() {
+            if let Some(task) = self.next_task() {
+                self.run_task(task);
+            } else if let Some(task) = self.search() {
+                self.run_task(task);
+            } else {
+                self.park();
+            }
+        }
+    }
+
+    /// Steps 1-4 of the module docs.
+    fn next_task(&self) -> Option<Notified> {
+        let shared = &self.handle.shared;
+        let mut core = self.core.borrow_mut();
+        core.tick = core.tick.wrapping_add(1);
+        if core.tick % GLOBAL_POLL_INTERVAL == 0 {
+            if let Some(task) = shared.injector.pop() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = core.lifo.take() {
+            if core.lifo_polls < MAX_LIFO_POLLS {
+                core.lifo_polls += 1;
+                return Some(task);
+            }
+            // Cap reached: the slot's task waits its turn in the queue.
+            if core.push_local(task) {
+                drop(core);
+                self.handle.notify_parked();
+                core = self.core.borrow_mut();
+            }
+        }
+        core.lifo_polls = 0;
+        core.local.pop().or_else(|| shared.injector.pop_batch_into(&core.local))
+    }
+
+    /// Step 5: steal as a searcher.
+    fn search(&self) -> Option<Notified> {
+        let shared = &self.handle.shared;
+        let mut core = self.core.borrow_mut();
+        if !core.is_searching {
+            if !shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            core.is_searching = true;
+        }
+        let n = shared.stealers.len();
+        let start = core.next_rand() as usize % n;
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == core.index {
+                continue;
+            }
+            if let Some(task) = shared.stealers[victim].steal_half_into(&core.local) {
+                return Some(task);
+            }
+        }
+        shared.injector.pop_batch_into(&core.local)
+    }
+
+    fn run_task(&self, task: Notified) {
+        let mut core = self.core.borrow_mut();
+        if core.is_searching {
+            core.is_searching = false;
+            drop(core);
+            // Found-work step of the idle protocol.
+            if self.handle.shared.idle.transition_worker_from_searching() {
+                self.handle.notify_parked();
+            }
+        } else {
+            drop(core);
+        }
+        task.run();
+    }
+
+    /// Step 6: the park step of the idle protocol.
+    fn park(&self) {
+        let shared = &self.handle.shared;
+        let (index, was_searching) = {
+            let mut core = self.core.borrow_mut();
+            debug_assert!(core.lifo.is_none(), "parking with a task in the LIFO slot");
+            (core.index, std::mem::take(&mut core.is_searching))
+        };
+        shared.idle.transition_worker_to_parked(index, was_searching);
+        // The re-check. Whether we take ourselves off the sleepers list or a
+        // notifier already did, we are now counted as searching.
+        if shared.has_visible_work() || shared.is_shutdown() {
+            shared.idle.unpark_worker_by_id(index);
+            self.core.borrow_mut().is_searching = true;
+            return;
+        }
+        loop {
+            shared.parkers[index].park();
+            if shared.is_shutdown() {
+                return;
+            }
+            if !shared.idle.is_parked(index) {
+                break;
+            }
+            // A stale notification from an earlier round: sleep again.
+        }
+        self.core.borrow_mut().is_searching = true;
+    }
+
+    /// A task of this runtime was woken (or yielded, or spawned) on this
+    /// worker's thread.
+    pub(super) fn schedule_local(&self, task: Notified, kind: LocalKind) {
+        let Ok(mut core) = self.core.try_borrow_mut() else {
+            // Only reachable from a destructor run while the core is
+            // borrowed; the injector is always safe.
+            return self.handle.schedule_remote(task);
+        };
+        let notify = match kind {
+            LocalKind::Wake => match core.lifo.replace(task) {
+                Some(prev) => core.push_local(prev),
+                None => false,
+            },
+            LocalKind::Yield | LocalKind::Spawn => core.push_local(task),
+        };
+        drop(core);
+        if notify {
+            self.handle.notify_parked();
+        }
+    }
+
+    /// Drops every task left in this worker's queues (shutdown: the owned
+    /// list cancels the tasks themselves).
+    fn drain_local(&self) {
+        let mut core = self.core.borrow_mut();
+        let lifo = core.lifo.take();
+        let mut tasks: Vec<Notified> = lifo.into_iter().collect();
+        while let Some(task) = core.local.pop() {
+            tasks.push(task);
+        }
+        drop(core);
+        drop(tasks);
+    }
+}
+
+/// Why a task is being queued on its own worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum LocalKind {
+    Wake,
+    Yield,
+    Spawn,
+}

@@ -1,0 +1,104 @@
+//! Parking a thread until something wakes it: the worker's sleep and
+//! `block_on`'s wait.
+//!
+//! One state word, `EMPTY` / `PARKED` / `NOTIFIED`, in front of a mutex and a
+//! condition variable. `unpark` on a thread that is not parked only swaps the
+//! word to `NOTIFIED` (no lock, no syscall); the next `park` consumes it and
+//! returns at once. A notification is never lost: `park` moves to `PARKED`
+//! while holding the mutex, and `unpark` takes that mutex before notifying,
+//! so the notify cannot fall between the check and the wait.
+
+use std::sync::Arc as StdArc;
+use std::task::{Wake, Waker};
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::{Arc, Condvar, Mutex};
+
+const EMPTY: usize = 0;
+const PARKED: usize = 1;
+const NOTIFIED: usize = 2;
+
+/// A one-token parker (like `std::thread::park`, but for any thread).
+#[derive(Debug)]
+pub(crate) struct Parker {
+    state: AtomicUsize,
+    lock: Mutex<()>,
+    cvar: Condvar,
+}
+
+impl Parker {
+    pub(crate) fn new() -> Parker {
+        Parker { state: AtomicUsize::new(EMPTY), lock: Mutex::new(()), cvar: Condvar::new() }
+    }
+
+    /// Blocks until `unpark` is called (returns at once if it already was
+    /// since the last `park`).
+    pub(crate) fn park(&self) {
+        // SeqCst on every access of `state`: it pairs with `unpark`'s swap so
+        // that what the unparker wrote before `unpark` is seen after `park`.
+        if self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+            return;
+        }
+        self.park_slow();
+    }
+
+    #[cold]
+    fn park_slow(&self) {
+        let mut guard = self.lock.lock();
+        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.store(EMPTY, SeqCst);
+                return;
+            }
+            Err(actual) => panic!("windlass: parker in unexpected state {actual}; two threads parked on one parker"),
+        }
+        loop {
+            self.cvar.wait(&mut guard);
+            if self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+                return;
+            }
+            // Spurious wake-up: still PARKED.
+        }
+    }
+
+    /// Wakes the parked thread, or makes its next `park` return at once.
+    pub(crate) fn unpark(&self) {
+        if self.state.swap(NOTIFIED, SeqCst) == PARKED {
+            self.unpark_slow();
+        }
+    }
+
+    #[cold]
+    fn unpark_slow(&self) {
+        // Taking the lock waits out a parker between its CAS to PARKED and
+        // its wait, so the notification reaches it.
+        drop(self.lock.lock());
+        self.cvar.notify_one();
+    }
+}
+
+impl Default for Parker {
+    fn default() -> Self {
+        Parker::new()
+    }
+}
+
+/// A waker that unparks a `Parker`.
+struct ParkWaker(Arc<Parker>);
+
+impl Wake for ParkWaker {
+    fn wake(self: StdArc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// A parker and a waker that unparks it.
+pub(crate) fn parker_and_waker() -> (Arc<Parker>, Waker) {
+    let parker = Arc::new(Parker::new());
+    let waker = Waker::from(StdArc::new(ParkWaker(parker.clone())));
+    (parker, waker)
+}

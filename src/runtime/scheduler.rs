@@ -1,0 +1,41 @@
+//! The two scheduler flavors behind one handle type.
+
+use std::future::Future;
+
+use super::{current_thread, multi_thread};
+use crate::loom::sync::Arc;
+use crate::task::{Id, JoinHandle};
+
+#[derive(Clone)]
+pub(crate) enum Handle {
+    MultiThread(Arc<multi_thread::Handle>),
+    CurrentThread(Arc<current_thread::Handle>),
+}
+
+impl Handle {
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let id = Id::next();
+        match self {
+            Handle::MultiThread(h) => h.spawn(future, id),
+            Handle::CurrentThread(h) => h.spawn(future, id),
+        }
+    }
+
+    pub(crate) fn num_alive_tasks(&self) -> usize {
+        match self {
+            Handle::MultiThread(h) => h.num_alive_tasks(),
+            Handle::CurrentThread(h) => h.num_alive_tasks(),
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        match self {
+            Handle::MultiThread(h) => h.is_shutdown(),
+            Handle::CurrentThread(h) => h.is_shutdown(),
+        }
+    }
+}

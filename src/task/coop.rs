@@ -1,0 +1,70 @@
+//! The cooperative budget: a task that is always ready (looping on a channel
+//! that never runs dry, say) must still let the other tasks of its worker run.
+//!
+//! Each poll of a task starts with a budget of [`BUDGET`] units. windlass's
+//! own leaf futures (`JoinHandle`, and later channels, locks and I/O) check
+//! [`poll_proceed`] before doing work and [`consume`] a unit when they make
+//! progress; once the budget is spent they return `Pending` after waking the
+//! task, which then goes to the back of its worker's queue. Outside a
+//! windlass task the budget is unlimited.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Units of progress one poll of a task may make before it must yield.
+pub(crate) const BUDGET: u8 = 128;
+
+pub(crate) use crate::runtime::context::{budget_get, budget_set};
+
+/// `Ready` if the current task may make progress; otherwise wakes it and
+/// returns `Pending`.
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    match budget_get() {
+        Some(0) => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        _ => Poll::Ready(()),
+    }
+}
+
+/// Spends one unit of the current task's budget.
+pub(crate) fn consume() {
+    if let Some(n) = budget_get() {
+        budget_set(Some(n.saturating_sub(1)));
+    }
+}
+
+/// Spends one unit of the current task's budget, yielding to the scheduler
+/// first if the budget is used up.
+///
+/// Call it in a loop that may never hit a `Pending` of its own, so that the
+/// loop cannot starve other tasks of its worker. Outside a windlass task it
+/// never yields.
+///
+/// ```
+/// # windlass::Runtime::new().unwrap().block_on(async {
+/// let mut sum = 0u64;
+/// for i in 0..10_000u64 {
+///     windlass::task::consume_budget().await;
+///     sum += i;
+/// }
+/// assert_eq!(sum, 49_995_000);
+/// # });
+/// ```
+pub async fn consume_budget() {
+    ConsumeBudget.await
+}
+
+struct ConsumeBudget;
+
+impl Future for ConsumeBudget {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        std::task::ready!(poll_proceed(cx));
+        consume();
+        Poll::Ready(())
+    }
+}

@@ -1,0 +1,156 @@
+//! The task allocation: one `Cell<F, S>` holding header, scheduler handle,
+//! future-or-output stage and join waker, and the type-erased vtable that lets
+//! the rest of the runtime drive it through a `NonNull<Header>`.
+
+use std::future::Future;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use super::error::JoinError;
+use super::id::Id;
+use super::list::Pointers;
+use super::state::State;
+use super::{Notified, Task};
+use crate::loom::cell::UnsafeCell;
+
+/// The part of every task that is the same whatever its future: the fields
+/// the scheduler, wakers and lists touch through a `NonNull<Header>`.
+///
+/// `repr(C)` and first in [`Cell`], so a `*Header` is also a `*Cell<F, S>`.
+#[repr(C)]
+pub(crate) struct Header {
+    /// Flags and reference count; see [`state`](super::state).
+    pub(crate) state: State,
+    /// Monomorphised functions for this task's `F` and `S`.
+    pub(crate) vtable: &'static Vtable,
+    /// Links of the owned-task list. Only touched with that list's shard
+    /// lock held.
+    pub(crate) pointers: UnsafeCell<Pointers>,
+    /// The task's id, unique for the life of the process.
+    pub(crate) id: Id,
+}
+
+/// Functions that need the concrete future and scheduler types.
+pub(crate) struct Vtable {
+    /// Runs the task once, consuming a `Notified` reference.
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Hands a `Notified` reference to the task's scheduler.
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the cell; called once, after the last reference is released.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// `JoinHandle::poll`: writes `Poll<Result<T, JoinError>>` to the
+    /// pointer if the output is ready, else stores the waker.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// Drop of a `JoinHandle` whose fast path failed.
+    pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
+    /// Cancels the task on behalf of runtime shutdown, consuming one reference.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// What the task holds: the future, then its output, then nothing.
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+/// The whole allocation of one task.
+#[repr(C)]
+pub(crate) struct Cell<F: Future, S> {
+    pub(crate) header: Header,
+    /// The scheduler that runs this task (an `Arc` of the runtime's handle).
+    pub(crate) scheduler: S,
+    /// Owned by whoever holds `RUNNING`, or by the `JoinHandle` once
+    /// `COMPLETE` is set while `JOIN_INTEREST` is held (rules 2-4, 8).
+    pub(crate) stage: UnsafeCell<Stage<F>>,
+    /// Written by the `JoinHandle` only while `JOIN_WAKER` is clear; read by
+    /// the completing thread only if `JOIN_WAKER` was set (rule 9).
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+/// What a scheduler does for the tasks it owns.
+pub(crate) trait Schedule: Send + Sync + Sized + 'static {
+    /// A task was woken: queue it.
+    fn schedule(&self, task: Notified);
+
+    /// The task woke itself while running (it yielded): queue it behind the
+    /// others, never in a "run next" slot.
+    fn yield_now(&self, task: Notified) {
+        self.schedule(task);
+    }
+
+    /// The task completed: take it out of the owned list, returning the
+    /// list's reference if it was still there.
+    fn release(&self, task: &Header) -> Option<Task>;
+
+    /// A task panicked; apply the runtime's unhandled-panic policy.
+    fn unhandled_panic(&self) {}
+}
+
+impl<F: Future, S: Schedule> Cell<F, S> {
+    /// Allocates a task in its initial state (rule 1: three references).
+    pub(crate) fn allocate(future: F, scheduler: S, id: Id) -> NonNull<Header> {
+        let cell = Box::new(Cell {
+            header: Header {
+                state: State::new(),
+                vtable: Self::VTABLE,
+                pointers: UnsafeCell::new(Pointers::new()),
+                id,
+            },
+            scheduler,
+            stage: UnsafeCell::new(Stage::Running(future)),
+            join_waker: UnsafeCell::new(None),
+        });
+        NonNull::from(Box::leak(cell)).cast()
+    }
+
+    const VTABLE: &'static Vtable = &Vtable {
+        poll: super::harness::poll::<F, S>,
+        schedule: super::harness::schedule::<F, S>,
+        dealloc: super::harness::dealloc::<F, S>,
+        try_read_output: super::harness::try_read_output::<F, S>,
+        drop_join_handle_slow: super::harness::drop_join_handle_slow::<F, S>,
+        shutdown: super::harness::shutdown::<F, S>,
+    };
+
+    /// Polls the future.
+    ///
+    /// # Safety
+    /// The caller holds `RUNNING` and the stage is `Running`.
+    pub(crate) unsafe fn poll_future(&self, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.stage.with_mut(|stage| {
+            // SAFETY: the caller holds RUNNING, which gives it the stage
+            // alone (rule 2); the cell is heap-allocated and never moved, so
+            // the future is pinned.
+            match unsafe { &mut *stage } {
+                Stage::Running(fut) => unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx),
+                _ => unreachable!("windlass: a task's future was polled after it completed"),
+            }
+        })
+    }
+
+    /// Replaces the stage, dropping what was there (future or output).
+    ///
+    /// # Safety
+    /// The caller owns the stage (rules 2-4, 8).
+    pub(crate) unsafe fn set_stage(&self, new: Stage<F>) {
+        // SAFETY: exclusive access per the caller's contract.
+        self.stage.with_mut(|stage| unsafe { *stage = new });
+    }
+
+    /// Takes the output out of the stage.
+    ///
+    /// # Safety
+    /// The caller is the `JoinHandle`, the task is complete, and the output
+    /// was not taken before.
+    pub(crate) unsafe fn take_output(&self) -> Result<F::Output, JoinError> {
+        self.stage.with_mut(|stage| {
+            // SAFETY: after COMPLETE, with JOIN_INTEREST, the stage belongs
+            // to the JoinHandle (rule 8).
+            match std::mem::replace(unsafe { &mut *stage }, Stage::Consumed) {
+                Stage::Finished(out) => out,
+                _ => panic!("windlass: JoinHandle polled after it returned Ready"),
+            }
+        })
+    }
+}

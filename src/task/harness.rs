@@ -1,0 +1,254 @@
+//! The monomorphised functions behind [`Vtable`](super::core::Vtable): how a
+//! task is polled, cancelled, completed, joined and freed. Each step names
+//! the rule of the [`task`](super) module it follows.
+
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use super::core::{Cell, Header, Schedule, Stage};
+use super::error::JoinError;
+use super::state::{ToIdle, ToRunning};
+use super::{Notified, Task, waker};
+use crate::runtime::context;
+
+/// # Safety
+/// `ptr` points to a live `Cell<F, S>` (the vtable that called us was built
+/// for exactly these types).
+unsafe fn cell<'a, F: Future, S: Schedule>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
+    // SAFETY: `Header` is the first field of the `repr(C)` `Cell<F, S>`, and
+    // the caller guarantees the cell is alive and of these types.
+    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+}
+
+/// Runs the task once (rule 2), consuming the caller's `Notified` reference.
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` and the caller gives up one reference.
+pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the caller.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    match cell.header.state.transition_to_running() {
+        ToRunning::Poll => {}
+        ToRunning::Cancel => {
+            cancel_and_complete(cell);
+            return;
+        }
+        ToRunning::Skip => {
+            release_one(cell);
+            return;
+        }
+    }
+
+    let id = cell.header.id;
+    let result = context::in_task(id, || {
+        // The poller's reference keeps the task alive, so the waker handed to
+        // the future borrows it; a clone the future keeps takes its own.
+        // SAFETY: `ptr` is a live task header.
+        let waker = ManuallyDrop::new(unsafe { waker::from_header(ptr) });
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: RUNNING is ours and the stage is `Running` (rule 2).
+        catch_unwind(AssertUnwindSafe(|| unsafe { cell.poll_future(&mut cx) }))
+    });
+
+    match result {
+        Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
+            ToIdle::Idle => {}
+            // SAFETY: the poller's reference becomes the `Notified` one.
+            ToIdle::Yielded => cell.scheduler.yield_now(Notified(unsafe { Task::from_raw(ptr) })),
+            ToIdle::Cancel => cancel_and_complete(cell),
+        },
+        Ok(Poll::Ready(output)) => {
+            store_output(cell, Ok(output));
+            complete(cell);
+        }
+        Err(payload) => {
+            store_output(cell, Err(JoinError::panic(id, payload)));
+            cell.scheduler.unhandled_panic();
+            complete(cell);
+        }
+    }
+}
+
+/// Drops the future (inside the task's context, catching a panic from its
+/// destructor) and stores `output`, or the destructor's panic.
+fn store_output<F: Future, S: Schedule>(cell: &Cell<F, S>, output: Result<F::Output, JoinError>) {
+    let id = cell.header.id;
+    // SAFETY: the caller holds RUNNING (rule 4 has not happened yet).
+    let dropped = context::in_task(id, || {
+        catch_unwind(AssertUnwindSafe(|| unsafe { cell.set_stage(Stage::Consumed) }))
+    });
+    let output = match dropped {
+        Ok(()) => output,
+        Err(payload) => Err(JoinError::panic(id, payload)),
+    };
+    // SAFETY: as above.
+    unsafe { cell.set_stage(Stage::Finished(output)) };
+}
+
+/// Rule 6/7: the owner of RUNNING cancels the task and completes it.
+fn cancel_and_complete<F: Future, S: Schedule>(cell: &Cell<F, S>) {
+    store_output(cell, Err(JoinError::cancelled(cell.header.id)));
+    complete(cell);
+}
+
+/// Rule 4: publish completion, hand the output over, release references.
+/// Consumes the poller's reference.
+fn complete<F: Future, S: Schedule>(cell: &Cell<F, S>) {
+    let after = cell.header.state.transition_to_complete();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        if !after.is_join_interested() {
+            // The JoinHandle is gone (rule 8): the output is ours to drop.
+            // SAFETY: without JOIN_INTEREST nobody else reads the stage.
+            unsafe { cell.set_stage(Stage::Consumed) };
+        } else if after.is_join_waker_set() {
+            // SAFETY: JOIN_WAKER was set when COMPLETE was published, so the
+            // JoinHandle no longer writes the slot (rule 9).
+            cell.join_waker.with(|w| match unsafe { &*w } {
+                Some(w) => w.wake_by_ref(),
+                None => unreachable!("JOIN_WAKER set without a waker"),
+            });
+        }
+    }));
+    let list_ref = cell.scheduler.release(&cell.header);
+    let n = 1 + usize::from(list_ref.is_some());
+    std::mem::forget(list_ref);
+    if cell.header.state.ref_dec(n) {
+        // SAFETY: those were the last references.
+        unsafe { dealloc::<F, S>(NonNull::from(&cell.header)) };
+    }
+    if let Err(payload) = result {
+        resume_unwind(payload);
+    }
+}
+
+fn release_one<F: Future, S: Schedule>(cell: &Cell<F, S>) {
+    if cell.header.state.ref_dec(1) {
+        // SAFETY: that was the last reference.
+        unsafe { dealloc::<F, S>(NonNull::from(&cell.header)) };
+    }
+}
+
+/// Hands one `Notified` reference to the task's scheduler.
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` and the caller gives up one reference.
+pub(super) unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the caller.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    // SAFETY: the caller's reference becomes the `Notified` one.
+    cell.scheduler.schedule(Notified(unsafe { Task::from_raw(ptr) }));
+}
+
+/// Frees the cell.
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` whose last reference was just released.
+pub(super) unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: allocated by `Box` in `Cell::allocate`; no reference is left.
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+}
+
+/// `JoinHandle::poll`: writes the output to `dst` if ready (rule 8),
+/// otherwise stores `waker` to be woken at completion (rule 9).
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>`, the caller is its `JoinHandle`, and `dst`
+/// points to a `Poll<Result<F::Output, JoinError>>`.
+pub(super) unsafe fn try_read_output<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    dst: *mut (),
+    waker: &Waker,
+) {
+    // SAFETY: forwarded from the caller.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if can_read_output(cell, waker) {
+        let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+        // SAFETY: complete and joined, so the stage is the handle's (rule 8);
+        // `dst` is valid per the caller.
+        unsafe { *dst = Poll::Ready(cell.take_output()) };
+    }
+}
+
+/// Rule 9: true if the output can be read now; otherwise the join waker is
+/// stored and the completing thread will wake it.
+fn can_read_output<F: Future, S: Schedule>(cell: &Cell<F, S>, waker: &Waker) -> bool {
+    let state = &cell.header.state;
+    let snapshot = state.load();
+    if snapshot.is_complete() {
+        return true;
+    }
+    let res = if snapshot.is_join_waker_set() {
+        // SAFETY: while JOIN_WAKER is set the slot is only read, by anyone.
+        let same = cell.join_waker.with(|w| unsafe { &*w }.as_ref().is_some_and(|w| w.will_wake(waker)));
+        if same {
+            return false;
+        }
+        state.unset_join_waker().and_then(|()| set_join_waker(cell, waker))
+    } else {
+        set_join_waker(cell, waker)
+    };
+    match res {
+        Ok(()) => false,
+        Err(s) => {
+            debug_assert!(s.is_complete());
+            true
+        }
+    }
+}
+
+fn set_join_waker<F: Future, S: Schedule>(
+    cell: &Cell<F, S>,
+    waker: &Waker,
+) -> Result<(), super::state::Snapshot> {
+    // SAFETY: JOIN_WAKER is clear, so only the JoinHandle (us) touches the
+    // slot (rule 9).
+    cell.join_waker.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+    let res = cell.header.state.set_join_waker();
+    if res.is_err() {
+        // The task completed first and never read the slot; take it back.
+        // SAFETY: JOIN_WAKER was never set, so the slot is still ours.
+        cell.join_waker.with_mut(|w| unsafe { *w = None });
+    }
+    res
+}
+
+/// Drop of a `JoinHandle` whose fast path failed (rule 8).
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` and the caller is its `JoinHandle`, giving up
+/// its reference.
+pub(super) unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the caller.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let before = cell.header.state.unset_join_interested();
+    let result = if before.is_complete() {
+        // SAFETY: complete, and the handle still had interest: the output is
+        // the handle's to drop (rule 8).
+        catch_unwind(AssertUnwindSafe(|| unsafe { cell.set_stage(Stage::Consumed) }))
+    } else {
+        Ok(())
+    };
+    release_one(cell);
+    if let Err(payload) = result {
+        resume_unwind(payload);
+    }
+}
+
+/// Rule 7: cancels the task for runtime shutdown if nobody is polling it,
+/// consuming one reference (the owned list's, popped by the caller).
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` and the caller gives up one reference.
+pub(super) unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the caller.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if cell.header.state.transition_to_shutdown() {
+        // The caller's reference plays the poller's in `complete`.
+        cancel_and_complete(cell);
+    } else {
+        release_one(cell);
+    }
+}

@@ -1,0 +1,39 @@
+//! Task ids.
+
+use std::fmt;
+use std::num::NonZeroU64;
+
+/// A task's id: unique among all tasks of the process for its lifetime.
+///
+/// Returned by [`JoinHandle::id`](crate::task::JoinHandle::id) and, inside a
+/// task, by [`task::id()`](crate::task::id).
+///
+/// ```
+/// let rt = windlass::Runtime::new().unwrap();
+/// let handle = rt.spawn(async { windlass::task::id() });
+/// let id = handle.id();
+/// assert_eq!(rt.block_on(handle).unwrap(), id);
+/// ```
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Id(NonZeroU64);
+
+impl Id {
+    pub(crate) fn next() -> Id {
+        // A plain std atomic, also under loom: ids need uniqueness only, and
+        // keeping them out of the model keeps its state space small.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Id(NonZeroU64::new(id).expect("task id counter overflowed"))
+    }
+
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}

@@ -1,0 +1,171 @@
+//! Tasks: spawned futures, their handles, and the protocol that lets any
+//! thread wake, cancel, join or drop a task while a worker polls it.
+//!
+//! # The cell
+//!
+//! A task is one heap allocation, a [`Cell<F, S>`](core::Cell): a 40-byte
+//! [`Header`](core::Header) (state word, vtable pointer, owned-list links,
+//! id), the scheduler handle `S`, the *stage* (the future, then its output,
+//! then nothing) and the *join waker* slot. Everything outside this module
+//! holds a `NonNull<Header>` and reaches the typed parts through the vtable.
+//!
+//! # The state word
+//!
+//! One `AtomicUsize` ([`state`]): flag bits `RUNNING`, `COMPLETE`,
+//! `NOTIFIED`, `JOIN_INTEREST`, `JOIN_WAKER`, `CANCELLED`, and above them a
+//! reference count. These rules are the whole protocol; the code names them.
+//!
+//! 1. **References.** A new task has three: the `JoinHandle`'s, the owned
+//!    list's, and the first `Notified`'s. Each waker, `AbortHandle` and
+//!    queued `Notified` holds one more. The thread that releases the last one
+//!    frees the cell. The owned list keeps its reference until the task
+//!    completes, so the count cannot reach zero while the future exists.
+//! 2. **Running.** Only a thread holding a `Notified` may set `RUNNING`
+//!    (clearing `NOTIFIED`). If the task is already running or complete, it
+//!    drops its reference instead; if `CANCELLED` is set, it cancels instead
+//!    of polling. Whoever holds `RUNNING` owns the stage.
+//! 3. **Idle.** After `Pending`, the poller clears `RUNNING`. If `CANCELLED`
+//!    was set meanwhile, it keeps `RUNNING` and cancels. If `NOTIFIED` was set
+//!    meanwhile (the task woke itself, e.g. `yield_now`), the poller's
+//!    reference becomes the new `Notified` and the task goes to the back of
+//!    the queue. Otherwise the poller's reference is released in the same
+//!    compare-and-swap.
+//! 4. **Complete.** The poller stores the output (or error), then flips
+//!    `RUNNING` to `COMPLETE`. If `JOIN_INTEREST` is gone it drops the output
+//!    itself; if `JOIN_WAKER` is set it wakes the join waker. Then it takes the
+//!    task out of the owned list and releases the poller's and the list's
+//!    references.
+//! 5. **Wake.** A waker sets `NOTIFIED`. Only if the task was idle and not
+//!    already notified does it submit a `Notified` (with a new reference for
+//!    `wake_by_ref`, or the waker's own for `wake`). Waking a running task
+//!    only sets the bit (rule 3 acts on it); waking a complete or queued task
+//!    does nothing. So no task is ever in a queue twice, and no wake is lost.
+//! 6. **Abort.** `abort()` sets `CANCELLED`. If the task is idle and not
+//!    queued it also submits a `Notified`, so a worker cancels it promptly
+//!    (rule 2); a running task is cancelled by its poller (rule 3).
+//! 7. **Shutdown.** The shutdown pass takes each task out of the owned list,
+//!    sets `CANCELLED`, and if the task is idle also takes `RUNNING` and
+//!    cancels it right there. A running task is left to its poller (rule 3).
+//!    A `Notified` still in a queue then finds the task complete (rule 2).
+//! 8. **Join interest.** While `JOIN_INTEREST` is set and the task is
+//!    complete, the stage belongs to the `JoinHandle`. Dropping the handle
+//!    clears the bit: before completion, the poller drops the output (rule
+//!    4); after, the handle does. Exactly one of them sees the other's write,
+//!    because both act on the same atomic word.
+//! 9. **Join waker.** The `JoinHandle` writes the waker slot only while
+//!    `JOIN_WAKER` is clear, then sets the bit (failing if `COMPLETE` came
+//!    first, in which case it reads the output). To replace the waker it
+//!    first clears the bit (failing likewise). The completing thread reads
+//!    the slot only if the bit was set when it published `COMPLETE`. The
+//!    slot is freed with the cell.
+//!
+//! Every future is therefore dropped exactly once: by its poller when it
+//! completes, by the `RUNNING` owner when cancelled (rules 2, 3, 7), and
+//! never while another thread polls it.
+
+pub(crate) mod coop;
+pub(crate) mod core;
+mod error;
+mod harness;
+mod id;
+mod join;
+pub(crate) mod list;
+pub(crate) mod state;
+mod waker;
+mod yield_now;
+
+use std::ptr::NonNull;
+
+pub use coop::consume_budget;
+pub use error::JoinError;
+pub use id::Id;
+pub use join::{AbortHandle, JoinHandle};
+pub use yield_now::yield_now;
+
+pub use crate::runtime::spawn;
+
+use self::core::Header;
+
+/// The id of the task being polled on this thread.
+///
+/// Panics outside a windlass task; see [`try_id`].
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("windlass::task::id() called outside a task; use task::try_id() where there may be none")
+}
+
+/// The id of the task being polled on this thread, if any.
+pub fn try_id() -> Option<Id> {
+    crate::runtime::context::current_task()
+}
+
+/// One reference to a task (rule 1). Dropping it releases the reference.
+pub(crate) struct Task {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: a task reference only reaches the header's atomics and the
+// vtable; the typed parts are guarded by the state protocol. The futures
+// inside are `Send` (required at spawn).
+unsafe impl Send for Task {}
+// SAFETY: as above.
+unsafe impl Sync for Task {}
+
+impl Task {
+    /// # Safety
+    /// `ptr` is a live task and the caller hands over one reference.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Task {
+        Task { ptr }
+    }
+
+    /// Gives up ownership of the reference without releasing it.
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        let ptr = self.ptr;
+        std::mem::forget(self);
+        ptr
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: our reference keeps the header alive.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// Rule 7: cancels the task for shutdown, consuming this reference.
+    pub(crate) fn shutdown(self) {
+        let vtable = self.header().vtable;
+        // SAFETY: live task; our reference is handed over.
+        unsafe { (vtable.shutdown)(self.into_raw()) };
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if self.header().state.ref_dec(1) {
+            // SAFETY: that was the last reference.
+            unsafe { (self.header().vtable.dealloc)(self.ptr) };
+        }
+    }
+}
+
+/// A reference that entitles its holder to run the task (rule 2): what the
+/// run queues hold.
+pub(crate) struct Notified(pub(crate) Task);
+
+impl Notified {
+    /// Polls the task once (or cancels it, or skips it), consuming `self`.
+    pub(crate) fn run(self) {
+        let vtable = self.0.header().vtable;
+        // SAFETY: live task; our `Notified` reference is handed over.
+        unsafe { (vtable.poll)(self.0.into_raw()) };
+    }
+
+    pub(crate) fn id(&self) -> Id {
+        self.0.header().id
+    }
+}
+
+impl std::fmt::Debug for Notified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Notified({})", self.id())
+    }
+}

@@ -1,0 +1,69 @@
+//! The task waker: a `RawWaker` whose data pointer is the task header.
+//!
+//! `clone` takes a reference and `drop` releases one. `wake_by_ref` touches
+//! the reference count only when it must submit the task, and `wake` turns
+//! its own reference into the `Notified` one, so the common wake costs a
+//! single compare-and-swap on the state word (rule 5).
+
+use std::ptr::NonNull;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use super::core::Header;
+use super::state::ToNotified;
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+
+/// A waker for the task at `ptr`, taking over one reference.
+///
+/// # Safety
+/// `ptr` is a live task header and the caller gives the waker one reference
+/// (or wraps it in `ManuallyDrop` while it holds one of its own).
+pub(crate) unsafe fn from_header(ptr: NonNull<Header>) -> Waker {
+    // SAFETY: the vtable functions below uphold the `RawWaker` contract for
+    // a task header, and the caller gives the waker its reference.
+    unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &VTABLE)) }
+}
+
+/// # Safety
+/// `data` is the header pointer of a waker built by `from_header`.
+unsafe fn header<'a>(data: *const ()) -> &'a Header {
+    // SAFETY: the waker owns a reference, so the header is alive.
+    unsafe { &*(data as *const Header) }
+}
+
+unsafe fn clone(data: *const ()) -> RawWaker {
+    // SAFETY: called by `Waker::clone` on one of our wakers.
+    unsafe { header(data) }.state.ref_inc();
+    RawWaker::new(data, &VTABLE)
+}
+
+unsafe fn wake(data: *const ()) {
+    // SAFETY: called by `Waker::wake` on one of our wakers.
+    let header = unsafe { header(data) };
+    let ptr = NonNull::from(header);
+    match header.state.transition_to_notified_by_val() {
+        ToNotified::Done => {}
+        // SAFETY: the waker's reference becomes the `Notified` one.
+        ToNotified::Submit => unsafe { (header.vtable.schedule)(ptr) },
+        // SAFETY: the waker held the last reference.
+        ToNotified::Dealloc => unsafe { (header.vtable.dealloc)(ptr) },
+    }
+}
+
+unsafe fn wake_by_ref(data: *const ()) {
+    // SAFETY: called by `Waker::wake_by_ref` on one of our wakers.
+    let header = unsafe { header(data) };
+    if header.state.transition_to_notified_by_ref() == ToNotified::Submit {
+        // SAFETY: the transition took a new reference for the `Notified`.
+        unsafe { (header.vtable.schedule)(NonNull::from(header)) };
+    }
+}
+
+unsafe fn drop_waker(data: *const ()) {
+    // SAFETY: called by `Waker::drop` on one of our wakers.
+    let header = unsafe { header(data) };
+    if header.state.ref_dec(1) {
+        // SAFETY: that was the last reference.
+        unsafe { (header.vtable.dealloc)(NonNull::from(header)) };
+    }
+}
