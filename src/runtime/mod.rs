@@ -16,6 +16,8 @@ pub(crate) mod park;
 #[allow(clippy::module_inception)]
 mod runtime;
 pub(crate) mod scheduler;
+#[cfg(all(test, not(loom)))]
+mod tests;
 
 use std::future::Future;
 

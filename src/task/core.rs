@@ -154,3 +154,14 @@ impl<F: Future, S: Schedule> Cell<F, S> {
         })
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_fits_in_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Header>(), 40);
+        assert!(std::mem::size_of::<Header>() <= 64);
+    }
+}

@@ -57,11 +57,22 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
             ToIdle::Idle => {}
             // SAFETY: the poller's reference becomes the `Notified` one.
-            ToIdle::Yielded => cell.scheduler.yield_now(Notified(unsafe { Task::from_raw(ptr) })),
+            ToIdle::Yielded => cell
+                .scheduler
+                .yield_now(Notified(unsafe { Task::from_raw(ptr) })),
             ToIdle::Cancel => cancel_and_complete(cell),
         },
         Ok(Poll::Ready(output)) => {
-            store_output(cell, Ok(output));
+            // Rule 6: an abort that came before completion wins, even if
+            // the future finished in this very poll (a blocking closure
+            // cannot be stopped; its result is discarded).
+            let output = if cell.header.state.load().is_cancelled() {
+                drop(output);
+                Err(JoinError::cancelled(id))
+            } else {
+                Ok(output)
+            };
+            store_output(cell, output);
             complete(cell);
         }
         Err(payload) => {
@@ -78,7 +89,9 @@ fn store_output<F: Future, S: Schedule>(cell: &Cell<F, S>, output: Result<F::Out
     let id = cell.header.id;
     // SAFETY: the caller holds RUNNING (rule 4 has not happened yet).
     let dropped = context::in_task(id, || {
-        catch_unwind(AssertUnwindSafe(|| unsafe { cell.set_stage(Stage::Consumed) }))
+        catch_unwind(AssertUnwindSafe(|| unsafe {
+            cell.set_stage(Stage::Consumed)
+        }))
     });
     let output = match dropped {
         Ok(()) => output,
@@ -97,6 +110,10 @@ fn cancel_and_complete<F: Future, S: Schedule>(cell: &Cell<F, S>) {
 /// Rule 4: publish completion, hand the output over, release references.
 /// Consumes the poller's reference.
 fn complete<F: Future, S: Schedule>(cell: &Cell<F, S>) {
+    // Leave the owned list first: the future is already gone, so shutdown
+    // has nothing left to cancel here, and a joiner that sees COMPLETE also
+    // sees the task no longer counted as alive.
+    let list_ref = cell.scheduler.release(&cell.header);
     let after = cell.header.state.transition_to_complete();
     let result = catch_unwind(AssertUnwindSafe(|| {
         if !after.is_join_interested() {
@@ -112,7 +129,6 @@ fn complete<F: Future, S: Schedule>(cell: &Cell<F, S>) {
             });
         }
     }));
-    let list_ref = cell.scheduler.release(&cell.header);
     let n = 1 + usize::from(list_ref.is_some());
     std::mem::forget(list_ref);
     if cell.header.state.ref_dec(n) {
@@ -139,7 +155,8 @@ pub(super) unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the caller.
     let cell = unsafe { cell::<F, S>(ptr) };
     // SAFETY: the caller's reference becomes the `Notified` one.
-    cell.scheduler.schedule(Notified(unsafe { Task::from_raw(ptr) }));
+    cell.scheduler
+        .schedule(Notified(unsafe { Task::from_raw(ptr) }));
 }
 
 /// Frees the cell.
@@ -182,11 +199,15 @@ fn can_read_output<F: Future, S: Schedule>(cell: &Cell<F, S>, waker: &Waker) -> 
     }
     let res = if snapshot.is_join_waker_set() {
         // SAFETY: while JOIN_WAKER is set the slot is only read, by anyone.
-        let same = cell.join_waker.with(|w| unsafe { &*w }.as_ref().is_some_and(|w| w.will_wake(waker)));
+        let same = cell
+            .join_waker
+            .with(|w| unsafe { &*w }.as_ref().is_some_and(|w| w.will_wake(waker)));
         if same {
             return false;
         }
-        state.unset_join_waker().and_then(|()| set_join_waker(cell, waker))
+        state
+            .unset_join_waker()
+            .and_then(|()| set_join_waker(cell, waker))
     } else {
         set_join_waker(cell, waker)
     };
@@ -205,7 +226,8 @@ fn set_join_waker<F: Future, S: Schedule>(
 ) -> Result<(), super::state::Snapshot> {
     // SAFETY: JOIN_WAKER is clear, so only the JoinHandle (us) touches the
     // slot (rule 9).
-    cell.join_waker.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+    cell.join_waker
+        .with_mut(|w| unsafe { *w = Some(waker.clone()) });
     let res = cell.header.state.set_join_waker();
     if res.is_err() {
         // The task completed first and never read the slot; take it back.
@@ -227,7 +249,9 @@ pub(super) unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<
     let result = if before.is_complete() {
         // SAFETY: complete, and the handle still had interest: the output is
         // the handle's to drop (rule 8).
-        catch_unwind(AssertUnwindSafe(|| unsafe { cell.set_stage(Stage::Consumed) }))
+        catch_unwind(AssertUnwindSafe(|| unsafe {
+            cell.set_stage(Stage::Consumed)
+        }))
     } else {
         Ok(())
     };

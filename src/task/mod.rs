@@ -30,11 +30,12 @@
 //!    reference becomes the new `Notified` and the task goes to the back of
 //!    the queue. Otherwise the poller's reference is released in the same
 //!    compare-and-swap.
-//! 4. **Complete.** The poller stores the output (or error), then flips
-//!    `RUNNING` to `COMPLETE`. If `JOIN_INTEREST` is gone it drops the output
-//!    itself; if `JOIN_WAKER` is set it wakes the join waker. Then it takes the
-//!    task out of the owned list and releases the poller's and the list's
-//!    references.
+//! 4. **Complete.** The poller stores the output (or error), takes the task
+//!    out of the owned list (the future is gone, so shutdown has nothing
+//!    left to do with it), then flips `RUNNING` to `COMPLETE`. If
+//!    `JOIN_INTEREST` is gone it drops the output itself; if `JOIN_WAKER` is
+//!    set it wakes the join waker. Then it releases the poller's and the
+//!    list's references.
 //! 5. **Wake.** A waker sets `NOTIFIED`. Only if the task was idle and not
 //!    already notified does it submit a `Notified` (with a new reference for
 //!    `wake_by_ref`, or the waker's own for `wake`). Waking a running task
@@ -42,7 +43,10 @@
 //!    does nothing. So no task is ever in a queue twice, and no wake is lost.
 //! 6. **Abort.** `abort()` sets `CANCELLED`. If the task is idle and not
 //!    queued it also submits a `Notified`, so a worker cancels it promptly
-//!    (rule 2); a running task is cancelled by its poller (rule 3).
+//!    (rule 2); a running task is cancelled by its poller (rule 3). If the
+//!    poll in progress returns `Ready`, the poller still sees `CANCELLED`
+//!    and stores a cancelled error instead of the output (dropping it): an
+//!    `abort()` that happens before completion always wins.
 //! 7. **Shutdown.** The shutdown pass takes each task out of the owned list,
 //!    sets `CANCELLED`, and if the task is idle also takes `RUNNING` and
 //!    cancels it right there. A running task is left to its poller (rule 3).
@@ -91,7 +95,9 @@ use self::core::Header;
 /// Panics outside a windlass task; see [`try_id`].
 #[track_caller]
 pub fn id() -> Id {
-    try_id().expect("windlass::task::id() called outside a task; use task::try_id() where there may be none")
+    try_id().expect(
+        "windlass::task::id() called outside a task; use task::try_id() where there may be none",
+    )
 }
 
 /// The id of the task being polled on this thread, if any.

@@ -2,8 +2,9 @@
 //!
 //! Where a worker takes its next task from, in order:
 //!
-//! 1. every [`GLOBAL_POLL_INTERVAL`]th time, the injector first, so tasks from
-//!    outside are not starved by a worker whose local queue never empties;
+//! 1. every [`GLOBAL_POLL_INTERVAL`]th time, a batch from the injector first,
+//!    so tasks from outside are not starved by a worker whose local queue
+//!    never empties;
 //! 2. the LIFO slot: the task most recently woken by this worker's own task
 //!    (a message passed from task to task runs next, while its data is hot),
 //!    at most [`MAX_LIFO_POLLS`] times in a row, so two tasks waking each
@@ -100,11 +101,17 @@ pub(super) fn run(rt: crate::runtime::Handle, core: Core) {
         scheduler::Handle::MultiThread(h) => h.clone(),
         scheduler::Handle::CurrentThread(_) => unreachable!("a worker of a current-thread runtime"),
     };
-    let cx = Context { handle, core: RefCell::new(core) };
+    let cx = Context {
+        handle,
+        core: RefCell::new(core),
+    };
     let worker = context::set_worker(&cx);
     // Runs the exit steps even if the loop unwinds (a windlass bug: task
     // panics are caught), so shutdown still completes.
-    let _exit = Exit { cx: &cx, worker: Some(worker) };
+    let _exit = Exit {
+        cx: &cx,
+        worker: Some(worker),
+    };
     cx.run_loop();
 }
 
@@ -142,7 +149,10 @@ impl Context {
         let mut core = self.core.borrow_mut();
         core.tick = core.tick.wrapping_add(1);
         if core.tick % GLOBAL_POLL_INTERVAL == 0 {
-            if let Some(task) = shared.injector.pop() {
+            // A batch, not one task: while the local queue never empties
+            // (tasks that keep yielding), this check is the injector's only
+            // outlet, and one task per interval would starve it.
+            if let Some(task) = shared.injector.pop_batch_into(&core.local) {
                 return Some(task);
             }
         }
@@ -159,7 +169,9 @@ impl Context {
             }
         }
         core.lifo_polls = 0;
-        core.local.pop().or_else(|| shared.injector.pop_batch_into(&core.local))
+        core.local
+            .pop()
+            .or_else(|| shared.injector.pop_batch_into(&core.local))
     }
 
     /// Step 5: steal as a searcher.
@@ -209,7 +221,9 @@ impl Context {
             debug_assert!(core.lifo.is_none(), "parking with a task in the LIFO slot");
             (core.index, std::mem::take(&mut core.is_searching))
         };
-        shared.idle.transition_worker_to_parked(index, was_searching);
+        shared
+            .idle
+            .transition_worker_to_parked(index, was_searching);
         // The re-check. Whether we take ourselves off the sleepers list or a
         // notifier already did, we are now counted as searching.
         if shared.has_visible_work() || shared.is_shutdown() {
