@@ -34,12 +34,20 @@
 //! assert_eq!(total, 385);
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
-#![warn(clippy::undocumented_unsafe_blocks, missing_docs, missing_debug_implementations)]
+#![warn(
+    clippy::undocumented_unsafe_blocks,
+    missing_docs,
+    missing_debug_implementations
+)]
 
 pub mod blocking;
+pub mod io;
 mod loom;
+pub mod net;
+mod reactor;
 pub mod runtime;
 pub mod task;
+pub mod time;
 
 #[cfg(loom)]
 #[doc(hidden)]

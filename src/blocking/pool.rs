@@ -14,11 +14,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::ptr::NonNull;
 use std::time::Duration;
 
 use super::BlockingTask;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::reactor::Driver;
 use crate::runtime::builder::Config;
 use crate::runtime::{Handle, context, scheduler};
 use crate::task::core::{Header, Schedule};
@@ -38,7 +40,12 @@ pub(crate) struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        PoolConfig { max_threads: 512, keep_alive: Duration::from_secs(10), thread: None, name: "windlass-blocking".into() }
+        PoolConfig {
+            max_threads: 512,
+            keep_alive: Duration::from_secs(10),
+            thread: None,
+            name: "windlass-blocking".into(),
+        }
     }
 }
 
@@ -69,7 +76,7 @@ pub(crate) struct Inner {
     /// Most threads alive at once so far.
     high_water: AtomicUsize,
     /// The runtime whose context the pool threads enter, if any.
-    runtime: Mutex<Option<scheduler::Handle>>,
+    runtime: Mutex<Option<(scheduler::Handle, std::sync::Arc<Driver>)>>,
 }
 
 /// A pool of threads for blocking work, like passing a
@@ -113,7 +120,9 @@ pub struct BlockingPoolBuilder {
 impl BlockingPool {
     /// Settings for a new pool.
     pub fn builder() -> BlockingPoolBuilder {
-        BlockingPoolBuilder { config: PoolConfig::default() }
+        BlockingPoolBuilder {
+            config: PoolConfig::default(),
+        }
     }
 
     pub(crate) fn from_config(config: PoolConfig) -> BlockingPool {
@@ -135,7 +144,9 @@ impl BlockingPool {
             high_water: AtomicUsize::new(0),
             runtime: Mutex::new(None),
         });
-        BlockingPool { handle: BlockingHandle { inner } }
+        BlockingPool {
+            handle: BlockingHandle { inner },
+        }
     }
 
     /// Runs `f` on one of the pool's threads.
@@ -175,8 +186,8 @@ impl BlockingPool {
         self.shutdown_timeout(Duration::ZERO);
     }
 
-    pub(crate) fn set_runtime(&self, rt: scheduler::Handle) {
-        *self.handle.inner.runtime.lock() = Some(rt);
+    pub(crate) fn set_runtime(&self, rt: scheduler::Handle, driver: std::sync::Arc<Driver>) {
+        *self.handle.inner.runtime.lock() = Some((rt, driver));
     }
 
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) -> bool {
@@ -205,9 +216,12 @@ impl BlockingHandle {
         R: Send + 'static,
     {
         let id = Id::next();
-        let (join, notified) = self.inner.owned.bind(BlockingTask::new(f), self.inner.clone(), id);
+        let (join, notified) = self
+            .inner
+            .owned
+            .bind(BlockingTask::new(f), self.inner.clone(), id);
         if let Some(task) = notified {
-            self.inner.schedule_task(task);
+            Inner::schedule_task(&self.inner, task);
         }
         join
     }
@@ -254,7 +268,10 @@ impl BlockingPoolBuilder {
     /// Most threads at once (default 512). Panics if `n` is 0.
     #[track_caller]
     pub fn max_threads(mut self, n: usize) -> Self {
-        assert!(n > 0, "windlass: BlockingPoolBuilder::max_threads(0) is not allowed; a pool needs at least one thread");
+        assert!(
+            n > 0,
+            "windlass: BlockingPoolBuilder::max_threads(0) is not allowed; a pool needs at least one thread"
+        );
         self.config.max_threads = n;
         self
     }
@@ -288,8 +305,8 @@ impl fmt::Debug for PoolConfig {
 }
 
 impl Inner {
-    fn schedule_task(self: &Arc<Self>, task: Notified) {
-        let mut state = self.state.lock();
+    fn schedule_task(me: &Arc<Self>, task: Notified) {
+        let mut state = me.state.lock();
         if state.shutdown {
             // The owned list is closed too: the task was or will be
             // cancelled by the shutdown pass.
@@ -301,23 +318,25 @@ impl Inner {
         if state.idle > state.notified {
             state.notified += 1;
             drop(state);
-            self.work.notify_one();
-        } else if state.threads < self.config.max_threads {
-            self.start_thread(state);
+            me.work.notify_one();
+        } else if state.threads < me.config.max_threads {
+            Inner::start_thread(me, state);
         }
     }
 
     /// Starts a thread; called with the state lock held, releases it.
-    fn start_thread(self: &Arc<Self>, mut state: crate::loom::sync::MutexGuard<'_, State>) {
+    fn start_thread(me: &Arc<Self>, mut state: crate::loom::sync::MutexGuard<'_, State>) {
         let number = state.next_thread;
         state.next_thread += 1;
         state.threads += 1;
-        self.high_water.fetch_max(state.threads, Relaxed);
-        let inner = self.clone();
-        let body = move || inner.run(number);
-        let spawned = match &self.config.thread {
-            Some(config) => config.spawn_thread(&self.config.name, body),
-            None => crate::loom::thread::Builder::new().name(self.config.name.clone()).spawn(body),
+        me.high_water.fetch_max(state.threads, Relaxed);
+        let inner = me.clone();
+        let body = move || Inner::run(inner, number);
+        let spawned = match &me.config.thread {
+            Some(config) => config.spawn_thread(&me.config.name, body),
+            None => crate::loom::thread::Builder::new()
+                .name(me.config.name.clone())
+                .spawn(body),
         };
         match spawned {
             Ok(handle) => {
@@ -327,7 +346,9 @@ impl Inner {
                 state.threads -= 1;
                 if state.threads == 0 {
                     drop(state);
-                    panic!("windlass: the blocking pool could not start a thread ({err}) and has none to run the closure");
+                    panic!(
+                        "windlass: the blocking pool could not start a thread ({err}) and has none to run the closure"
+                    );
                 }
                 // The queued task waits for one of the running threads.
             }
@@ -335,25 +356,31 @@ impl Inner {
     }
 
     /// The body of a pool thread.
-    fn run(self: Arc<Self>, number: usize) {
-        let rt = self.runtime.lock().clone();
-        let _current = rt.map(|rt| {
-            let handle = Handle { inner: rt, blocking: BlockingHandle { inner: self.clone() } };
+    fn run(me: Arc<Self>, number: usize) {
+        let rt = me.runtime.lock().clone();
+        let _current = rt.map(|(rt, driver)| {
+            let handle = Handle {
+                inner: rt,
+                blocking: BlockingHandle {
+                    inner: me.clone(),
+                },
+                driver,
+            };
             context::set_current(&handle)
         });
-        let mut state = self.state.lock();
+        let mut state = me.state.lock();
         loop {
             if let Some(task) = state.queue.pop_front() {
                 drop(state);
                 task.run();
-                state = self.state.lock();
+                state = me.state.lock();
                 continue;
             }
             if state.shutdown {
                 break;
             }
             state.idle += 1;
-            let timed_out = self.work.wait_timeout(&mut state, self.config.keep_alive);
+            let timed_out = me.work.wait_timeout(&mut state, me.config.keep_alive);
             state.idle -= 1;
             if state.notified > 0 && !timed_out {
                 state.notified -= 1;
@@ -368,7 +395,7 @@ impl Inner {
         }
         state.threads -= 1;
         if state.threads == 0 {
-            self.all_exited.notify_all();
+            me.all_exited.notify_all();
         }
     }
 
@@ -412,10 +439,10 @@ impl Schedule for Arc<Inner> {
     fn schedule(&self, task: Notified) {
         // Only `abort()` of a queued task gets here (a blocking task never
         // wakes itself): put it back so a thread cancels it.
-        self.schedule_task(task);
+        Inner::schedule_task(self, task);
     }
 
-    fn release(&self, task: &Header) -> Option<Task> {
+    fn release(&self, task: NonNull<Header>) -> Option<Task> {
         self.owned.remove(task)
     }
 }
@@ -428,7 +455,10 @@ mod tests {
     fn runs_and_caps() {
         let pool = BlockingPool::builder().max_threads(2).build();
         let handles: Vec<_> = (0..8).map(|i| pool.spawn(move || i + 1)).collect();
-        let sum: i32 = handles.into_iter().map(|h| futures_lite::future::block_on(h).unwrap()).sum();
+        let sum: i32 = handles
+            .into_iter()
+            .map(|h| futures_lite::future::block_on(h).unwrap())
+            .sum();
         assert_eq!(sum, 36);
         assert!(pool.high_water() <= 2 && pool.high_water() >= 1);
     }

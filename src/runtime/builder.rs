@@ -6,6 +6,7 @@ use std::sync::Arc as StdArc;
 
 use super::{Runtime, current_thread, multi_thread, scheduler};
 use crate::blocking::pool::{BlockingPool, PoolConfig};
+use crate::reactor::Driver;
 
 /// What happens when a spawned task panics.
 ///
@@ -39,11 +40,18 @@ pub(crate) struct Config {
 impl Config {
     /// Spawns a runtime thread with the configured name, stack size and
     /// start/stop callbacks around `f`.
-    pub(crate) fn spawn_thread<F>(&self, default_name: &str, f: F) -> io::Result<crate::loom::thread::JoinHandle<()>>
+    pub(crate) fn spawn_thread<F>(
+        &self,
+        default_name: &str,
+        f: F,
+    ) -> io::Result<crate::loom::thread::JoinHandle<()>>
     where
         F: FnOnce() + Send + 'static,
     {
-        let name = self.thread_name.as_ref().map_or_else(|| default_name.to_string(), |f| f());
+        let name = self
+            .thread_name
+            .as_ref()
+            .map_or_else(|| default_name.to_string(), |f| f());
         let mut builder = crate::loom::thread::Builder::new().name(name);
         if let Some(size) = self.stack_size {
             builder = builder.stack_size(size);
@@ -132,7 +140,10 @@ impl Builder {
     /// is 0.
     #[track_caller]
     pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
-        assert!(n > 0, "windlass: worker_threads(0) is not allowed; a runtime needs at least one worker thread (use Builder::new_current_thread() to run tasks on the calling thread only)");
+        assert!(
+            n > 0,
+            "windlass: worker_threads(0) is not allowed; a runtime needs at least one worker thread (use Builder::new_current_thread() to run tasks on the calling thread only)"
+        );
         self.worker_threads = Some(n);
         self
     }
@@ -146,7 +157,10 @@ impl Builder {
     }
 
     /// A function that names each new runtime thread.
-    pub fn thread_name_fn(&mut self, f: impl Fn() -> String + Send + Sync + 'static) -> &mut Builder {
+    pub fn thread_name_fn(
+        &mut self,
+        f: impl Fn() -> String + Send + Sync + 'static,
+    ) -> &mut Builder {
         self.config.thread_name = Some(StdArc::new(f));
         self
     }
@@ -179,7 +193,10 @@ impl Builder {
     /// beyond the cap waits in a queue. Panics if `n` is 0.
     #[track_caller]
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
-        assert!(n > 0, "windlass: max_blocking_threads(0) is not allowed; the blocking pool needs at least one thread");
+        assert!(
+            n > 0,
+            "windlass: max_blocking_threads(0) is not allowed; the blocking pool needs at least one thread"
+        );
         self.pool.max_threads = n;
         self
     }
@@ -197,16 +214,21 @@ impl Builder {
         pool_config.thread = Some(self.config.clone());
         let blocking = BlockingPool::from_config(pool_config);
         let spawner = blocking.handle().clone();
+        let reactor_name = self.config.thread_name.as_ref().map_or_else(|| "windlass-reactor".to_string(), |f| f());
+        let driver = std::sync::Arc::new(Driver::new(reactor_name));
         let (inner, threads) = match self.kind {
-            Kind::CurrentThread => (scheduler::Handle::CurrentThread(current_thread::Handle::new(self.config.clone())), Vec::new()),
+            Kind::CurrentThread => (
+                scheduler::Handle::CurrentThread(current_thread::Handle::new(self.config.clone())),
+                Vec::new(),
+            ),
             Kind::MultiThread => {
                 let n = self.worker_threads.unwrap_or_else(default_workers);
-                let (handle, threads) = multi_thread::start(n, self.config.clone(), spawner)?;
+                let (handle, threads) = multi_thread::start(n, self.config.clone(), spawner, driver.clone())?;
                 (scheduler::Handle::MultiThread(handle), threads)
             }
         };
-        blocking.set_runtime(inner.clone());
-        Ok(Runtime::from_parts(inner, threads, blocking))
+        blocking.set_runtime(inner.clone(), driver.clone());
+        Ok(Runtime::from_parts(inner, threads, blocking, driver))
     }
 }
 

@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::ptr::NonNull;
 use std::pin::pin;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -54,14 +55,14 @@ impl Handle {
         })
     }
 
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, id: Id) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(me: &Arc<Self>, future: F, id: Id) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, notified) = self.owned.bind(future, self.clone(), id);
+        let (join, notified) = me.owned.bind(future, me.clone(), id);
         if let Some(task) = notified {
-            self.push(task);
+            me.push(task);
         }
         join
     }
@@ -87,17 +88,21 @@ impl Handle {
     /// Runs `future` to completion on this thread, running the runtime's
     /// tasks while it waits (or, if another thread drives them, waiting for
     /// it to finish).
-    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let own = StdArc::new(MainWaker { woken: AtomicBool::new(true), own: Parker::new(), handle: self.clone() });
+    pub(crate) fn block_on<F: Future>(me: &Arc<Self>, future: F) -> F::Output {
+        let own = StdArc::new(MainWaker {
+            woken: AtomicBool::new(true),
+            own: Parker::new(),
+            handle: me.clone(),
+        });
         let waker = Waker::from(own.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         let mut core = None;
         loop {
             if core.is_none() {
-                core = self.try_take_core(&waker);
+                core = Handle::try_take_core(me, &waker);
             }
-            if self.panicked.load(Acquire) {
+            if me.panicked.load(Acquire) {
                 drop(core.take());
                 panic_shutdown();
             }
@@ -107,10 +112,10 @@ impl Handle {
                 }
             }
             if core.is_some() {
-                if self.run_tasks() == MAX_TASKS_PER_TICK || own.woken.load(Acquire) {
+                if me.run_tasks() == MAX_TASKS_PER_TICK || own.woken.load(Acquire) {
                     continue;
                 }
-                self.parker.park();
+                me.parker.park();
             } else {
                 own.own.park();
             }
@@ -128,14 +133,14 @@ impl Handle {
         MAX_TASKS_PER_TICK
     }
 
-    fn try_take_core<'a>(self: &'a Arc<Self>, waker: &Waker) -> Option<CoreGuard<'a>> {
-        if !self.core_taken.swap(true, AcqRel) {
-            return Some(CoreGuard(self));
+    fn try_take_core<'a>(me: &'a Arc<Self>, waker: &Waker) -> Option<CoreGuard<'a>> {
+        if !me.core_taken.swap(true, AcqRel) {
+            return Some(CoreGuard(me));
         }
         // Register, then try again: a release between the two sees us.
-        self.core_waiters.lock().push(waker.clone());
-        if !self.core_taken.swap(true, AcqRel) {
-            return Some(CoreGuard(self));
+        me.core_waiters.lock().push(waker.clone());
+        if !me.core_taken.swap(true, AcqRel) {
+            return Some(CoreGuard(me));
         }
         None
     }
@@ -194,7 +199,7 @@ impl Schedule for Arc<Handle> {
         self.push(task);
     }
 
-    fn release(&self, task: &Header) -> Option<Task> {
+    fn release(&self, task: NonNull<Header>) -> Option<Task> {
         self.owned.remove(task)
     }
 

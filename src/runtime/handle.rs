@@ -7,7 +7,10 @@ use std::future::Future;
 
 use super::runtime::EnterGuard;
 use super::{context, scheduler};
+use std::sync::Arc;
+
 use crate::blocking::BlockingHandle;
+use crate::reactor::Driver;
 use crate::task::JoinHandle;
 
 /// A reference to a runtime: spawn onto it from any thread, worker or not
@@ -30,6 +33,8 @@ use crate::task::JoinHandle;
 pub struct Handle {
     pub(crate) inner: scheduler::Handle,
     pub(crate) blocking: BlockingHandle,
+    /// The I/O and timer reactor, started on first use.
+    pub(crate) driver: Arc<Driver>,
 }
 
 /// The runtime flavor behind a [`Handle`].
@@ -132,6 +137,16 @@ impl Handle {
     /// True once the runtime has begun shutting down.
     pub fn is_shutdown(&self) -> bool {
         self.inner.is_shutdown()
+    }
+
+    /// I/O sources registered with the reactor now (0 if it never started).
+    pub fn num_io_sources(&self) -> usize {
+        self.driver.started().map_or(0, |r| r.num_sources())
+    }
+
+    /// Timers registered with the reactor now (0 if it never started).
+    pub fn num_timers(&self) -> usize {
+        self.driver.started().map_or(0, |r| r.num_timers())
     }
 
     /// The runtime's blocking pool (for its counters, or to spawn on it).

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::{Builder, Handle, context, scheduler};
+use super::{Builder, Handle, context, current_thread, scheduler};
 use crate::blocking::BlockingPool;
 use crate::task::JoinHandle;
 
@@ -52,7 +52,10 @@ impl fmt::Debug for EnterGuard<'_> {
 }
 
 pub(super) fn enter_guard<'a>(guard: context::SetCurrentGuard) -> EnterGuard<'a> {
-    EnterGuard { _guard: guard, _runtime: std::marker::PhantomData }
+    EnterGuard {
+        _guard: guard,
+        _runtime: std::marker::PhantomData,
+    }
 }
 
 impl Runtime {
@@ -65,9 +68,18 @@ impl Runtime {
         inner: scheduler::Handle,
         threads: Vec<crate::loom::thread::JoinHandle<()>>,
         blocking: BlockingPool,
+        driver: std::sync::Arc<crate::reactor::Driver>,
     ) -> Runtime {
-        let handle = Handle { inner, blocking: blocking.handle().clone() };
-        Runtime { handle, threads, blocking: Some(blocking) }
+        let handle = Handle {
+            inner,
+            blocking: blocking.handle().clone(),
+            driver,
+        };
+        Runtime {
+            handle,
+            threads,
+            blocking: Some(blocking),
+        }
     }
 
     /// Runs `future` to completion on this thread and returns its output.
@@ -84,7 +96,7 @@ impl Runtime {
         let _enter = context::enter_runtime(&self.handle);
         match &self.handle.inner {
             scheduler::Handle::MultiThread(h) => h.block_on(future),
-            scheduler::Handle::CurrentThread(h) => h.block_on(future),
+            scheduler::Handle::CurrentThread(h) => current_thread::Handle::block_on(h, future),
         }
     }
 
@@ -155,6 +167,9 @@ impl Runtime {
                 h.shutdown();
             }
         }
+        // Every task is gone, so every I/O object and timer they owned has
+        // deregistered; stop the reactor thread.
+        self.handle.driver.shutdown();
         if let Some(pool) = self.blocking.take() {
             pool.shutdown(left().or(timeout));
             std::mem::forget(pool);
@@ -185,6 +200,8 @@ impl Drop for Runtime {
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+        f.debug_struct("Runtime")
+            .field("handle", &self.handle)
+            .finish()
     }
 }

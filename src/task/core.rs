@@ -81,7 +81,7 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 
     /// The task completed: take it out of the owned list, returning the
     /// list's reference if it was still there.
-    fn release(&self, task: &Header) -> Option<Task>;
+    fn release(&self, task: NonNull<Header>) -> Option<Task>;
 
     /// A task panicked; apply the runtime's unhandled-panic policy.
     fn unhandled_panic(&self) {}

@@ -33,11 +33,11 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     match cell.header.state.transition_to_running() {
         ToRunning::Poll => {}
         ToRunning::Cancel => {
-            cancel_and_complete(cell);
+            cancel_and_complete::<F, S>(ptr);
             return;
         }
         ToRunning::Skip => {
-            release_one(cell);
+            release_one::<F, S>(ptr);
             return;
         }
     }
@@ -60,7 +60,7 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             ToIdle::Yielded => cell
                 .scheduler
                 .yield_now(Notified(unsafe { Task::from_raw(ptr) })),
-            ToIdle::Cancel => cancel_and_complete(cell),
+            ToIdle::Cancel => cancel_and_complete::<F, S>(ptr),
         },
         Ok(Poll::Ready(output)) => {
             // Rule 6: an abort that came before completion wins, even if
@@ -72,20 +72,26 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             } else {
                 Ok(output)
             };
-            store_output(cell, output);
-            complete(cell);
+            store_output::<F, S>(ptr, output);
+            complete::<F, S>(ptr);
         }
         Err(payload) => {
-            store_output(cell, Err(JoinError::panic(id, payload)));
+            store_output::<F, S>(ptr, Err(JoinError::panic(id, payload)));
             cell.scheduler.unhandled_panic();
-            complete(cell);
+            complete::<F, S>(ptr);
         }
     }
 }
 
 /// Drops the future (inside the task's context, catching a panic from its
 /// destructor) and stores `output`, or the destructor's panic.
-fn store_output<F: Future, S: Schedule>(cell: &Cell<F, S>, output: Result<F::Output, JoinError>) {
+///
+/// Helpers below take the raw pointer, not `&Cell`: a reference argument
+/// must stay valid for the whole call, but another thread may free the cell
+/// as soon as this one releases its reference.
+fn store_output<F: Future, S: Schedule>(ptr: NonNull<Header>, output: Result<F::Output, JoinError>) {
+    // SAFETY: the caller holds RUNNING and a reference.
+    let cell = unsafe { cell::<F, S>(ptr) };
     let id = cell.header.id;
     // SAFETY: the caller holds RUNNING (rule 4 has not happened yet).
     let dropped = context::in_task(id, || {
@@ -102,18 +108,22 @@ fn store_output<F: Future, S: Schedule>(cell: &Cell<F, S>, output: Result<F::Out
 }
 
 /// Rule 6/7: the owner of RUNNING cancels the task and completes it.
-fn cancel_and_complete<F: Future, S: Schedule>(cell: &Cell<F, S>) {
-    store_output(cell, Err(JoinError::cancelled(cell.header.id)));
-    complete(cell);
+fn cancel_and_complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller holds RUNNING and a reference.
+    let id = unsafe { ptr.as_ref() }.id;
+    store_output::<F, S>(ptr, Err(JoinError::cancelled(id)));
+    complete::<F, S>(ptr);
 }
 
 /// Rule 4: publish completion, hand the output over, release references.
 /// Consumes the poller's reference.
-fn complete<F: Future, S: Schedule>(cell: &Cell<F, S>) {
+fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller holds RUNNING and a reference.
+    let cell = unsafe { cell::<F, S>(ptr) };
     // Leave the owned list first: the future is already gone, so shutdown
     // has nothing left to cancel here, and a joiner that sees COMPLETE also
     // sees the task no longer counted as alive.
-    let list_ref = cell.scheduler.release(&cell.header);
+    let list_ref = cell.scheduler.release(ptr);
     let after = cell.header.state.transition_to_complete();
     let result = catch_unwind(AssertUnwindSafe(|| {
         if !after.is_join_interested() {
@@ -133,17 +143,18 @@ fn complete<F: Future, S: Schedule>(cell: &Cell<F, S>) {
     std::mem::forget(list_ref);
     if cell.header.state.ref_dec(n) {
         // SAFETY: those were the last references.
-        unsafe { dealloc::<F, S>(NonNull::from(&cell.header)) };
+        unsafe { dealloc::<F, S>(ptr) };
     }
     if let Err(payload) = result {
         resume_unwind(payload);
     }
 }
 
-fn release_one<F: Future, S: Schedule>(cell: &Cell<F, S>) {
-    if cell.header.state.ref_dec(1) {
+fn release_one<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller holds a reference, given up here.
+    if unsafe { ptr.as_ref() }.state.ref_dec(1) {
         // SAFETY: that was the last reference.
-        unsafe { dealloc::<F, S>(NonNull::from(&cell.header)) };
+        unsafe { dealloc::<F, S>(ptr) };
     }
 }
 
@@ -255,7 +266,7 @@ pub(super) unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<
     } else {
         Ok(())
     };
-    release_one(cell);
+    release_one::<F, S>(ptr);
     if let Err(payload) = result {
         resume_unwind(payload);
     }
@@ -271,8 +282,8 @@ pub(super) unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let cell = unsafe { cell::<F, S>(ptr) };
     if cell.header.state.transition_to_shutdown() {
         // The caller's reference plays the poller's in `complete`.
-        cancel_and_complete(cell);
+        cancel_and_complete::<F, S>(ptr);
     } else {
-        release_one(cell);
+        release_one::<F, S>(ptr);
     }
 }

@@ -27,7 +27,10 @@ pub(crate) struct Pointers {
 
 impl Pointers {
     pub(crate) fn new() -> Pointers {
-        Pointers { prev: None, next: None }
+        Pointers {
+            prev: None,
+            next: None,
+        }
     }
 }
 
@@ -54,7 +57,9 @@ pub(crate) struct OwnedTasks {
 unsafe fn pointers<'a>(ptr: NonNull<Header>) -> &'a mut Pointers {
     // SAFETY: the shard lock serialises every access to `pointers`, and the
     // list's reference keeps the header alive while it is linked.
-    unsafe { ptr.as_ref() }.pointers.with_mut(|p| unsafe { &mut *p })
+    unsafe { ptr.as_ref() }
+        .pointers
+        .with_mut(|p| unsafe { &mut *p })
 }
 
 impl Shard {
@@ -106,8 +111,14 @@ impl Shard {
 impl OwnedTasks {
     pub(crate) fn new(workers: usize) -> OwnedTasks {
         let n = (workers * 4).next_power_of_two().clamp(4, 256);
-        let shards = (0..n).map(|_| Mutex::new(Shard { head: None, len: 0 })).collect();
-        OwnedTasks { shards, mask: n - 1, closed: AtomicBool::new(false) }
+        let shards = (0..n)
+            .map(|_| Mutex::new(Shard { head: None, len: 0 }))
+            .collect();
+        OwnedTasks {
+            shards,
+            mask: n - 1,
+            closed: AtomicBool::new(false),
+        }
     }
 
     fn shard(&self, id: Id) -> &Mutex<Shard> {
@@ -117,7 +128,12 @@ impl OwnedTasks {
     /// Creates a task for `future` and adds it to the list. Returns its
     /// handle and the `Notified` to queue; if the list is closed the task is
     /// cancelled at once (its future dropped here) and no `Notified` comes.
-    pub(crate) fn bind<F, S>(&self, future: F, scheduler: S, id: Id) -> (JoinHandle<F::Output>, Option<Notified>)
+    pub(crate) fn bind<F, S>(
+        &self,
+        future: F,
+        scheduler: S,
+        id: Id,
+    ) -> (JoinHandle<F::Output>, Option<Notified>)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -126,7 +142,13 @@ impl OwnedTasks {
         let ptr = Cell::allocate(future, scheduler, id);
         // SAFETY: a new task has three references (list, notified, join);
         // each of these values takes one of them.
-        let (list_ref, notified, join) = unsafe { (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr)) };
+        let (list_ref, notified, join) = unsafe {
+            (
+                Task::from_raw(ptr),
+                Notified(Task::from_raw(ptr)),
+                JoinHandle::from_raw(ptr),
+            )
+        };
         let mut shard = self.shard(id).lock();
         // Relaxed: read under the shard lock, which orders it against
         // `close_and_shutdown`'s store (that store precedes its own lock of
@@ -146,9 +168,10 @@ impl OwnedTasks {
 
     /// Takes a completed task out of the list, returning the list's
     /// reference, or `None` if shutdown already took it out.
-    pub(crate) fn remove(&self, header: &Header) -> Option<Task> {
-        let ptr = NonNull::from(header);
-        let mut shard = self.shard(header.id).lock();
+    pub(crate) fn remove(&self, ptr: NonNull<Header>) -> Option<Task> {
+        // SAFETY: the caller holds a reference to the task.
+        let id = unsafe { ptr.as_ref() }.id;
+        let mut shard = self.shard(id).lock();
         // SAFETY: a task is only ever in the shard of its id; lock held.
         if unsafe { shard.remove(ptr) } {
             // SAFETY: the list's reference is handed to the caller.
@@ -175,7 +198,9 @@ impl OwnedTasks {
             loop {
                 // The lock is not held while a task is cancelled: dropping a
                 // future may spawn, wake or complete other tasks.
-                let Some(ptr) = shard.lock().pop_front() else { break };
+                let Some(ptr) = shard.lock().pop_front() else {
+                    break;
+                };
                 // SAFETY: popped from the list, which hands us its reference.
                 unsafe { Task::from_raw(ptr) }.shutdown();
             }

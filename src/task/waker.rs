@@ -31,6 +31,16 @@ unsafe fn header<'a>(data: *const ()) -> &'a Header {
     unsafe { &*(data as *const Header) }
 }
 
+/// The task pointer, with the provenance of the whole cell (a pointer made
+/// from a `&Header` would cover the header only, and could not free the cell).
+///
+/// # Safety
+/// `data` is the header pointer of a waker built by `from_header`.
+unsafe fn raw(data: *const ()) -> NonNull<Header> {
+    // SAFETY: a waker's data pointer is never null.
+    unsafe { NonNull::new_unchecked(data as *mut Header) }
+}
+
 unsafe fn clone(data: *const ()) -> RawWaker {
     // SAFETY: called by `Waker::clone` on one of our wakers.
     unsafe { header(data) }.state.ref_inc();
@@ -40,7 +50,8 @@ unsafe fn clone(data: *const ()) -> RawWaker {
 unsafe fn wake(data: *const ()) {
     // SAFETY: called by `Waker::wake` on one of our wakers.
     let header = unsafe { header(data) };
-    let ptr = NonNull::from(header);
+    // SAFETY: as above.
+    let ptr = unsafe { raw(data) };
     match header.state.transition_to_notified_by_val() {
         ToNotified::Done => {}
         // SAFETY: the waker's reference becomes the `Notified` one.
@@ -55,7 +66,7 @@ unsafe fn wake_by_ref(data: *const ()) {
     let header = unsafe { header(data) };
     if header.state.transition_to_notified_by_ref() == ToNotified::Submit {
         // SAFETY: the transition took a new reference for the `Notified`.
-        unsafe { (header.vtable.schedule)(NonNull::from(header)) };
+        unsafe { (header.vtable.schedule)(raw(data)) };
     }
 }
 
@@ -64,6 +75,6 @@ unsafe fn drop_waker(data: *const ()) {
     let header = unsafe { header(data) };
     if header.state.ref_dec(1) {
         // SAFETY: that was the last reference.
-        unsafe { (header.vtable.dealloc)(NonNull::from(header)) };
+        unsafe { (header.vtable.dealloc)(raw(data)) };
     }
 }

@@ -28,6 +28,7 @@ pub(crate) mod queue;
 pub(crate) mod worker;
 
 use std::future::Future;
+use std::ptr::NonNull;
 use std::io;
 use std::task::Waker;
 use std::time::Duration;
@@ -35,9 +36,9 @@ use std::time::Duration;
 use self::idle::Idle;
 use self::queue::{Injector, Local, Stealer};
 use self::worker::LocalKind;
+use crate::blocking::BlockingHandle;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
-use crate::blocking::BlockingHandle;
 use crate::runtime::builder::{Config, UnhandledPanic};
 use crate::runtime::context;
 use crate::runtime::park::{Parker, parker_and_waker};
@@ -81,6 +82,7 @@ pub(crate) fn start(
     num_workers: usize,
     config: Config,
     blocking: BlockingHandle,
+    driver: std::sync::Arc<crate::reactor::Driver>,
 ) -> io::Result<(Arc<Handle>, Vec<crate::loom::thread::JoinHandle<()>>)> {
     let locals: Vec<Local> = (0..num_workers).map(|_| Local::new()).collect();
     let stealers = locals.iter().map(Local::stealer).collect();
@@ -104,8 +106,16 @@ pub(crate) fn start(
     let mut threads = Vec::with_capacity(num_workers);
     for (index, local) in locals.into_iter().enumerate() {
         let core = worker::Core::new(index, local);
-        let h = crate::runtime::Handle { inner: crate::runtime::scheduler::Handle::MultiThread(handle.clone()), blocking: blocking.clone() };
-        match handle.shared.config.spawn_thread("windlass-worker", move || worker::run(h, core)) {
+        let h = crate::runtime::Handle {
+            inner: crate::runtime::scheduler::Handle::MultiThread(handle.clone()),
+            blocking: blocking.clone(),
+            driver: driver.clone(),
+        };
+        match handle
+            .shared
+            .config
+            .spawn_thread("windlass-worker", move || worker::run(h, core))
+        {
             Ok(t) => threads.push(t),
             Err(e) => {
                 // The workers never started count as exited already.
@@ -137,22 +147,22 @@ impl Shared {
 }
 
 impl Handle {
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, id: Id) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(me: &Arc<Self>, future: F, id: Id) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, notified) = self.shared.owned.bind(future, self.clone(), id);
+        let (join, notified) = me.shared.owned.bind(future, me.clone(), id);
         if let Some(task) = notified {
-            self.schedule_with(task, LocalKind::Spawn);
+            Handle::schedule_with(me, task, LocalKind::Spawn);
         }
         join
     }
 
-    fn schedule_with(self: &Arc<Self>, task: Notified, kind: LocalKind) {
+    fn schedule_with(me: &Arc<Self>, task: Notified, kind: LocalKind) {
         context::with_worker(|worker| match worker {
-            Some(cx) if Arc::ptr_eq(&cx.handle, self) => cx.schedule_local(task, kind),
-            _ => self.schedule_remote(task),
+            Some(cx) if Arc::ptr_eq(&cx.handle, me) => cx.schedule_local(task, kind),
+            _ => me.schedule_remote(task),
         });
     }
 
@@ -243,7 +253,10 @@ impl Handle {
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         let (parker, waker) = parker_and_waker();
         let key = self.shared.next_block_on.fetch_add(1, Relaxed) as u64;
-        self.shared.block_on_wakers.lock().push((key, waker.clone()));
+        self.shared
+            .block_on_wakers
+            .lock()
+            .push((key, waker.clone()));
         let _unregister = Unregister(self, key);
         let mut future = std::pin::pin!(future);
         let mut cx = std::task::Context::from_waker(&waker);
@@ -281,7 +294,11 @@ struct Unregister<'a>(&'a Handle, u64);
 
 impl Drop for Unregister<'_> {
     fn drop(&mut self) {
-        self.0.shared.block_on_wakers.lock().retain(|(k, _)| *k != self.1);
+        self.0
+            .shared
+            .block_on_wakers
+            .lock()
+            .retain(|(k, _)| *k != self.1);
     }
 }
 
@@ -297,14 +314,14 @@ pub(crate) fn panic_shutdown() -> ! {
 
 impl Schedule for Arc<Handle> {
     fn schedule(&self, task: Notified) {
-        self.schedule_with(task, LocalKind::Wake);
+        Handle::schedule_with(self, task, LocalKind::Wake);
     }
 
     fn yield_now(&self, task: Notified) {
-        self.schedule_with(task, LocalKind::Yield);
+        Handle::schedule_with(self, task, LocalKind::Yield);
     }
 
-    fn release(&self, task: &Header) -> Option<Task> {
+    fn release(&self, task: NonNull<Header>) -> Option<Task> {
         self.shared.owned.remove(task)
     }
 

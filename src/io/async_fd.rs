@@ -1,0 +1,298 @@
+//! `Async<T>`: an I/O object registered with the runtime's reactor.
+
+use std::fmt;
+use std::future::Future;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::reactor::{Direction, Reactor, Source};
+use crate::task::coop;
+
+/// Wraps any non-blocking-capable I/O object (anything with a file
+/// descriptor) so tasks can wait for it to become readable or writable.
+///
+/// `Async::new` puts the descriptor in non-blocking mode and registers it
+/// with the current runtime's reactor; dropping the `Async` deregisters it
+/// before the inner object (and its descriptor) is dropped. Reads and writes
+/// are tried first and wait only on `WouldBlock`, so a socket with data
+/// ready costs no trip through the reactor.
+///
+/// ```
+/// use std::os::unix::net::UnixStream;
+/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+/// use windlass::io::Async;
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let (a, b) = UnixStream::pair().unwrap();
+///     let (mut a, mut b) = (Async::new(a).unwrap(), Async::new(b).unwrap());
+///     a.write_all(b"ping").await.unwrap();
+///     let mut buf = [0; 4];
+///     b.read_exact(&mut buf).await.unwrap();
+///     assert_eq!(&buf, b"ping");
+/// });
+/// ```
+pub struct Async<T: AsFd> {
+    source: Arc<Source>,
+    reactor: Arc<Reactor>,
+    /// Always `Some` until `into_inner` or drop.
+    io: Option<T>,
+}
+
+impl<T: AsFd> Async<T> {
+    /// Registers `io` with the current runtime's reactor. Fails outside a
+    /// runtime (with an error saying so) or if the descriptor cannot be
+    /// registered.
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        rustix::io::ioctl_fionbio(io.as_fd(), true)?;
+        let handle = crate::runtime::Handle::try_current().map_err(|e| io::Error::other(format!("windlass::io::Async::new: {e}")))?;
+        let reactor = handle.driver.get()?;
+        let source = reactor.register(io.as_fd())?;
+        Ok(Async { source, reactor, io: Some(io) })
+    }
+
+    /// The inner object.
+    pub fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("io present")
+    }
+
+    /// The inner object, mutably. Do not replace its descriptor.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.io.as_mut().expect("io present")
+    }
+
+    /// Deregisters and returns the inner object (still non-blocking).
+    pub fn into_inner(mut self) -> io::Result<T> {
+        let io = self.io.take().expect("io present");
+        self.reactor.deregister(&self.source, io.as_fd())?;
+        Ok(io)
+    }
+
+    /// Waits until the object may be readable: an event arrived since the
+    /// last read that would block (or none was tried yet). Can be spurious;
+    /// follow it with a non-blocking attempt.
+    pub fn readable(&self) -> Readable<'_, T> {
+        Readable(Ready { io: self, dir: Direction::Read, id: None })
+    }
+
+    /// Waits until the object may be writable; see [`readable`](Self::readable).
+    pub fn writable(&self) -> Writable<'_, T> {
+        Writable(Ready { io: self, dir: Direction::Write, id: None })
+    }
+
+    /// Polls for readability; see [`readable`](Self::readable). Keeps one
+    /// waker (the last caller's), like the `poll_*` I/O methods.
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.source.poll_ready_main(cx, Direction::Read)
+    }
+
+    /// Polls for writability; see [`writable`](Self::writable).
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.source.poll_ready_main(cx, Direction::Write)
+    }
+
+    /// Runs the non-blocking operation `op` until it does not return
+    /// `WouldBlock`, waiting for readability in between.
+    ///
+    /// ```
+    /// use std::net::UdpSocket;
+    /// use windlass::io::Async;
+    ///
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let a = Async::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     b.send_to(b"hi", a.get_ref().local_addr().unwrap()).unwrap();
+    ///     let mut buf = [0; 2];
+    ///     let (n, _) = a.read_with(|s| s.recv_from(&mut buf)).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"hi");
+    /// });
+    /// ```
+    pub async fn read_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.io_with(Direction::Read, op).await
+    }
+
+    /// Like [`read_with`](Self::read_with), with `&mut T`.
+    pub async fn read_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+        let (source, io) = (self.source.clone(), self.io.as_mut().expect("io present"));
+        std::future::poll_fn(|cx| poll_io(&source, cx, Direction::Read, || op(io))).await
+    }
+
+    /// Runs the non-blocking operation `op` until it does not return
+    /// `WouldBlock`, waiting for writability in between.
+    pub async fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.io_with(Direction::Write, op).await
+    }
+
+    /// Like [`write_with`](Self::write_with), with `&mut T`.
+    pub async fn write_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+        let (source, io) = (self.source.clone(), self.io.as_mut().expect("io present"));
+        std::future::poll_fn(|cx| poll_io(&source, cx, Direction::Write, || op(io))).await
+    }
+
+    async fn io_with<R>(&self, dir: Direction, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        let io = self.get_ref();
+        std::future::poll_fn(|cx| poll_io(&self.source, cx, dir, || op(io))).await
+    }
+
+    /// The `poll_*` form of `read_with`: tries `op`, registering for the
+    /// next read-readiness event if it would block.
+    pub fn poll_read_with<R>(&self, cx: &mut Context<'_>, op: impl FnMut(&T) -> io::Result<R>) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        let mut op = op;
+        poll_io(&self.source, cx, Direction::Read, || op(io))
+    }
+
+    /// The `poll_*` form of `write_with`.
+    pub fn poll_write_with<R>(&self, cx: &mut Context<'_>, op: impl FnMut(&T) -> io::Result<R>) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        let mut op = op;
+        poll_io(&self.source, cx, Direction::Write, || op(io))
+    }
+}
+
+/// Tries `op`; on `WouldBlock`, registers for the next event in `dir`
+/// (see the reactor's "Readiness" protocol). Spends cooperative budget.
+pub(crate) fn poll_io<R>(
+    source: &Source,
+    cx: &mut Context<'_>,
+    dir: Direction,
+    mut op: impl FnMut() -> io::Result<R>,
+) -> Poll<io::Result<R>> {
+    std::task::ready!(coop::poll_proceed(cx));
+    loop {
+        let tick = source.tick();
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::task::ready!(source.poll_would_block(cx, dir, tick))?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            res => {
+                coop::consume();
+                return Poll::Ready(res);
+            }
+        }
+    }
+}
+
+impl<T: AsFd> Drop for Async<T> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            // Delete from the poller while the descriptor is still open.
+            let _ = self.reactor.deregister(&self.source, io.as_fd());
+            drop(io);
+        }
+    }
+}
+
+impl<T: AsFd> AsFd for Async<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<T: AsFd> AsRawFd for Async<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.raw_fd()
+    }
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Async").field("io", self.get_ref()).finish()
+    }
+}
+
+struct Ready<'a, T: AsFd> {
+    io: &'a Async<T>,
+    dir: Direction,
+    id: Option<u64>,
+}
+
+impl<T: AsFd> Ready<'_, T> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.source.poll_ready(cx, self.dir, &mut self.id)
+    }
+}
+
+impl<T: AsFd> Drop for Ready<'_, T> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.io.source.remove_waiter(self.dir, id);
+        }
+    }
+}
+
+/// Future of [`Async::readable`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Readable<'a, T: AsFd>(Ready<'a, T>);
+
+/// Future of [`Async::writable`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Writable<'a, T: AsFd>(Ready<'a, T>);
+
+impl<T: AsFd> Future for Readable<'_, T> {
+    type Output = io::Result<()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll(cx)
+    }
+}
+
+impl<T: AsFd> Future for Writable<'_, T> {
+    type Output = io::Result<()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll(cx)
+    }
+}
+
+impl<T: AsFd> fmt::Debug for Readable<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Readable")
+    }
+}
+
+impl<T: AsFd> fmt::Debug for Writable<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Writable")
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncRead for Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        poll_io(&self.source, cx, Direction::Read, || { io }.read(buf))
+    }
+
+    fn poll_read_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        poll_io(&self.source, cx, Direction::Read, || { io }.read_vectored(bufs))
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncWrite for Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        poll_io(&self.source, cx, Direction::Write, || { io }.write(buf))
+    }
+
+    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        poll_io(&self.source, cx, Direction::Write, || { io }.write_vectored(bufs))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let io = self.get_ref();
+        poll_io(&self.source, cx, Direction::Write, || { io }.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}

@@ -1,0 +1,64 @@
+//! The reactor's timers: an ordered map from `(deadline, id)` to the waker
+//! of the task waiting for it.
+
+use std::collections::BTreeMap;
+use std::task::Waker;
+use std::time::Instant;
+
+#[derive(Default)]
+pub(crate) struct Timers {
+    map: BTreeMap<(Instant, u64), Waker>,
+    next_id: u64,
+}
+
+impl Timers {
+    /// Adds a timer; returns its id and whether it is now the earliest.
+    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> (u64, bool) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.map.insert((deadline, id), waker);
+        let earliest = self.map.first_key_value().is_some_and(|(k, _)| *k == (deadline, id));
+        (id, earliest)
+    }
+
+    /// Updates the waker; false if the timer is no longer registered (it
+    /// fired).
+    pub(crate) fn update(&mut self, deadline: Instant, id: u64, waker: &Waker) -> bool {
+        match self.map.get_mut(&(deadline, id)) {
+            Some(w) => {
+                if !w.will_wake(waker) {
+                    w.clone_from(waker);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn remove(&mut self, deadline: Instant, id: u64) {
+        self.map.remove(&(deadline, id));
+    }
+
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.map.first_key_value().map(|((d, _), _)| *d)
+    }
+
+    /// Moves the wakers of every timer due at `now` into `out`, earliest
+    /// first.
+    pub(crate) fn fire(&mut self, now: Instant, out: &mut Vec<Waker>) {
+        while let Some(entry) = self.map.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            out.push(entry.remove());
+        }
+    }
+
+    pub(crate) fn drain(&mut self, out: &mut Vec<Waker>) {
+        out.extend(std::mem::take(&mut self.map).into_values());
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+}
