@@ -3,6 +3,8 @@
 //! driven here (a worker or `block_on`), which task is being polled and its
 //! cooperative budget, and (on a worker) that worker's queues.
 
+#![allow(clippy::missing_const_for_thread_local)]
+
 use std::cell::{Cell, RefCell};
 
 use super::Handle as RtHandle;
@@ -25,6 +27,8 @@ struct Context {
     worker: Cell<*const worker::Context>,
 }
 
+// Not `const`-initialised (see the module-level `allow`): loom's
+// `thread_local!` has no const form, and one definition serves both builds.
 crate::loom::thread_local! {
     static CONTEXT: Context = Context {
         handle: RefCell::new(None),
@@ -37,7 +41,10 @@ crate::loom::thread_local! {
 
 /// Runs `f` with the current runtime handle, if there is one.
 pub(crate) fn with_current<R>(f: impl FnOnce(&RtHandle) -> R) -> Option<R> {
-    CONTEXT.try_with(|c| c.handle.borrow().as_ref().map(f)).ok().flatten()
+    CONTEXT
+        .try_with(|c| c.handle.borrow().as_ref().map(f))
+        .ok()
+        .flatten()
 }
 
 /// Restores the previous current handle when dropped.
@@ -75,7 +82,9 @@ pub(crate) fn enter_runtime(handle: &RtHandle) -> EnterRuntimeGuard {
         );
     }
     CONTEXT.with(|c| c.entered.set(true));
-    EnterRuntimeGuard { _current: set_current(handle) }
+    EnterRuntimeGuard {
+        _current: set_current(handle),
+    }
 }
 
 impl Drop for EnterRuntimeGuard {
@@ -102,7 +111,8 @@ pub(crate) fn in_task<R>(id: Id, f: impl FnOnce() -> R) -> R {
             });
         }
     }
-    let _restore = CONTEXT.with(|c| Restore(c.task.replace(Some(id)), c.budget.replace(Some(BUDGET))));
+    let _restore =
+        CONTEXT.with(|c| Restore(c.task.replace(Some(id)), c.budget.replace(Some(BUDGET))));
     f()
 }
 
@@ -138,7 +148,9 @@ impl Drop for WorkerGuard {
 /// Runs `f` with this thread's worker, if it is one.
 #[inline]
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&worker::Context>) -> R) -> R {
-    let ptr = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(std::ptr::null());
+    let ptr = CONTEXT
+        .try_with(|c| c.worker.get())
+        .unwrap_or(std::ptr::null());
     // SAFETY: a non-null pointer was set by `set_worker` from a reference
     // that outlives its guard, and the guard clears it before that value
     // goes away; it is only read on its own thread.

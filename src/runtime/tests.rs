@@ -56,7 +56,7 @@ fn wake_from_other_task_and_thread() {
         .build()
         .unwrap();
     let (tx, rx) = futures_channel_like();
-    let waiter = rt.spawn(async move { rx.await });
+    let waiter = rt.spawn(rx);
     let sender = std::thread::spawn(move || tx(7));
     assert_eq!(rt.block_on(waiter).unwrap(), 7);
     sender.join().unwrap();

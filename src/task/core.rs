@@ -123,6 +123,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
             // alone (rule 2); the cell is heap-allocated and never moved, so
             // the future is pinned.
             match unsafe { &mut *stage } {
+                // SAFETY: as above: the future never moves out of the cell.
                 Stage::Running(fut) => unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx),
                 _ => unreachable!("windlass: a task's future was polled after it completed"),
             }

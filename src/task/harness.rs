@@ -67,8 +67,14 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             // the future finished in this very poll (a blocking closure
             // cannot be stopped; its result is discarded).
             let output = if cell.header.state.load().is_cancelled() {
-                drop(output);
-                Err(JoinError::cancelled(id))
+                // Dropped as the task, and a panic in its destructor is the
+                // task's panic: it must not unwind into the worker.
+                let dropped =
+                    context::in_task(id, || catch_unwind(AssertUnwindSafe(|| drop(output))));
+                match dropped {
+                    Ok(()) => Err(JoinError::cancelled(id)),
+                    Err(payload) => Err(JoinError::panic(id, payload)),
+                }
             } else {
                 Ok(output)
             };
@@ -89,14 +95,17 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 /// Helpers below take the raw pointer, not `&Cell`: a reference argument
 /// must stay valid for the whole call, but another thread may free the cell
 /// as soon as this one releases its reference.
-fn store_output<F: Future, S: Schedule>(ptr: NonNull<Header>, output: Result<F::Output, JoinError>) {
+fn store_output<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    output: Result<F::Output, JoinError>,
+) {
     // SAFETY: the caller holds RUNNING and a reference.
     let cell = unsafe { cell::<F, S>(ptr) };
     let id = cell.header.id;
-    // SAFETY: the caller holds RUNNING (rule 4 has not happened yet).
     let dropped = context::in_task(id, || {
-        catch_unwind(AssertUnwindSafe(|| unsafe {
-            cell.set_stage(Stage::Consumed)
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the caller holds RUNNING (rule 4 has not happened yet).
+            unsafe { cell.set_stage(Stage::Consumed) }
         }))
     });
     let output = match dropped {
@@ -145,9 +154,10 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         // SAFETY: those were the last references.
         unsafe { dealloc::<F, S>(ptr) };
     }
-    if let Err(payload) = result {
-        resume_unwind(payload);
-    }
+    // A panic here came from dropping the output of a detached task (or
+    // from the join waker). Nobody awaits it, and unwinding would take the
+    // worker (or `block_on`) down with it; the panic hook already reported it.
+    drop(result);
 }
 
 fn release_one<F: Future, S: Schedule>(ptr: NonNull<Header>) {

@@ -3,15 +3,15 @@
 //!
 //! # The cell
 //!
-//! A task is one heap allocation, a [`Cell<F, S>`](core::Cell): a 40-byte
-//! [`Header`](core::Header) (state word, vtable pointer, owned-list links,
+//! A task is one heap allocation, a `Cell<F, S>` (`task/core.rs`): a 40-byte
+//! `Header` (state word, vtable pointer, owned-list links,
 //! id), the scheduler handle `S`, the *stage* (the future, then its output,
 //! then nothing) and the *join waker* slot. Everything outside this module
 //! holds a `NonNull<Header>` and reaches the typed parts through the vtable.
 //!
 //! # The state word
 //!
-//! One `AtomicUsize` ([`state`]): flag bits `RUNNING`, `COMPLETE`,
+//! One `AtomicUsize` (`task/state.rs`): flag bits `RUNNING`, `COMPLETE`,
 //! `NOTIFIED`, `JOIN_INTEREST`, `JOIN_WAKER`, `CANCELLED`, and above them a
 //! reference count. These rules are the whole protocol; the code names them.
 //!

@@ -32,7 +32,7 @@ const REF_ONE: usize = 1 << REF_SHIFT;
 
 /// A new task: referenced by its `JoinHandle`, the owned-task list and the
 /// first `Notified` that puts it into a run queue.
-const INITIAL: usize = 3 * REF_ONE | JOIN_INTEREST | NOTIFIED;
+const INITIAL: usize = (3 * REF_ONE) | JOIN_INTEREST | NOTIFIED;
 
 /// A copy of the state word.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -153,7 +153,11 @@ impl State {
                 return (None, ToRunning::Skip);
             }
             let next = Snapshot((s.0 | RUNNING) & !NOTIFIED);
-            let action = if s.is_cancelled() { ToRunning::Cancel } else { ToRunning::Poll };
+            let action = if s.is_cancelled() {
+                ToRunning::Cancel
+            } else {
+                ToRunning::Poll
+            };
             (Some(next), action)
         })
     }
@@ -195,7 +199,10 @@ impl State {
             } else if s.is_running() {
                 (Some(Snapshot(s.0 | NOTIFIED)), ToNotified::Done)
             } else {
-                (Some(Snapshot((s.0 | NOTIFIED) + REF_ONE)), ToNotified::Submit)
+                (
+                    Some(Snapshot((s.0 | NOTIFIED) + REF_ONE)),
+                    ToNotified::Submit,
+                )
             }
         })
     }
@@ -211,7 +218,11 @@ impl State {
             if s.is_running() {
                 next |= NOTIFIED;
             }
-            let action = if next >> REF_SHIFT == 0 { ToNotified::Dealloc } else { ToNotified::Done };
+            let action = if next >> REF_SHIFT == 0 {
+                ToNotified::Dealloc
+            } else {
+                ToNotified::Done
+            };
             (Some(Snapshot(next)), action)
         })
     }

@@ -61,6 +61,8 @@ use std::time::{Duration, Instant};
 
 use futures_channel::oneshot;
 
+mod io;
+
 // ---------------------------------------------------------------------------
 // Contender abstraction
 // ---------------------------------------------------------------------------
@@ -101,6 +103,23 @@ trait Contender: 'static {
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static;
+
+    /// Sleeps on the runtime's timer.
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
+
+    /// Accepts `conns` connections on `listener` (a blocking std listener;
+    /// the runtime makes it non-blocking) and spawns an echo task for each:
+    /// read [`io::MSG`] bytes, write them back, until end-of-file.
+    fn echo_server(
+        listener: std::net::TcpListener,
+        conns: usize,
+    ) -> impl Future<Output = ()> + Send + 'static;
+
+    /// Connects to `addr` and does `rounds` round trips of [`io::MSG`] bytes.
+    fn echo_client(
+        addr: std::net::SocketAddr,
+        rounds: usize,
+    ) -> impl Future<Output = ()> + Send + 'static;
 }
 
 /// Object-safe view of a [`Contender`], so the harness can keep a list of them.
@@ -110,6 +129,8 @@ trait DynContender {
     fn run(&self, workload: Workload, workers: usize) -> Duration;
     /// Bytes allocated per spawned `async {}`; see [`spawn_bytes`].
     fn spawn_bytes(&self) -> f64;
+    /// Mean and p99 timer lateness in µs; see [`io::timer_lateness`].
+    fn timer_lateness(&self, n: usize, max_ms: u32) -> (f64, f64);
 }
 
 impl<C: Contender> DynContender for C {
@@ -124,6 +145,10 @@ impl<C: Contender> DynContender for C {
     fn spawn_bytes(&self) -> f64 {
         spawn_bytes(self)
     }
+
+    fn timer_lateness(&self, n: usize, max_ms: u32) -> (f64, f64) {
+        io::timer_lateness(self, n, max_ms)
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -136,8 +161,10 @@ impl Contender for Tokio {
     const NAME: &'static str = "tokio";
 
     fn build(workers: usize) -> Self {
+        // With the I/O and time drivers, as tokio is normally used.
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
+            .enable_all()
             .build()
             .expect("build tokio runtime");
         Tokio(rt)
@@ -172,6 +199,46 @@ impl Contender for Tokio {
     {
         let handle = tokio::task::spawn_blocking(f);
         async move { handle.await.expect("blocking task failed") }
+    }
+
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(d)
+    }
+
+    fn echo_server(
+        listener: std::net::TcpListener,
+        conns: usize,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        async move {
+            listener.set_nonblocking(true).expect("nonblocking");
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            for _ in 0..conns {
+                let (mut s, _) = listener.accept().await.expect("accept");
+                tokio::spawn(async move {
+                    let mut buf = [0u8; io::MSG];
+                    while s.read_exact(&mut buf).await.is_ok() {
+                        s.write_all(&buf).await.expect("echo write");
+                    }
+                });
+            }
+        }
+    }
+
+    fn echo_client(
+        addr: std::net::SocketAddr,
+        rounds: usize,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        async move {
+            let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            s.set_nodelay(true).expect("nodelay");
+            let mut buf = [7u8; io::MSG];
+            for _ in 0..rounds {
+                s.write_all(&buf).await.expect("write");
+                s.read_exact(&mut buf).await.expect("read");
+            }
+        }
     }
 }
 
@@ -250,6 +317,49 @@ impl Contender for Smol {
         // `unblock` queues the closure immediately, so submission is eager.
         blocking::unblock(f)
     }
+
+    async fn sleep(d: Duration) {
+        async_io::Timer::after(d).await;
+    }
+
+    fn echo_server(
+        listener: std::net::TcpListener,
+        conns: usize,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        async move {
+            let listener = async_io::Async::new(listener).expect("smol listener");
+            for _ in 0..conns {
+                let (mut s, _) = listener.accept().await.expect("accept");
+                SMOL_EX
+                    .spawn(async move {
+                        let mut buf = [0u8; io::MSG];
+                        while s.read_exact(&mut buf).await.is_ok() {
+                            s.write_all(&buf).await.expect("echo write");
+                        }
+                    })
+                    .detach();
+            }
+        }
+    }
+
+    fn echo_client(
+        addr: std::net::SocketAddr,
+        rounds: usize,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        async move {
+            let mut s = async_io::Async::<std::net::TcpStream>::connect(addr)
+                .await
+                .expect("connect");
+            s.get_ref().set_nodelay(true).expect("nodelay");
+            let mut buf = [7u8; io::MSG];
+            for _ in 0..rounds {
+                s.write_all(&buf).await.expect("write");
+                s.read_exact(&mut buf).await.expect("read");
+            }
+        }
+    }
 }
 
 impl Drop for Smol {
@@ -308,6 +418,48 @@ impl Contender for Windlass {
     {
         let handle = windlass::spawn_blocking(f);
         async move { handle.await.expect("blocking task failed") }
+    }
+
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+        windlass::time::sleep(d)
+    }
+
+    fn echo_server(
+        listener: std::net::TcpListener,
+        conns: usize,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        async move {
+            let listener =
+                windlass::net::TcpListener::from_std(listener).expect("windlass listener");
+            for _ in 0..conns {
+                let (mut s, _) = listener.accept().await.expect("accept");
+                drop(windlass::spawn(async move {
+                    let mut buf = [0u8; io::MSG];
+                    while s.read_exact(&mut buf).await.is_ok() {
+                        s.write_all(&buf).await.expect("echo write");
+                    }
+                }));
+            }
+        }
+    }
+
+    fn echo_client(
+        addr: std::net::SocketAddr,
+        rounds: usize,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        async move {
+            let mut s = windlass::net::TcpStream::connect(addr)
+                .await
+                .expect("connect");
+            s.set_nodelay(true).expect("nodelay");
+            let mut buf = [7u8; io::MSG];
+            for _ in 0..rounds {
+                s.write_all(&buf).await.expect("write");
+                s.read_exact(&mut buf).await.expect("read");
+            }
+        }
     }
 }
 
@@ -394,10 +546,13 @@ enum Workload {
     ChainedSpawn,
     BlockingOffload,
     BlockingBatched,
+    TcpEcho,
+    ManyConnections,
+    Timers,
 }
 
 impl Workload {
-    const ALL: [Workload; 8] = [
+    const ALL: [Workload; 11] = [
         Workload::SpawnManyLocal,
         Workload::SpawnManyRemoteIdle,
         Workload::SpawnManyRemoteBusy,
@@ -406,6 +561,9 @@ impl Workload {
         Workload::ChainedSpawn,
         Workload::BlockingOffload,
         Workload::BlockingBatched,
+        Workload::TcpEcho,
+        Workload::ManyConnections,
+        Workload::Timers,
     ];
 
     fn name(self) -> &'static str {
@@ -418,6 +576,9 @@ impl Workload {
             Workload::ChainedSpawn => "chained_spawn",
             Workload::BlockingOffload => "blocking_offload",
             Workload::BlockingBatched => "blocking_batched",
+            Workload::TcpEcho => "tcp_echo",
+            Workload::ManyConnections => "many_connections",
+            Workload::Timers => "timers",
         }
     }
 
@@ -432,6 +593,9 @@ impl Workload {
             Workload::ChainedSpawn => CHAIN_DEPTH,
             Workload::BlockingOffload => BLOCKING_CALLS,
             Workload::BlockingBatched => workers * BATCHES * BATCH_SIZE,
+            Workload::TcpEcho => io::ECHO_CONNS * io::ECHO_ROUNDS,
+            Workload::ManyConnections => io::MANY_CONNS,
+            Workload::Timers => io::TIMER_TASKS,
         }
     }
 
@@ -445,6 +609,9 @@ impl Workload {
             Workload::ChainedSpawn => chained_spawn(c),
             Workload::BlockingOffload => blocking_offload(c),
             Workload::BlockingBatched => blocking_batched(c, workers),
+            Workload::TcpEcho => io::tcp_echo(c),
+            Workload::ManyConnections => io::many_connections(c),
+            Workload::Timers => io::timers(c),
         }
     }
 }
@@ -891,6 +1058,7 @@ fn spawn_bytes<C: Contender>(c: &C) -> f64 {
 
 fn main() {
     let cfg = Config::from_env();
+    io::raise_fd_limit();
     watchdog(cfg.timeout);
 
     let contenders: Vec<Box<dyn DynContender>> = vec![
@@ -960,6 +1128,21 @@ fn main() {
     println!("| runtime | bytes/task |\n|---|---:|");
     for c in &contenders {
         println!("| {} | {:.0} |", c.name(), c.spawn_bytes());
+    }
+    if cfg.filter.as_deref().is_none_or(|f| "timers".contains(f)) {
+        for (n, max_ms, what) in [
+            (io::TIMER_TASKS, 10, "100,000 sleeps of 0-10 ms (saturated: measures wake throughput)"),
+            (1_000, 100, "1,000 sleeps of 0-100 ms (light load: measures timer precision)"),
+        ] {
+            println!("\nTimer lateness, {what}, median of 3 runs:\n");
+            println!("| runtime | mean µs | p99 µs |\n|---|---:|---:|");
+            for c in &contenders {
+                let mut runs: Vec<(f64, f64)> = (0..3).map(|_| c.timer_lateness(n, max_ms)).collect();
+                runs.sort_by(|a, b| a.1.total_cmp(&b.1));
+                let (mean, p99) = runs[1];
+                println!("| {} | {mean:.0} | {p99:.0} |", c.name());
+            }
+        }
     }
     eprintln!("\ntotal bench time: {:.1?}", started.elapsed());
 }
