@@ -41,6 +41,7 @@
 )]
 
 pub mod blocking;
+pub mod fs;
 pub mod io;
 mod loom;
 pub mod net;

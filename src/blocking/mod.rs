@@ -73,7 +73,10 @@ where
     type Output = R;
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
-        let f = self.0.take().expect("windlass: a blocking task was polled twice");
+        let f = self
+            .0
+            .take()
+            .expect("windlass: a blocking task was polled twice");
         // The closure may run for long; the cooperative budget is for
         // async tasks sharing a worker and means nothing here.
         crate::runtime::context::budget_set(None);

@@ -176,9 +176,9 @@ impl BlockingPool {
     /// Shuts the pool down, waiting at most `timeout` for running closures;
     /// queued ones are cancelled. Returns true if every thread exited in time.
     pub fn shutdown_timeout(self, timeout: Duration) -> bool {
-        let inner = self.handle.inner.clone();
-        std::mem::forget(self);
-        inner.shutdown(Some(timeout))
+        // Dropping `self` afterwards finds the pool shut down and does not
+        // wait again.
+        self.handle.inner.shutdown(Some(timeout))
     }
 
     /// Shuts the pool down without waiting for running closures.
@@ -197,6 +197,11 @@ impl BlockingPool {
 
 impl Drop for BlockingPool {
     fn drop(&mut self) {
+        // Already shut down (`shutdown_timeout`, or a runtime's shutdown,
+        // which bounds its own wait): do not wait again.
+        if self.handle.inner.state.lock().shutdown {
+            return;
+        }
         self.handle.inner.shutdown(None);
     }
 }
@@ -361,9 +366,7 @@ impl Inner {
         let _current = rt.map(|(rt, driver)| {
             let handle = Handle {
                 inner: rt,
-                blocking: BlockingHandle {
-                    inner: me.clone(),
-                },
+                blocking: BlockingHandle { inner: me.clone() },
                 driver,
             };
             context::set_current(&handle)

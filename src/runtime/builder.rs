@@ -214,7 +214,11 @@ impl Builder {
         pool_config.thread = Some(self.config.clone());
         let blocking = BlockingPool::from_config(pool_config);
         let spawner = blocking.handle().clone();
-        let reactor_name = self.config.thread_name.as_ref().map_or_else(|| "windlass-reactor".to_string(), |f| f());
+        let reactor_name = self
+            .config
+            .thread_name
+            .as_ref()
+            .map_or_else(|| "windlass-reactor".to_string(), |f| f());
         let driver = std::sync::Arc::new(Driver::new(reactor_name));
         let (inner, threads) = match self.kind {
             Kind::CurrentThread => (
@@ -223,7 +227,8 @@ impl Builder {
             ),
             Kind::MultiThread => {
                 let n = self.worker_threads.unwrap_or_else(default_workers);
-                let (handle, threads) = multi_thread::start(n, self.config.clone(), spawner, driver.clone())?;
+                let (handle, threads) =
+                    multi_thread::start(n, self.config.clone(), spawner, driver.clone())?;
                 (scheduler::Handle::MultiThread(handle), threads)
             }
         };

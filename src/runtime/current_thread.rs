@@ -10,8 +10,8 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::ptr::NonNull;
 use std::pin::pin;
+use std::ptr::NonNull;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -103,6 +103,10 @@ impl Handle {
                 core = Handle::try_take_core(me, &waker);
             }
             if me.panicked.load(Acquire) {
+                // `UnhandledPanic::ShutdownRuntime`: shut down (cancel every
+                // task), as the multi-thread flavor does, before another
+                // `block_on` can take the core.
+                me.shutdown();
                 drop(core.take());
                 panic_shutdown();
             }

@@ -28,7 +28,11 @@ pub(crate) struct Parker {
 
 impl Parker {
     pub(crate) fn new() -> Parker {
-        Parker { state: AtomicUsize::new(EMPTY), lock: Mutex::new(()), cvar: Condvar::new() }
+        Parker {
+            state: AtomicUsize::new(EMPTY),
+            lock: Mutex::new(()),
+            cvar: Condvar::new(),
+        }
     }
 
     /// Blocks until `unpark` is called (returns at once if it already was
@@ -36,7 +40,11 @@ impl Parker {
     pub(crate) fn park(&self) {
         // SeqCst on every access of `state`: it pairs with `unpark`'s swap so
         // that what the unparker wrote before `unpark` is seen after `park`.
-        if self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
             return;
         }
         self.park_slow();
@@ -51,11 +59,17 @@ impl Parker {
                 self.state.store(EMPTY, SeqCst);
                 return;
             }
-            Err(actual) => panic!("windlass: parker in unexpected state {actual}; two threads parked on one parker"),
+            Err(actual) => panic!(
+                "windlass: parker in unexpected state {actual}; two threads parked on one parker"
+            ),
         }
         loop {
             self.cvar.wait(&mut guard);
-            if self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .is_ok()
+            {
                 return;
             }
             // Spurious wake-up: still PARKED.

@@ -171,8 +171,8 @@ impl Runtime {
         // deregistered; stop the reactor thread.
         self.handle.driver.shutdown();
         if let Some(pool) = self.blocking.take() {
+            // Dropping the pool after its shutdown does not wait again.
             pool.shutdown(left().or(timeout));
-            std::mem::forget(pool);
         }
     }
 }

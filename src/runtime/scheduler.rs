@@ -20,8 +20,8 @@ impl Handle {
     {
         let id = Id::next();
         match self {
-            Handle::MultiThread(h) => h.spawn(future, id),
-            Handle::CurrentThread(h) => h.spawn(future, id),
+            Handle::MultiThread(h) => multi_thread::Handle::spawn(h, future, id),
+            Handle::CurrentThread(h) => current_thread::Handle::spawn(h, future, id),
         }
     }
 

@@ -19,10 +19,8 @@ pub struct Id(NonZeroU64);
 
 impl Id {
     pub(crate) fn next() -> Id {
-        // A plain std atomic, also under loom: ids need uniqueness only, and
-        // keeping them out of the model keeps its state space small.
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Outside the loom model even under loom; see `loom::task_id`.
+        let id = crate::loom::task_id::next();
         Id(NonZeroU64::new(id).expect("task id counter overflowed"))
     }
 

@@ -7,11 +7,11 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
+use super::coop;
 use super::core::Header;
 use super::error::JoinError;
 use super::id::Id;
 use super::state::ToNotified;
-use super::coop;
 
 /// An owned permission to wait for a task's output: asyncio's `Task`.
 ///
@@ -43,7 +43,10 @@ impl<T> JoinHandle<T> {
     /// `raw` is a task whose output type is `T`; the handle takes over the
     /// reference reserved for it (and `JOIN_INTEREST`).
     pub(crate) unsafe fn from_raw(raw: NonNull<Header>) -> JoinHandle<T> {
-        JoinHandle { raw, _output: PhantomData }
+        JoinHandle {
+            raw,
+            _output: PhantomData,
+        }
     }
 
     fn header(&self) -> &Header {
@@ -103,7 +106,9 @@ impl<T> Future for JoinHandle<T> {
         let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
         // SAFETY: we are this task's JoinHandle, `T` is its output type, and
         // `out` is a valid `Poll<Result<T, JoinError>>`.
-        unsafe { (self.header().vtable.try_read_output)(self.raw, (&raw mut out).cast(), cx.waker()) };
+        unsafe {
+            (self.header().vtable.try_read_output)(self.raw, (&raw mut out).cast(), cx.waker())
+        };
         if out.is_ready() {
             coop::consume();
         }
@@ -122,7 +127,10 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("id", &self.id()).field("finished", &self.is_finished()).finish()
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }
 
@@ -173,6 +181,8 @@ impl Drop for AbortHandle {
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AbortHandle").field("id", &self.id()).finish()
+        f.debug_struct("AbortHandle")
+            .field("id", &self.id())
+            .finish()
     }
 }

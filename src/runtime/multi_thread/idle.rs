@@ -61,7 +61,10 @@ fn unparked(state: usize) -> usize {
 
 impl Idle {
     pub(crate) fn new(num_workers: usize) -> Idle {
-        assert!(num_workers < SEARCH_MASK, "windlass: too many worker threads");
+        assert!(
+            num_workers < SEARCH_MASK,
+            "windlass: too many worker threads"
+        );
         Idle {
             state: AtomicUsize::new(num_workers * UNPARK_ONE),
             sleepers: Mutex::new(Vec::with_capacity(num_workers)),
@@ -130,7 +133,9 @@ impl Idle {
     /// will unpark it).
     pub(crate) fn unpark_worker_by_id(&self, index: usize) -> bool {
         let mut sleepers = self.sleepers.lock();
-        let Some(pos) = sleepers.iter().position(|&i| i == index) else { return false };
+        let Some(pos) = sleepers.iter().position(|&i| i == index) else {
+            return false;
+        };
         sleepers.swap_remove(pos);
         self.state.fetch_add(UNPARK_ONE | 1, SeqCst);
         true

@@ -28,8 +28,8 @@ pub(crate) mod queue;
 pub(crate) mod worker;
 
 use std::future::Future;
-use std::ptr::NonNull;
 use std::io;
+use std::ptr::NonNull;
 use std::task::Waker;
 use std::time::Duration;
 
@@ -265,6 +265,10 @@ impl Handle {
                 return out;
             }
             if self.shared.panicked.load(Acquire) {
+                // The worker sets `panicked` before it signals shutdown;
+                // signal here too so the runtime is visibly shut down by the
+                // time this panic reaches the caller.
+                self.signal_shutdown();
                 panic_shutdown();
             }
             parker.park();
