@@ -47,10 +47,15 @@ impl<T: AsFd> Async<T> {
     /// registered.
     pub fn new(io: T) -> io::Result<Async<T>> {
         rustix::io::ioctl_fionbio(io.as_fd(), true)?;
-        let handle = crate::runtime::Handle::try_current().map_err(|e| io::Error::other(format!("windlass::io::Async::new: {e}")))?;
+        let handle = crate::runtime::Handle::try_current()
+            .map_err(|e| io::Error::other(format!("windlass::io::Async::new: {e}")))?;
         let reactor = handle.driver.get()?;
         let source = reactor.register(io.as_fd())?;
-        Ok(Async { source, reactor, io: Some(io) })
+        Ok(Async {
+            source,
+            reactor,
+            io: Some(io),
+        })
     }
 
     /// The inner object.
@@ -74,12 +79,20 @@ impl<T: AsFd> Async<T> {
     /// last read that would block (or none was tried yet). Can be spurious;
     /// follow it with a non-blocking attempt.
     pub fn readable(&self) -> Readable<'_, T> {
-        Readable(Ready { io: self, dir: Direction::Read, id: None })
+        Readable(Ready {
+            io: self,
+            dir: Direction::Read,
+            id: None,
+        })
     }
 
     /// Waits until the object may be writable; see [`readable`](Self::readable).
     pub fn writable(&self) -> Writable<'_, T> {
-        Writable(Ready { io: self, dir: Direction::Write, id: None })
+        Writable(Ready {
+            io: self,
+            dir: Direction::Write,
+            id: None,
+        })
     }
 
     /// Polls for readability; see [`readable`](Self::readable). Keeps one
@@ -114,7 +127,10 @@ impl<T: AsFd> Async<T> {
     }
 
     /// Like [`read_with`](Self::read_with), with `&mut T`.
-    pub async fn read_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+    pub async fn read_with_mut<R>(
+        &mut self,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
         let (source, io) = (self.source.clone(), self.io.as_mut().expect("io present"));
         std::future::poll_fn(|cx| poll_io(&source, cx, Direction::Read, || op(io))).await
     }
@@ -126,26 +142,41 @@ impl<T: AsFd> Async<T> {
     }
 
     /// Like [`write_with`](Self::write_with), with `&mut T`.
-    pub async fn write_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+    pub async fn write_with_mut<R>(
+        &mut self,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
         let (source, io) = (self.source.clone(), self.io.as_mut().expect("io present"));
         std::future::poll_fn(|cx| poll_io(&source, cx, Direction::Write, || op(io))).await
     }
 
-    async fn io_with<R>(&self, dir: Direction, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+    async fn io_with<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
         let io = self.get_ref();
         std::future::poll_fn(|cx| poll_io(&self.source, cx, dir, || op(io))).await
     }
 
     /// The `poll_*` form of `read_with`: tries `op`, registering for the
     /// next read-readiness event if it would block.
-    pub fn poll_read_with<R>(&self, cx: &mut Context<'_>, op: impl FnMut(&T) -> io::Result<R>) -> Poll<io::Result<R>> {
+    pub fn poll_read_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
         let mut op = op;
         poll_io(&self.source, cx, Direction::Read, || op(io))
     }
 
     /// The `poll_*` form of `write_with`.
-    pub fn poll_write_with<R>(&self, cx: &mut Context<'_>, op: impl FnMut(&T) -> io::Result<R>) -> Poll<io::Result<R>> {
+    pub fn poll_write_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
         let mut op = op;
         poll_io(&self.source, cx, Direction::Write, || op(io))
@@ -262,14 +293,24 @@ impl<T: AsFd> futures_io::AsyncRead for Async<T>
 where
     for<'a> &'a T: Read,
 {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let io = self.get_ref();
         poll_io(&self.source, cx, Direction::Read, || { io }.read(buf))
     }
 
-    fn poll_read_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
         let io = self.get_ref();
-        poll_io(&self.source, cx, Direction::Read, || { io }.read_vectored(bufs))
+        poll_io(&self.source, cx, Direction::Read, || {
+            { io }.read_vectored(bufs)
+        })
     }
 }
 
@@ -277,14 +318,24 @@ impl<T: AsFd> futures_io::AsyncWrite for Async<T>
 where
     for<'a> &'a T: Write,
 {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let io = self.get_ref();
         poll_io(&self.source, cx, Direction::Write, || { io }.write(buf))
     }
 
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         let io = self.get_ref();
-        poll_io(&self.source, cx, Direction::Write, || { io }.write_vectored(bufs))
+        poll_io(&self.source, cx, Direction::Write, || {
+            { io }.write_vectored(bufs)
+        })
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

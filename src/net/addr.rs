@@ -17,9 +17,14 @@ pub(crate) async fn resolve<A: ToSocketAddrs>(addr: A) -> io::Result<Vec<SocketA
     if let Some(literal) = literal(&addr) {
         return Ok(vec![literal]);
     }
-    let addrs = crate::spawn_blocking(move || addr.to_socket_addrs().map(|it| it.collect::<Vec<_>>())).await??;
+    let addrs =
+        crate::spawn_blocking(move || addr.to_socket_addrs().map(|it| it.collect::<Vec<_>>()))
+            .await??;
     if addrs.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to nothing"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to nothing",
+        ));
     }
     Ok(addrs)
 }

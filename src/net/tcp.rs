@@ -50,12 +50,15 @@ impl TcpListener {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
+        Err(last
+            .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
     }
 
     /// Wraps a std listener (made non-blocking here).
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener { inner: Async::new(listener)? })
+        Ok(TcpListener {
+            inner: Async::new(listener)?,
+        })
     }
 
     /// Accepts a connection. Errors such as `EMFILE` (too many open files)
@@ -67,7 +70,9 @@ impl TcpListener {
 
     /// Polls for a connection.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        self.inner.poll_read_with(cx, |l| l.accept()).map(|r| r.and_then(|(s, a)| Ok((TcpStream::from_std(s)?, a))))
+        self.inner
+            .poll_read_with(cx, |l| l.accept())
+            .map(|r| r.and_then(|(s, a)| Ok((TcpStream::from_std(s)?, a))))
     }
 
     /// The connections, as a `Stream` (never ends; errors are items).
@@ -91,7 +96,9 @@ impl futures_core::Stream for Incoming<'_> {
     type Item = io::Result<TcpStream>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener.poll_accept(cx).map(|r| Some(r.map(|(s, _)| s)))
+        self.listener
+            .poll_accept(cx)
+            .map(|r| Some(r.map(|(s, _)| s)))
     }
 }
 
@@ -115,12 +122,16 @@ impl TcpStream {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")))
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+        }))
     }
 
     /// Wraps a connected std stream (made non-blocking here).
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { inner: Arc::new(Async::new(stream)?) })
+        Ok(TcpStream {
+            inner: Arc::new(Async::new(stream)?),
+        })
     }
 
     fn std(&self) -> &std::net::TcpStream {
@@ -162,7 +173,12 @@ impl TcpStream {
     /// write half does not shut the socket down; call
     /// [`OwnedWriteHalf::shutdown`] (or `close().await`) for a half-close.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        (OwnedReadHalf { inner: self.inner.clone() }, OwnedWriteHalf { inner: self.inner })
+        (
+            OwnedReadHalf {
+                inner: self.inner.clone(),
+            },
+            OwnedWriteHalf { inner: self.inner },
+        )
     }
 }
 
@@ -187,7 +203,9 @@ async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
             }
             match s.peer_addr() {
                 Ok(_) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    Err(io::ErrorKind::WouldBlock.into())
+                }
                 Err(e) => Err(e),
             }
         })
@@ -208,7 +226,10 @@ pub struct OwnedWriteHalf {
 impl OwnedReadHalf {
     /// Joins the halves back into a stream. Fails (returning them) if they
     /// come from different streams.
-    pub fn reunite(self, write: OwnedWriteHalf) -> Result<TcpStream, (OwnedReadHalf, OwnedWriteHalf)> {
+    pub fn reunite(
+        self,
+        write: OwnedWriteHalf,
+    ) -> Result<TcpStream, (OwnedReadHalf, OwnedWriteHalf)> {
         if Arc::ptr_eq(&self.inner, &write.inner) {
             drop(write);
             Ok(TcpStream { inner: self.inner })
@@ -235,11 +256,19 @@ impl OwnedWriteHalf {
     }
 }
 
-fn poll_read(io: &Async<std::net::TcpStream>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+fn poll_read(
+    io: &Async<std::net::TcpStream>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
     io.poll_read_with(cx, |mut s| s.read(buf))
 }
 
-fn poll_write(io: &Async<std::net::TcpStream>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+fn poll_write(
+    io: &Async<std::net::TcpStream>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
     io.poll_write_with(cx, |mut s| s.write(buf))
 }
 
@@ -253,21 +282,38 @@ fn poll_close(io: &Async<std::net::TcpStream>) -> Poll<io::Result<()>> {
 macro_rules! impl_stream_io {
     ($ty:ty, read) => {
         impl AsyncRead for $ty {
-            fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
                 poll_read(&self.inner, cx, buf)
             }
-            fn poll_read_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
+            fn poll_read_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &mut [IoSliceMut<'_>],
+            ) -> Poll<io::Result<usize>> {
                 self.inner.poll_read_with(cx, |mut s| s.read_vectored(bufs))
             }
         }
     };
     ($ty:ty, write) => {
         impl AsyncWrite for $ty {
-            fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
                 poll_write(&self.inner, cx, buf)
             }
-            fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-                self.inner.poll_write_with(cx, |mut s| s.write_vectored(bufs))
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                self.inner
+                    .poll_write_with(cx, |mut s| s.write_vectored(bufs))
             }
             fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
                 Poll::Ready(Ok(()))
@@ -318,13 +364,17 @@ impl fmt::Debug for TcpListener {
 
 impl fmt::Debug for OwnedReadHalf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("OwnedReadHalf").field(self.inner.get_ref()).finish()
+        f.debug_tuple("OwnedReadHalf")
+            .field(self.inner.get_ref())
+            .finish()
     }
 }
 
 impl fmt::Debug for OwnedWriteHalf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("OwnedWriteHalf").field(self.inner.get_ref()).finish()
+        f.debug_tuple("OwnedWriteHalf")
+            .field(self.inner.get_ref())
+            .finish()
     }
 }
 

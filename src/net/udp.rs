@@ -36,12 +36,15 @@ impl UdpSocket {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
+        Err(last
+            .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
     }
 
     /// Wraps a std socket (made non-blocking here).
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        Ok(UdpSocket { inner: Async::new(socket)? })
+        Ok(UdpSocket {
+            inner: Async::new(socket)?,
+        })
     }
 
     /// The bound address.
@@ -63,12 +66,17 @@ impl UdpSocket {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")))
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+        }))
     }
 
     /// Sends a datagram to `target`.
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
-        let target = *resolve(target).await?.first().expect("resolve returns at least one address");
+        let target = *resolve(target)
+            .await?
+            .first()
+            .expect("resolve returns at least one address");
         self.inner.write_with(|s| s.send_to(buf, target)).await
     }
 

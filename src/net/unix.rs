@@ -44,7 +44,9 @@ impl UnixListener {
 
     /// Wraps a std listener (made non-blocking here).
     pub fn from_std(listener: std_unix::UnixListener) -> io::Result<UnixListener> {
-        Ok(UnixListener { inner: Async::new(listener)? })
+        Ok(UnixListener {
+            inner: Async::new(listener)?,
+        })
     }
 
     /// Accepts a connection.
@@ -88,10 +90,39 @@ pub struct UnixStream {
 
 impl UnixStream {
     /// Connects to the socket at `path`.
+    ///
+    /// Never blocks the thread: if the listener's backlog is full, this
+    /// fails at once with an error of kind `WouldBlock` (as in tokio and
+    /// async-io; the kernel has no readiness event for "the backlog has
+    /// room" to wait on).
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        // Connecting a Unix socket does not wait on the network: the std
-        // call returns at once (or fails if nobody listens).
-        UnixStream::from_std(std_unix::UnixStream::connect(path)?)
+        use socket2::{Domain, SockAddr, Socket, Type};
+        // Non-blocking *before* connecting: a blocking connect to a full
+        // backlog sleeps until the listener accepts, stalling this worker
+        // (and deadlocking a current-thread runtime, whose accepting task
+        // runs on this very thread).
+        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+        socket.set_nonblocking(true)?;
+        let in_progress = match socket.connect(&SockAddr::unix(path)?) {
+            Ok(()) => false,
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INPROGRESS.raw_os_error()) => {
+                true
+            }
+            Err(e) => return Err(e),
+        };
+        let stream = UnixStream::from_std(socket.into())?;
+        if in_progress {
+            // Not on Linux (Unix-domain connects complete or fail at once),
+            // but allowed by POSIX: connected once writable without error.
+            stream
+                .inner
+                .write_with(|s| match s.take_error()? {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                })
+                .await?;
+        }
+        Ok(stream)
     }
 
     /// A connected pair.
@@ -102,7 +133,9 @@ impl UnixStream {
 
     /// Wraps a std stream (made non-blocking here).
     pub fn from_std(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream { inner: Async::new(stream)? })
+        Ok(UnixStream {
+            inner: Async::new(stream)?,
+        })
     }
 
     /// Shuts down one or both halves.
@@ -117,13 +150,21 @@ impl UnixStream {
 }
 
 impl AsyncRead for UnixStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         self.inner.poll_read_with(cx, |mut s| s.read(buf))
     }
 }
 
 impl AsyncWrite for UnixStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.inner.poll_write_with(cx, |mut s| s.write(buf))
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -158,7 +199,9 @@ impl UnixDatagram {
 
     /// Wraps a std socket (made non-blocking here).
     pub fn from_std(socket: std_unix::UnixDatagram) -> io::Result<UnixDatagram> {
-        Ok(UnixDatagram { inner: Async::new(socket)? })
+        Ok(UnixDatagram {
+            inner: Async::new(socket)?,
+        })
     }
 
     /// Sets the default destination.

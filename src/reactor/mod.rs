@@ -89,7 +89,10 @@ impl Reactor {
     pub(crate) fn start(thread_name: String) -> io::Result<Arc<Reactor>> {
         let poller = Poller::new()?;
         if !poller.supports_edge() {
-            return Err(io::Error::new(io::ErrorKind::Unsupported, "windlass needs edge-triggered polling"));
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "windlass needs edge-triggered polling",
+            ));
         }
         let reactor = Arc::new(Reactor {
             poller,
@@ -99,7 +102,9 @@ impl Reactor {
             thread: Mutex::new(None),
         });
         let r = reactor.clone();
-        let handle = std::thread::Builder::new().name(thread_name).spawn(move || r.run())?;
+        let handle = std::thread::Builder::new()
+            .name(thread_name)
+            .spawn(move || r.run())?;
         *reactor.thread.lock() = Some(handle);
         Ok(reactor)
     }
@@ -159,10 +164,20 @@ impl Reactor {
         // is closed. Every registered source belongs to one `Async`, whose
         // drop calls `deregister` (which deletes it) before dropping the I/O
         // object that owns the descriptor.
-        let added = unsafe { self.poller.add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge) };
+        let added = unsafe {
+            self.poller
+                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
+        };
         if let Err(e) = added {
             self.free_slot(key);
             return Err(e);
+        }
+        // Shutdown sets the flag, then closes every source in the slab. If
+        // it did so before we inserted ours, we see the flag now: close ours
+        // so that waiting on it fails instead of hanging.
+        if self.is_shutdown() {
+            let mut wakers = Vec::new();
+            source.wake_all(&mut wakers);
         }
         Ok(source)
     }
@@ -193,6 +208,12 @@ impl Reactor {
             timer_after_shutdown();
         }
         let (id, earliest) = self.timers.lock().insert(deadline, waker);
+        // As in `register`: a shutdown that drained the timers before our
+        // insert is visible now; this timer would never fire.
+        if self.is_shutdown() {
+            self.remove_timer(deadline, id);
+            timer_after_shutdown();
+        }
         if earliest {
             let _ = self.poller.notify();
         }
@@ -215,7 +236,12 @@ impl Reactor {
 
     /// Sources registered now.
     pub(crate) fn num_sources(&self) -> usize {
-        self.sources.lock().slots.iter().filter(|s| s.source.is_some()).count()
+        self.sources
+            .lock()
+            .slots
+            .iter()
+            .filter(|s| s.source.is_some())
+            .count()
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -235,7 +261,13 @@ impl Reactor {
             }
         }
         let mut wakers = Vec::new();
-        let sources: Vec<Arc<Source>> = self.sources.lock().slots.iter().filter_map(|s| s.source.clone()).collect();
+        let sources: Vec<Arc<Source>> = self
+            .sources
+            .lock()
+            .slots
+            .iter()
+            .filter_map(|s| s.source.clone())
+            .collect();
         for s in sources {
             s.wake_all(&mut wakers);
         }
@@ -280,7 +312,11 @@ pub(crate) struct Driver {
 
 impl Driver {
     pub(crate) fn new(thread_name: String) -> Driver {
-        Driver { reactor: std::sync::OnceLock::new(), init: Mutex::new(false), thread_name }
+        Driver {
+            reactor: std::sync::OnceLock::new(),
+            init: Mutex::new(false),
+            thread_name,
+        }
     }
 
     /// The reactor, started now if this is the first use.

@@ -47,7 +47,16 @@ impl Source {
         // attempt (the protocol tolerates a spurious "ready").
         dirs[0].ready = true;
         dirs[1].ready = true;
-        Source { key, fd, tick: AtomicU64::new(0), state: Mutex::new(State { dirs, next_waiter: 0, closed: false }) }
+        Source {
+            key,
+            fd,
+            tick: AtomicU64::new(0),
+            state: Mutex::new(State {
+                dirs,
+                next_waiter: 0,
+                closed: false,
+            }),
+        }
     }
 
     pub(crate) fn key(&self) -> usize {
@@ -69,7 +78,12 @@ impl Source {
     /// An attempt made at `tick` returned `WouldBlock`: registers the task
     /// to be woken by the next event, or returns `Ready(Ok)` if an event
     /// already came since `tick` (retry now).
-    pub(crate) fn poll_would_block(&self, cx: &mut Context<'_>, dir: Direction, tick: u64) -> Poll<std::io::Result<()>> {
+    pub(crate) fn poll_would_block(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        tick: u64,
+    ) -> Poll<std::io::Result<()>> {
         let mut state = self.state.lock();
         if state.closed {
             return Poll::Ready(Err(super::gone()));
@@ -89,7 +103,12 @@ impl Source {
     /// `readable()` / `writable()`: ready if an event came since the last
     /// attempt that would block; else registers waiter `id` (allocated on
     /// first call, kept across polls).
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction, id: &mut Option<u64>) -> Poll<std::io::Result<()>> {
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        id: &mut Option<u64>,
+    ) -> Poll<std::io::Result<()>> {
         let mut state = self.state.lock();
         if state.closed {
             return Poll::Ready(Err(super::gone()));
@@ -119,7 +138,11 @@ impl Source {
 
     /// `poll_readable` / `poll_writable`: like `poll_ready`, keeping the
     /// waker in the direction's main slot.
-    pub(crate) fn poll_ready_main(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<std::io::Result<()>> {
+    pub(crate) fn poll_ready_main(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+    ) -> Poll<std::io::Result<()>> {
         let mut state = self.state.lock();
         if state.closed {
             return Poll::Ready(Err(super::gone()));
@@ -137,7 +160,9 @@ impl Source {
 
     /// A waiter future was dropped.
     pub(crate) fn remove_waiter(&self, dir: Direction, id: u64) {
-        self.state.lock().dirs[dir as usize].waiters.retain(|(w, _)| *w != id);
+        self.state.lock().dirs[dir as usize]
+            .waiters
+            .retain(|(w, _)| *w != id);
     }
 
     /// The reactor saw an event: bump the tick, mark the directions ready

@@ -17,7 +17,10 @@ impl Timers {
         let id = self.next_id;
         self.next_id += 1;
         self.map.insert((deadline, id), waker);
-        let earliest = self.map.first_key_value().is_some_and(|(k, _)| *k == (deadline, id));
+        let earliest = self
+            .map
+            .first_key_value()
+            .is_some_and(|(k, _)| *k == (deadline, id));
         (id, earliest)
     }
 

@@ -45,8 +45,16 @@ pub fn interval(period: Duration) -> Interval {
 /// Ticks every `period`, the first tick at `start`.
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(!period.is_zero(), "windlass::time::interval: the period must be greater than zero");
-    Interval { sleep: Sleep::new(Some(start)), next: start, period, missed: MissedTickBehavior::Burst }
+    assert!(
+        !period.is_zero(),
+        "windlass::time::interval: the period must be greater than zero"
+    );
+    Interval {
+        sleep: Sleep::new(Some(start)),
+        next: start,
+        period,
+        missed: MissedTickBehavior::Burst,
+    }
 }
 
 /// Future stream of [`interval`]: call [`tick`](Self::tick), or use it as a
@@ -75,12 +83,17 @@ impl Interval {
             (_, None) => far_future(now),
             (MissedTickBehavior::Burst, Some(n)) => n,
             (_, Some(n)) if n > now => n,
-            (MissedTickBehavior::Delay, Some(_)) => now.checked_add(self.period).unwrap_or_else(|| far_future(now)),
+            (MissedTickBehavior::Delay, Some(_)) => now
+                .checked_add(self.period)
+                .unwrap_or_else(|| far_future(now)),
             (MissedTickBehavior::Skip, Some(n)) => {
                 // The first multiple of the period after now.
                 let behind = now.duration_since(n).as_nanos() / self.period.as_nanos() + 1;
-                let skip = self.period.checked_mul(behind.try_into().unwrap_or(u32::MAX));
-                skip.and_then(|s| n.checked_add(s)).unwrap_or_else(|| far_future(now))
+                let skip = self
+                    .period
+                    .checked_mul(behind.try_into().unwrap_or(u32::MAX));
+                skip.and_then(|s| n.checked_add(s))
+                    .unwrap_or_else(|| far_future(now))
             }
         };
         self.sleep.reset(self.next);
@@ -99,7 +112,9 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.next = Instant::now().checked_add(self.period).unwrap_or_else(|| far_future(Instant::now()));
+        self.next = Instant::now()
+            .checked_add(self.period)
+            .unwrap_or_else(|| far_future(Instant::now()));
         self.sleep.reset(self.next);
     }
 }
@@ -121,6 +136,9 @@ impl futures_core::Stream for Interval {
 
 impl fmt::Debug for Interval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Interval").field("period", &self.period).field("missed", &self.missed).finish()
+        f.debug_struct("Interval")
+            .field("period", &self.period)
+            .field("missed", &self.missed)
+            .finish()
     }
 }

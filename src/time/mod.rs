@@ -13,5 +13,5 @@ mod timeout;
 
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};
-pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
 pub use std::time::{Duration, Instant};
+pub use timeout::{Elapsed, Timeout, timeout, timeout_at};

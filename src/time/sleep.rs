@@ -52,13 +52,20 @@ impl Sleep {
     #[track_caller]
     pub(crate) fn new(deadline: Option<Instant>) -> Sleep {
         let reactor = match crate::runtime::Handle::try_current() {
-            Ok(h) => h.driver.get().unwrap_or_else(|e| panic!("windlass::time: cannot start the reactor: {e}")),
+            Ok(h) => h
+                .driver
+                .get()
+                .unwrap_or_else(|e| panic!("windlass::time: cannot start the reactor: {e}")),
             Err(_) => panic!(
                 "windlass::time::sleep (or timeout/interval) called outside a windlass runtime; create timers \
                  inside a task, Runtime::block_on or Runtime::enter"
             ),
         };
-        Sleep { deadline, reactor, registered: None }
+        Sleep {
+            deadline,
+            reactor,
+            registered: None,
+        }
     }
 
     /// The instant this sleep completes at (`None` if never).
@@ -98,7 +105,9 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(deadline) = self.deadline else { return Poll::Pending };
+        let Some(deadline) = self.deadline else {
+            return Poll::Pending;
+        };
         if deadline <= Instant::now() {
             self.deregister();
             return Poll::Ready(());
@@ -132,6 +141,8 @@ impl Drop for Sleep {
 
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sleep").field("deadline", &self.deadline).finish()
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .finish()
     }
 }

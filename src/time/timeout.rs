@@ -27,13 +27,19 @@ use super::sleep::Sleep;
 /// ```
 #[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    Timeout { future: Some(future), sleep: Sleep::new(Instant::now().checked_add(duration)) }
+    Timeout {
+        future: Some(future),
+        sleep: Sleep::new(Instant::now().checked_add(duration)),
+    }
 }
 
 /// Runs `future` until `deadline` at most; see [`timeout`].
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    Timeout { future: Some(future), sleep: Sleep::new(Some(deadline)) }
+    Timeout {
+        future: Some(future),
+        sleep: Sleep::new(Some(deadline)),
+    }
 }
 
 /// The time ran out before the future completed.
@@ -93,6 +99,8 @@ impl<F: Future> Future for Timeout<F> {
 
 impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timeout").field("deadline", &self.sleep.deadline()).finish()
+        f.debug_struct("Timeout")
+            .field("deadline", &self.sleep.deadline())
+            .finish()
     }
 }
