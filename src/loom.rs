@@ -35,7 +35,11 @@ mod imp {
             }
 
             /// Waits at most `timeout`; true if it timed out.
-            pub(crate) fn wait_timeout<T>(&self, guard: &mut MutexGuard<'_, T>, timeout: std::time::Duration) -> bool {
+            pub(crate) fn wait_timeout<T>(
+                &self,
+                guard: &mut MutexGuard<'_, T>,
+                timeout: std::time::Duration,
+            ) -> bool {
                 self.0.wait_for(guard, timeout).timed_out()
             }
 
@@ -79,6 +83,16 @@ mod imp {
     }
 
     pub(crate) use std::thread_local;
+
+    pub(crate) mod task_id {
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+        /// The next task id. Ids need uniqueness only.
+        pub(crate) fn next() -> u64 {
+            static NEXT: AtomicU64 = AtomicU64::new(1);
+            NEXT.fetch_add(1, Relaxed)
+        }
+    }
 }
 
 #[cfg(loom)]
@@ -107,8 +121,18 @@ mod imp {
                 MutexGuard(Some(self.0.lock().expect("loom mutex poisoned")))
             }
 
+            // Unused today; kept so both sides offer parking_lot's API.
+            #[allow(dead_code)]
             pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
                 self.0.try_lock().ok().map(|g| MutexGuard(Some(g)))
+            }
+
+            pub(crate) fn into_inner(self) -> T {
+                self.0.into_inner().expect("loom mutex poisoned")
+            }
+
+            pub(crate) fn get_mut(&mut self) -> &mut T {
+                self.0.get_mut().expect("loom mutex poisoned")
             }
         }
 
@@ -147,7 +171,11 @@ mod imp {
 
             /// loom has no clock: a timed wait is an untimed one that may
             /// also end early, which models every timing.
-            pub(crate) fn wait_timeout<T>(&self, guard: &mut MutexGuard<'_, T>, _timeout: std::time::Duration) -> bool {
+            pub(crate) fn wait_timeout<T>(
+                &self,
+                guard: &mut MutexGuard<'_, T>,
+                _timeout: std::time::Duration,
+            ) -> bool {
                 self.wait(guard);
                 false
             }
@@ -173,6 +201,33 @@ mod imp {
     }
 
     pub(crate) use loom::thread_local;
+
+    /// Task ids under loom: a plain counter, outside the model (no loom
+    /// operation, so no extra interleavings and no hidden happens-before
+    /// edge), per OS thread (a model's loom threads all run on the test's
+    /// thread) and reset by each model iteration, so that every execution
+    /// hands out the same ids and picks the same owned-list shards; loom
+    /// requires that determinism.
+    pub(crate) mod task_id {
+        use std::cell::Cell;
+
+        std::thread_local! {
+            static NEXT: Cell<u64> = const { Cell::new(1) };
+        }
+
+        pub(crate) fn next() -> u64 {
+            NEXT.with(|n| {
+                let id = n.get();
+                n.set(id + 1);
+                id
+            })
+        }
+
+        /// Restarts the ids at 1; called at the start of each model run.
+        pub(crate) fn reset() {
+            NEXT.with(|n| n.set(1));
+        }
+    }
 }
 
 pub(crate) use imp::*;

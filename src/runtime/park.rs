@@ -56,7 +56,11 @@ impl Parker {
         match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                self.state.store(EMPTY, SeqCst);
+                // A swap, not a store: another `unpark` may have come since
+                // the failed CAS read NOTIFIED, and we must read from its
+                // write to see what it wrote before unparking us.
+                let old = self.state.swap(EMPTY, SeqCst);
+                debug_assert_eq!(old, NOTIFIED);
                 return;
             }
             Err(actual) => panic!(

@@ -1,0 +1,127 @@
+//! Models of the fair semaphore's protocol (rules 1-7 in
+//! `windlass::sync::semaphore`), on the real `Semaphore` and `Mutex`. Loom
+//! fails a model on a lost wake-up (a `block_on` that never wakes is a
+//! deadlock), and each model checks that no permit is lost or doubled.
+#![cfg(loom)]
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Waker};
+
+use loom::future::block_on;
+use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use loom::thread;
+use windlass::sync::{Mutex, Semaphore};
+use windlass_loom_tests::model;
+
+/// Rule 3 against rule 2: a task queues for a permit while another thread
+/// releases one on the fast path. Either the release lands first (the
+/// enqueue CAS fails and re-reads) or it sees `QUEUED` and hands the permit
+/// over; the waiter is woken either way.
+#[test]
+fn enqueue_vs_fast_release() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let s = sem.clone();
+        let t = thread::spawn(move || s.add_permits(1));
+        let permit = block_on(sem.acquire()).unwrap();
+        drop(permit);
+        t.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
+    });
+}
+
+/// Two tasks contend for a mutex (one permit) while the model thread takes
+/// it too: mutual exclusion holds, every increment lands, and the hand-off
+/// between queued waiters (rule 4) wakes each of them.
+#[test]
+fn mutex_three_lockers() {
+    model(|| {
+        let m = Arc::new(Mutex::new(0usize));
+        let inside = Arc::new(AtomicBool::new(false));
+        let lockers: Vec<_> = (0..2)
+            .map(|_| {
+                let (m, inside) = (m.clone(), inside.clone());
+                thread::spawn(move || {
+                    let mut g = block_on(m.lock());
+                    assert!(!inside.swap(true, SeqCst), "two holders");
+                    *g += 1;
+                    inside.store(false, SeqCst);
+                })
+            })
+            .collect();
+        {
+            let mut g = block_on(m.lock());
+            assert!(!inside.swap(true, SeqCst), "two holders");
+            *g += 1;
+            inside.store(false, SeqCst);
+        }
+        for t in lockers {
+            t.join().unwrap();
+        }
+        assert_eq!(*block_on(m.lock()), 3);
+    });
+}
+
+/// Rule 6 against rule 4: a waiter for 2 permits, holding a down payment
+/// of 1, is dropped while another thread releases the other permit. The
+/// released permit and the down payment both come back.
+#[test]
+fn cancel_vs_release() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(2));
+        let held = sem.clone().try_acquire_owned().unwrap();
+        let t = thread::spawn(move || drop(held));
+        {
+            let mut acquire = pin!(sem.acquire_many(2));
+            let mut cx = Context::from_waker(Waker::noop());
+            // Pending (down payment of 1, or 0 if the release already came
+            // and it got both).
+            if let std::task::Poll::Ready(p) = acquire.as_mut().poll(&mut cx) {
+                drop(p.unwrap());
+            }
+        }
+        t.join().unwrap();
+        assert_eq!(sem.available_permits(), 2);
+    });
+}
+
+/// Rule 7: `close` while a task waits or is about to: the waiter fails or
+/// (if it got in first) succeeds, and is woken either way.
+#[test]
+fn close_vs_acquire() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let s = sem.clone();
+        let t = thread::spawn(move || s.close());
+        let result = block_on(sem.acquire());
+        assert!(result.is_err());
+        t.join().unwrap();
+        assert!(sem.is_closed());
+        assert_eq!(sem.available_permits(), 0);
+    });
+}
+
+/// A waiter for 2 permits is served by two releases on two threads: one
+/// assigns a partial payment, the other completes it (or both race the
+/// waiter's enqueue).
+#[test]
+fn acquire_many_two_releasers() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let releasers: Vec<_> = (0..2)
+            .map(|_| {
+                let s = sem.clone();
+                thread::spawn(move || s.add_permits(1))
+            })
+            .collect();
+        let permit = block_on(sem.acquire_many(2)).unwrap();
+        assert_eq!(permit.num_permits(), 2);
+        drop(permit);
+        for t in releasers {
+            t.join().unwrap();
+        }
+        assert_eq!(sem.available_permits(), 2);
+    });
+}
