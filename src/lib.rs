@@ -43,10 +43,12 @@
 pub mod blocking;
 pub mod fs;
 pub mod io;
+pub mod join;
 mod loom;
 pub mod net;
 mod reactor;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod time;
 
@@ -55,5 +57,6 @@ pub mod time;
 pub mod __loom;
 
 pub use blocking::spawn_blocking;
+pub use join::{JoinSet, ReturnWhen, TaskGroup, as_completed, join_all, try_join_all, wait};
 pub use runtime::{Handle, Runtime, spawn};
 pub use task::{JoinError, JoinHandle, yield_now};

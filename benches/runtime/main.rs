@@ -62,6 +62,8 @@ use std::time::{Duration, Instant};
 use futures_channel::oneshot;
 
 mod io;
+mod join;
+mod sync;
 
 // ---------------------------------------------------------------------------
 // Contender abstraction
@@ -72,7 +74,7 @@ mod io;
 /// The operations that run inside a task (`spawn`, `yield_now`, `spawn_blocking`)
 /// are associated functions: they use the runtime's ambient context, as
 /// `tokio::spawn` does.
-trait Contender: 'static {
+trait Contender: 'static + join::JoinContender {
     /// Column name in the output table.
     const NAME: &'static str;
 
@@ -549,10 +551,19 @@ enum Workload {
     TcpEcho,
     ManyConnections,
     Timers,
+    JoinAll,
+    JoinSet,
+    SyncMutexUncontended,
+    SyncMutexContended,
+    SyncMutexHandoff,
+    SyncSemaphore,
+    SyncMpscBounded,
+    SyncMpscUnbounded,
+    SyncOneshot,
 }
 
 impl Workload {
-    const ALL: [Workload; 11] = [
+    const ALL: [Workload; 20] = [
         Workload::SpawnManyLocal,
         Workload::SpawnManyRemoteIdle,
         Workload::SpawnManyRemoteBusy,
@@ -564,6 +575,15 @@ impl Workload {
         Workload::TcpEcho,
         Workload::ManyConnections,
         Workload::Timers,
+        Workload::JoinAll,
+        Workload::JoinSet,
+        Workload::SyncMutexUncontended,
+        Workload::SyncMutexContended,
+        Workload::SyncMutexHandoff,
+        Workload::SyncSemaphore,
+        Workload::SyncMpscBounded,
+        Workload::SyncMpscUnbounded,
+        Workload::SyncOneshot,
     ];
 
     fn name(self) -> &'static str {
@@ -579,6 +599,15 @@ impl Workload {
             Workload::TcpEcho => "tcp_echo",
             Workload::ManyConnections => "many_connections",
             Workload::Timers => "timers",
+            Workload::JoinAll => "join_all",
+            Workload::JoinSet => "join_set",
+            Workload::SyncMutexUncontended => "sync_mutex_uncontended",
+            Workload::SyncMutexContended => "sync_mutex_contended",
+            Workload::SyncMutexHandoff => "sync_mutex_handoff",
+            Workload::SyncSemaphore => "sync_semaphore",
+            Workload::SyncMpscBounded => "sync_mpsc_bounded",
+            Workload::SyncMpscUnbounded => "sync_mpsc_unbounded",
+            Workload::SyncOneshot => "sync_oneshot",
         }
     }
 
@@ -596,6 +625,15 @@ impl Workload {
             Workload::TcpEcho => io::ECHO_CONNS * io::ECHO_ROUNDS,
             Workload::ManyConnections => io::MANY_CONNS,
             Workload::Timers => io::TIMER_TASKS,
+            Workload::JoinAll | Workload::JoinSet => join::JOIN_TASKS,
+            Workload::SyncMutexUncontended => sync::UNCONTENDED_LOCKS,
+            Workload::SyncMutexContended => sync::MUTEX_TASKS * sync::CONTENDED_LOCKS,
+            Workload::SyncMutexHandoff => sync::MUTEX_TASKS * sync::HANDOFF_LOCKS,
+            Workload::SyncSemaphore => sync::SEM_TASKS * sync::SEM_ROUNDS,
+            Workload::SyncMpscBounded | Workload::SyncMpscUnbounded => {
+                sync::MPSC_PRODUCERS * sync::MPSC_MESSAGES
+            }
+            Workload::SyncOneshot => sync::ONESHOT_ROUNDS,
         }
     }
 
@@ -612,6 +650,15 @@ impl Workload {
             Workload::TcpEcho => io::tcp_echo(c),
             Workload::ManyConnections => io::many_connections(c),
             Workload::Timers => io::timers(c),
+            Workload::JoinAll => join::join_all(c),
+            Workload::JoinSet => join::join_set(c),
+            Workload::SyncMutexUncontended => sync::mutex_uncontended(c),
+            Workload::SyncMutexContended => sync::mutex_contended(c),
+            Workload::SyncMutexHandoff => sync::mutex_handoff(c),
+            Workload::SyncSemaphore => sync::semaphore(c),
+            Workload::SyncMpscBounded => sync::mpsc_bounded(c),
+            Workload::SyncMpscUnbounded => sync::mpsc_unbounded(c),
+            Workload::SyncOneshot => sync::oneshot(c),
         }
     }
 }
@@ -1131,13 +1178,22 @@ fn main() {
     }
     if cfg.filter.as_deref().is_none_or(|f| "timers".contains(f)) {
         for (n, max_ms, what) in [
-            (io::TIMER_TASKS, 10, "100,000 sleeps of 0-10 ms (saturated: measures wake throughput)"),
-            (1_000, 100, "1,000 sleeps of 0-100 ms (light load: measures timer precision)"),
+            (
+                io::TIMER_TASKS,
+                10,
+                "100,000 sleeps of 0-10 ms (saturated: measures wake throughput)",
+            ),
+            (
+                1_000,
+                100,
+                "1,000 sleeps of 0-100 ms (light load: measures timer precision)",
+            ),
         ] {
             println!("\nTimer lateness, {what}, median of 3 runs:\n");
             println!("| runtime | mean µs | p99 µs |\n|---|---:|---:|");
             for c in &contenders {
-                let mut runs: Vec<(f64, f64)> = (0..3).map(|_| c.timer_lateness(n, max_ms)).collect();
+                let mut runs: Vec<(f64, f64)> =
+                    (0..3).map(|_| c.timer_lateness(n, max_ms)).collect();
                 runs.sort_by(|a, b| a.1.total_cmp(&b.1));
                 let (mean, p99) = runs[1];
                 println!("| {} | {mean:.0} | {p99:.0} |", c.name());

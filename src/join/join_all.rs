@@ -1,0 +1,294 @@
+//! `join_all` and `try_join_all`: asyncio's `gather`.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::ready::ReadyQueue;
+use super::yield_if_budget_spent;
+
+/// One input of [`JoinAll`] or [`TryJoinAll`].
+pub(super) enum Item<F: Future> {
+    /// Not finished; pinned in place in the items' heap allocation.
+    Running(F),
+    /// Finished; the output waits to be collected.
+    Done(F::Output),
+    /// Finished and its output handed out (`as_completed`).
+    Gone,
+}
+
+/// The inputs, polled only when woken: shared by the gathers and
+/// `as_completed`.
+pub(super) struct Items<F: Future> {
+    /// Never reallocated or moved out while an item is `Running`, so the
+    /// futures stay pinned (see `poll_item`).
+    items: Box<[Item<F>]>,
+    ready: ReadyQueue,
+    /// Items still `Running`.
+    pub(super) running: usize,
+}
+
+impl<F: Future> Items<F> {
+    pub(super) fn new(iter: impl IntoIterator<Item = impl IntoFuture<IntoFuture = F>>) -> Items<F> {
+        let items: Box<[Item<F>]> = iter
+            .into_iter()
+            .map(|f| Item::Running(f.into_future()))
+            .collect();
+        let running = items.len();
+        Items {
+            ready: ReadyQueue::all_ready(running),
+            items,
+            running,
+        }
+    }
+
+    /// Polls the woken items (one batch), calling `on_done` with each
+    /// output as it comes. `on_done` returns `Some(out)` to stop right there.
+    /// `Ready(None)` once every item is done.
+    pub(super) fn poll_batch<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut on_done: impl FnMut(&mut Item<F>, F::Output) -> Option<R>,
+    ) -> Poll<Option<R>> {
+        if self.running == 0 {
+            return Poll::Ready(None);
+        }
+        self.ready.begin(cx.waker());
+        loop {
+            if yield_if_budget_spent(cx, &self.ready) {
+                return Poll::Pending;
+            }
+            let Some(i) = self.ready.pop() else {
+                return Poll::Pending;
+            };
+            let Item::Running(fut) = &mut self.items[i] else {
+                continue; // a late wake of a finished item
+            };
+            // SAFETY: the future lives in the boxed slice, which is never
+            // moved or reallocated while an item runs; it is dropped in
+            // place (assignment below, or the slice's drop).
+            let fut = unsafe { Pin::new_unchecked(fut) };
+            let waker = self.ready.waker(i);
+            if let Poll::Ready(out) = fut.poll(&mut Context::from_waker(&waker)) {
+                self.running -= 1;
+                if let Some(r) = on_done(&mut self.items[i], out) {
+                    return Poll::Ready(Some(r));
+                }
+                if self.running == 0 {
+                    return Poll::Ready(None);
+                }
+            }
+        }
+    }
+
+    /// The outputs in input order; every item must be `Done`.
+    fn take_outputs<T>(&mut self, mut map: impl FnMut(F::Output) -> T) -> Vec<T> {
+        // All futures are gone, so nothing pinned remains in the slice.
+        std::mem::take(&mut self.items)
+            .into_iter()
+            .map(|item| match item {
+                Item::Done(out) => map(out),
+                Item::Running(_) | Item::Gone => {
+                    unreachable!("collected before every item finished")
+                }
+            })
+            .collect()
+    }
+}
+
+/// Waits for every future and returns their outputs **in input order**:
+/// asyncio's `gather(*aws)`.
+///
+/// Takes anything iterable whose items are futures (or [`IntoFuture`]): plain
+/// futures, which run concurrently inside the `JoinAll` (on the task that
+/// awaits it), or [`JoinHandle`](crate::JoinHandle)s of spawned tasks, which
+/// run in parallel on the workers. Handles from any runtime or thread work.
+///
+/// - **Order**: `out[i]` is the output of the `i`-th input, whatever order
+///   they finished in.
+/// - **Empty input**: completes at once with an empty `Vec`.
+/// - **Failures**: nothing is special. A `JoinHandle`'s output is
+///   `Result<T, JoinError>`, so over handles you get one `Result` per task:
+///   gather's `return_exceptions=True`. To stop at the first error instead,
+///   use [`try_join_all`].
+/// - **Cost**: O(n) in all. Each input is polled once to start, then only
+///   when its own waker fires (see the module docs).
+/// - **Dropping** the `JoinAll` early drops the inputs: plain futures are
+///   cancelled, `JoinHandle`s are detached (the tasks keep running), as
+///   dropping a `JoinHandle` always does. Use [`JoinSet`](super::JoinSet) or
+///   [`AbortOnDrop`](super::AbortOnDrop) to cancel tasks with it.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use windlass::join::join_all;
+/// use windlass::time::sleep;
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let start = Instant::now();
+///     // Spawned tasks: each output is a Result (return_exceptions=True).
+///     let tasks = [60u64, 20, 40].map(|ms| {
+///         windlass::spawn(async move {
+///             sleep(Duration::from_millis(ms)).await;
+///             ms
+///         })
+///     });
+///     let outs: Vec<u64> = join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+///     assert_eq!(outs, [60, 20, 40], "input order, not finishing order");
+///     assert!(start.elapsed() < Duration::from_millis(120), "they overlapped");
+///
+///     // Plain futures, run concurrently on this task.
+///     let lens = join_all(["a", "bb", "ccc"].map(|s| async move { s.len() })).await;
+///     assert_eq!(lens, [1, 2, 3]);
+///
+///     let none: Vec<u8> = join_all(Vec::<std::future::Ready<u8>>::new()).await;
+///     assert!(none.is_empty());
+/// });
+/// ```
+pub fn join_all<I>(iter: I) -> JoinAll<<I::Item as IntoFuture>::IntoFuture>
+where
+    I: IntoIterator,
+    I::Item: IntoFuture,
+{
+    JoinAll {
+        items: Items::new(iter),
+    }
+}
+
+/// Future of [`join_all`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct JoinAll<F: Future> {
+    items: Items<F>,
+}
+
+// The inputs live in a heap allocation that does not move with the
+// `JoinAll`, so moving the `JoinAll` never moves a pinned future.
+impl<F: Future> Unpin for JoinAll<F> {}
+
+impl<F: Future> Future for JoinAll<F> {
+    type Output = Vec<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<F::Output>> {
+        let items = &mut self.get_mut().items;
+        std::task::ready!(items.poll_batch(cx, |item, out| {
+            *item = Item::Done(out);
+            None::<()>
+        }));
+        Poll::Ready(items.take_outputs(|out| out))
+    }
+}
+
+impl<F: Future> fmt::Debug for JoinAll<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinAll")
+            .field("len", &self.items.items.len())
+            .field("running", &self.items.running)
+            .finish()
+    }
+}
+
+/// Waits for every future, or returns the **first error** and cancels the
+/// rest: asyncio's `gather(*aws)` where the first exception propagates.
+///
+/// The inputs are futures whose output is a `Result<T, E>`. If all of them
+/// return `Ok`, the result is `Ok(vec)` with the values **in input order**.
+/// As soon as one returns `Err(e)` (the first one to *finish* with an error,
+/// not the first in input order), the result is `Err(e)` and every input
+/// still running is dropped right there, before `try_join_all` returns.
+///
+/// - **Empty input**: `Ok(vec![])` at once.
+/// - **Plain futures** are cancelled by that drop: their destructors (drop
+///   guards) have run when you get the error.
+/// - **`JoinHandle`s**: a task's output is `Result<T, JoinError>`, so an
+///   error is a task that panicked or was cancelled. A task that *returns*
+///   `Err` gives `Ok(Err(_))`, a success here; to stop on those too, pass
+///   plain futures that flatten both layers, such as
+///   `async move { handle.await.map_err(MyError::Join)? }`. Dropping a
+///   `JoinHandle` only detaches its task, so
+///   to abort the other tasks on error, pass them as
+///   [`AbortOnDrop`](super::AbortOnDrop) (shown below), or use a
+///   [`TaskGroup`](super::TaskGroup), which aborts siblings and also waits
+///   for them to finish.
+///
+/// ```
+/// use std::time::Duration;
+/// use windlass::join::{try_join_all, AbortOnDrop};
+/// use windlass::time::sleep;
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     // Plain futures: the slow one is dropped when the failure arrives.
+///     let jobs = (0..3u64).map(|i| async move {
+///         sleep(Duration::from_millis(10 + 100 * i)).await;
+///         if i == 1 { Err(format!("job {i} failed")) } else { Ok(i) }
+///     });
+///     assert_eq!(try_join_all(jobs).await, Err("job 1 failed".to_string()));
+///
+///     // Spawned tasks, aborted when one of them panics.
+///     let tasks = [
+///         windlass::spawn(async { sleep(Duration::from_secs(60)).await; 1 }),
+///         windlass::spawn(async { panic!("boom") }),
+///     ];
+///     let err = try_join_all(tasks.map(AbortOnDrop::new)).await.unwrap_err();
+///     assert!(err.is_panic()); // and the sleeping task has been aborted
+///
+///     let all = try_join_all([1, 2].map(|x| async move { Ok::<_, ()>(x) })).await;
+///     assert_eq!(all, Ok(vec![1, 2]));
+/// });
+/// ```
+pub fn try_join_all<I, T, E>(iter: I) -> TryJoinAll<<I::Item as IntoFuture>::IntoFuture>
+where
+    I: IntoIterator,
+    I::Item: IntoFuture<Output = Result<T, E>>,
+{
+    TryJoinAll {
+        items: Items::new(iter),
+    }
+}
+
+/// Future of [`try_join_all`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct TryJoinAll<F: Future> {
+    items: Items<F>,
+}
+
+// As for `JoinAll`: the inputs do not move with the `TryJoinAll`.
+impl<F: Future> Unpin for TryJoinAll<F> {}
+
+impl<F, T, E> Future for TryJoinAll<F>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    type Output = Result<Vec<T>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Vec<T>, E>> {
+        let items = &mut self.get_mut().items;
+        let first_error = std::task::ready!(items.poll_batch(cx, |item, out| match out {
+            Ok(v) => {
+                *item = Item::Done(Ok(v));
+                None
+            }
+            Err(e) => Some(e),
+        }));
+        Poll::Ready(match first_error {
+            Some(e) => {
+                // Cancel the rest now: drops every future still running.
+                items.items = Box::default();
+                items.running = 0;
+                Err(e)
+            }
+            None => Ok(items.take_outputs(|out| match out {
+                Ok(v) => v,
+                Err(_) => unreachable!("errors are returned, not stored"),
+            })),
+        })
+    }
+}
+
+impl<F: Future> fmt::Debug for TryJoinAll<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TryJoinAll")
+            .field("len", &self.items.items.len())
+            .field("running", &self.items.running)
+            .finish()
+    }
+}

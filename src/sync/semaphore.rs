@@ -1,0 +1,822 @@
+//! [`Semaphore`]: a fair (FIFO) counting semaphore, and the core of
+//! [`Mutex`](super::Mutex) and [`RwLock`](super::RwLock).
+//!
+//! # Protocol
+//!
+//! One atomic word, the *state*, and a mutex-guarded [`WaitList`] of
+//! waiters, each asking for some number of permits.
+//!
+//! ```text
+//! state = available permits << 2 | CLOSED | QUEUED
+//! ```
+//!
+//! - `QUEUED`: the wait list may be non-empty, so released permits must go
+//!   to waiters, through the mutex. Set and cleared only by a thread that
+//!   holds the waiters mutex.
+//! - `CLOSED`: set once by [`Semaphore::close`]; acquisitions fail after it.
+//!
+//! Invariant (**I**): while `QUEUED` is set, the word holds zero permits.
+//! Every permit is then either held by a user, or *assigned* to a waiter
+//! (counted in its `acquired`), never lying free while someone waits.
+//!
+//! The rules, which keep **I** and lose no permit or wake-up:
+//!
+//! 1. **Fast acquire.** Without the mutex: CAS the word from `s` to
+//!    `s - n` only if `QUEUED` and `CLOSED` are clear and `s` holds `n`
+//!    permits (`Acquire`, pairs with the `Release` of rules 2 and 5, so
+//!    the previous holder's writes are visible).
+//! 2. **Fast release.** Without the mutex: CAS the word from `s` to `s + n`
+//!    only if `QUEUED` is clear (`Release`).
+//! 3. **Enqueue.** Under the mutex, an acquirer that cannot take its `n`
+//!    permits CASes the word from `s` (with `p < n` permits, or `QUEUED`
+//!    and so `p = 0` by **I**) to `QUEUED`, taking the `p` permits as a
+//!    down payment, and links itself at the tail. Because rules 1 and 2
+//!    also CAS, a concurrent fast release either lands before this CAS
+//!    (which then fails and re-reads, seeing more permits) or after it
+//!    (and sees `QUEUED`, so it takes the slow path of rule 4 and finds
+//!    the waiter). That is why no wake-up is lost.
+//! 4. **Slow release.** Under the mutex, released permits are assigned to
+//!    waiters from the head: the head's `acquired` grows, and once it has
+//!    all it asked for it is unlinked, marked granted, and its waker
+//!    collected. Only when the list is empty do leftover permits go back to
+//!    the word, in the same CAS that clears `QUEUED` (rule 5).
+//! 5. **Deposit.** Under the mutex with an empty list: CAS the word from
+//!    `s` to `(s + n) & !QUEUED` (`Release`).
+//! 6. **Cancel.** A dropped waiter, under the mutex, frees its slot and
+//!    releases (rule 4) what it holds: its down payment while still
+//!    linked, all `n` permits if it was granted but had not noticed.
+//!    Removing a linked waiter can empty the list, so rule 4 runs even for
+//!    zero permits (it then clears `QUEUED`).
+//! 7. **Close.** Under the mutex: set `CLOSED`, unlink every waiter, mark
+//!    it closed, wake it, and deposit (rule 5) the down payments.
+//!
+//! Fairness follows from **I**: while anyone waits, the word holds no
+//! permits, so a newcomer's fast acquire fails and it queues behind.
+//! Handing permits to a waiter under the mutex publishes the previous
+//! holder's writes to it when it reads its slot under the same mutex.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use super::waiters::{Key, WaitList, WakeList, set_waker};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::sync::{Mutex, MutexGuard};
+use crate::task::coop;
+
+/// The wait list may be non-empty: releases go through the mutex.
+const QUEUED: usize = 0b01;
+/// The semaphore is closed.
+const CLOSED: usize = 0b10;
+/// Permits are counted above the flag bits.
+const SHIFT: usize = 2;
+
+/// A counting semaphore for tasks: asyncio's `Semaphore`, served
+/// first-come first-served.
+///
+/// A semaphore holds a number of permits. [`acquire`](Semaphore::acquire)
+/// waits until one is free and returns it as a [`SemaphorePermit`], which
+/// gives the permit back when dropped (asyncio's `async with sem:`).
+/// Waiters are served in the order they started waiting, including those
+/// asking for several permits at once ([`acquire_many`](Semaphore::acquire_many)):
+/// a released permit goes to the longest waiter, never to a newcomer.
+///
+/// To bound concurrency across spawned tasks, share it in an [`Arc`] and
+/// use [`acquire_owned`](Semaphore::acquire_owned), whose permit can move
+/// into the task.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use windlass::sync::Semaphore;
+///
+/// # windlass::Runtime::new().unwrap().block_on(async {
+/// // At most 3 downloads at once, as the asyncio tutorials do with
+/// // `async with sem:`.
+/// let sem = Arc::new(Semaphore::new(3));
+/// let in_flight = Arc::new(AtomicUsize::new(0));
+/// let mut tasks = Vec::new();
+/// for _ in 0..10 {
+///     let permit = sem.clone().acquire_owned().await.unwrap();
+///     let in_flight = in_flight.clone();
+///     tasks.push(windlass::spawn(async move {
+///         assert!(in_flight.fetch_add(1, Ordering::SeqCst) < 3);
+///         windlass::task::yield_now().await; // the download
+///         in_flight.fetch_sub(1, Ordering::SeqCst);
+///         drop(permit);
+///     }));
+/// }
+/// for t in tasks {
+///     t.await.unwrap();
+/// }
+/// assert_eq!(sem.available_permits(), 3);
+/// # });
+/// ```
+pub struct Semaphore {
+    /// Available permits, `CLOSED` and `QUEUED` (see the module docs).
+    state: AtomicUsize,
+    /// The waiters, oldest first.
+    waiters: Mutex<WaitList<Waiter>>,
+}
+
+/// One waiting acquisition, in its [`WaitList`] slot.
+#[derive(Debug)]
+struct Waiter {
+    /// Permits it still needs.
+    needed: usize,
+    /// Permits assigned to it so far (its down payment and later releases).
+    acquired: usize,
+    /// The task to wake when served.
+    waker: Option<std::task::Waker>,
+    /// What happened to it.
+    status: Status,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    /// Linked, waiting.
+    Waiting,
+    /// Unlinked: it holds all the permits it asked for.
+    Granted,
+    /// Unlinked by `close`: its down payment was deposited back.
+    Closed,
+}
+
+/// The error of [`Semaphore::acquire`]: the semaphore was closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AcquireError(());
+
+/// The error of [`Semaphore::try_acquire`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TryAcquireError {
+    /// The semaphore was closed.
+    Closed,
+    /// Not enough permits are free, or others are waiting for them.
+    NoPermits,
+}
+
+impl Semaphore {
+    /// The most permits a semaphore can hold.
+    ///
+    /// ```
+    /// assert!(windlass::sync::Semaphore::MAX_PERMITS >= u32::MAX as usize);
+    /// ```
+    pub const MAX_PERMITS: usize = usize::MAX >> 3;
+
+    /// A semaphore with `permits` permits.
+    ///
+    /// Panics if `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
+    ///
+    /// ```
+    /// let sem = windlass::sync::Semaphore::new(2);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
+    #[track_caller]
+    pub fn new(permits: usize) -> Semaphore {
+        assert!(
+            permits <= Self::MAX_PERMITS,
+            "a semaphore holds at most {} permits",
+            Self::MAX_PERMITS
+        );
+        Semaphore {
+            state: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
+        }
+    }
+
+    /// Permits free right now. While tasks wait this is 0: released
+    /// permits go straight to them.
+    ///
+    /// ```
+    /// let sem = windlass::sync::Semaphore::new(3);
+    /// let permit = sem.try_acquire().unwrap();
+    /// assert_eq!(sem.available_permits(), 2);
+    /// drop(permit);
+    /// assert_eq!(sem.available_permits(), 3);
+    /// ```
+    pub fn available_permits(&self) -> usize {
+        self.state.load(Acquire) >> SHIFT
+    }
+
+    /// Adds `n` permits (to waiters first). asyncio's `release()` without
+    /// an `acquire()`.
+    ///
+    /// Panics if the total would exceed [`MAX_PERMITS`](Self::MAX_PERMITS).
+    ///
+    /// ```
+    /// let sem = windlass::sync::Semaphore::new(0);
+    /// sem.add_permits(2);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
+    #[track_caller]
+    pub fn add_permits(&self, n: usize) {
+        self.release(n);
+    }
+
+    /// Waits for a permit, in FIFO order with the other waiters.
+    ///
+    /// Fails only if the semaphore is (or gets) [closed](Self::close).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping the future gives back whatever it was handed
+    /// (to the next waiter), so no permit is lost, and it leaves the queue.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let sem = windlass::sync::Semaphore::new(1);
+    /// let permit = sem.acquire().await.unwrap();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// drop(permit);
+    /// assert_eq!(sem.available_permits(), 1);
+    /// # });
+    /// ```
+    pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        self.acquire_many(1).await
+    }
+
+    /// Waits for `n` permits at once, in FIFO order: while this waits, later
+    /// acquisitions wait behind it even if they need fewer.
+    ///
+    /// Panics if `n` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: permits already assigned to the dropped future go to the
+    /// next waiter.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let sem = windlass::sync::Semaphore::new(5);
+    /// let three = sem.acquire_many(3).await.unwrap();
+    /// assert_eq!(three.num_permits(), 3);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// # });
+    /// ```
+    pub async fn acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, AcquireError> {
+        Acquire::new(self, n).await?;
+        Ok(SemaphorePermit { sem: self, n })
+    }
+
+    /// [`acquire`](Self::acquire) for a semaphore in an [`Arc`]: the permit
+    /// owns a reference, so it can move into a spawned task.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe, like [`acquire`](Self::acquire).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let sem = Arc::new(windlass::sync::Semaphore::new(1));
+    /// let permit = sem.clone().acquire_owned().await.unwrap();
+    /// windlass::spawn(async move {
+    ///     // ... work while holding the permit ...
+    ///     drop(permit);
+    /// })
+    /// .await
+    /// .unwrap();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// # });
+    /// ```
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire_many_owned(1).await
+    }
+
+    /// [`acquire_many`](Self::acquire_many) with an owned permit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe, like [`acquire_many`](Self::acquire_many).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let sem = Arc::new(windlass::sync::Semaphore::new(4));
+    /// let permit = sem.clone().acquire_many_owned(4).await.unwrap();
+    /// assert_eq!(permit.num_permits(), 4);
+    /// # });
+    /// ```
+    pub async fn acquire_many_owned(
+        self: Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        Acquire::new(&self, n).await?;
+        Ok(OwnedSemaphorePermit { sem: self, n })
+    }
+
+    /// Takes a permit if one is free and nobody waits; never waits.
+    ///
+    /// ```
+    /// use windlass::sync::{Semaphore, TryAcquireError};
+    /// let sem = Semaphore::new(1);
+    /// let permit = sem.try_acquire().unwrap();
+    /// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+    /// ```
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` permits if they are free and nobody waits; never waits.
+    ///
+    /// ```
+    /// let sem = windlass::sync::Semaphore::new(2);
+    /// assert!(sem.try_acquire_many(3).is_err());
+    /// assert_eq!(sem.try_acquire_many(2).unwrap().num_permits(), 2);
+    /// ```
+    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_take(n)?;
+        Ok(SemaphorePermit { sem: self, n })
+    }
+
+    /// [`try_acquire`](Self::try_acquire) with an owned permit.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(windlass::sync::Semaphore::new(1));
+    /// let permit = sem.clone().try_acquire_owned().unwrap();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// drop(permit);
+    /// ```
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_acquire_many_owned(1)
+    }
+
+    /// [`try_acquire_many`](Self::try_acquire_many) with an owned permit.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(windlass::sync::Semaphore::new(3));
+    /// assert_eq!(sem.try_acquire_many_owned(2).unwrap().num_permits(), 2);
+    /// ```
+    pub fn try_acquire_many_owned(
+        self: Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_take(n)?;
+        Ok(OwnedSemaphorePermit { sem: self, n })
+    }
+
+    /// Blocks the thread until a permit is free, for code outside tasks.
+    ///
+    /// Panics if called on a thread that runs windlass tasks (a worker, or
+    /// inside `block_on`): use [`acquire`](Self::acquire) there.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(windlass::sync::Semaphore::new(1));
+    /// let s = sem.clone();
+    /// std::thread::spawn(move || {
+    ///     let _permit = s.blocking_acquire().unwrap();
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        super::block_on("Semaphore::blocking_acquire", self.acquire())
+    }
+
+    /// Closes the semaphore: every waiter and every later acquisition fails
+    /// with [`AcquireError`]. Permits already held stay valid and are given
+    /// back as usual.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let sem = windlass::sync::Semaphore::new(0);
+    /// sem.close();
+    /// assert!(sem.is_closed());
+    /// assert!(sem.acquire().await.is_err());
+    /// # });
+    /// ```
+    pub fn close(&self) {
+        let mut list = self.waiters.lock();
+        self.state.fetch_or(CLOSED, Release);
+        let mut wakers = WakeList::new();
+        let mut down_payments = 0;
+        while let Some(key) = list.pop_front() {
+            let w = list.get_mut(key);
+            w.status = Status::Closed;
+            down_payments += std::mem::take(&mut w.acquired);
+            wakers.push(w.waker.take());
+        }
+        self.deposit_locked(down_payments);
+        drop(list);
+        wakers.wake_all();
+    }
+
+    /// True once [`close`](Self::close) was called.
+    ///
+    /// ```
+    /// let sem = windlass::sync::Semaphore::new(1);
+    /// assert!(!sem.is_closed());
+    /// sem.close();
+    /// assert!(sem.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.state.load(Acquire) & CLOSED != 0
+    }
+
+    /// Rule 1: takes `n` permits from the word, or says why not.
+    pub(crate) fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
+        let mut cur = self.state.load(Relaxed);
+        loop {
+            if cur & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            if cur & QUEUED != 0 || cur >> SHIFT < n {
+                return Err(TryAcquireError::NoPermits);
+            }
+            // Acquire: pairs with the Release of rules 2 and 5, so the
+            // previous holder's writes happen before ours.
+            match self
+                .state
+                .compare_exchange_weak(cur, cur - (n << SHIFT), Acquire, Relaxed)
+            {
+                Ok(_) => return Ok(()),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Gives back `n` permits: rule 2, or rule 4 when tasks wait.
+    #[track_caller]
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut cur = self.state.load(Relaxed);
+        while cur & QUEUED == 0 {
+            let permits = (cur >> SHIFT).checked_add(n);
+            let new = match permits {
+                Some(p) if p <= Self::MAX_PERMITS => (cur & CLOSED) | (p << SHIFT),
+                _ => overflow(),
+            };
+            // Release: pairs with the Acquire of rule 1.
+            match self.state.compare_exchange_weak(cur, new, Release, Relaxed) {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+        self.release_locked(n, self.waiters.lock());
+    }
+
+    /// Rule 4: assigns `n` permits to waiters from the head, deposits the
+    /// rest if the list is left empty (rule 5), unlocks, then wakes.
+    #[track_caller]
+    fn release_locked(&self, mut n: usize, mut list: MutexGuard<'_, WaitList<Waiter>>) {
+        let mut wakers = WakeList::new();
+        while n > 0 {
+            let Some(key) = list.front() else { break };
+            let w = list.get_mut(key);
+            let give = n.min(w.needed);
+            w.needed -= give;
+            w.acquired += give;
+            n -= give;
+            if w.needed == 0 {
+                w.status = Status::Granted;
+                wakers.push(w.waker.take());
+                list.pop_front();
+            }
+        }
+        if list.is_empty() {
+            self.deposit_locked(n);
+        } else {
+            debug_assert_eq!(n, 0, "permits left over while tasks wait");
+        }
+        drop(list);
+        wakers.wake_all();
+    }
+
+    /// Rule 5: with the mutex held and the list empty, adds `n` permits to
+    /// the word and clears `QUEUED`.
+    #[track_caller]
+    fn deposit_locked(&self, n: usize) {
+        let mut cur = self.state.load(Relaxed);
+        loop {
+            if cur & QUEUED == 0 && n == 0 {
+                return;
+            }
+            let new = match (cur >> SHIFT).checked_add(n) {
+                Some(p) if p <= Self::MAX_PERMITS => (cur & CLOSED) | (p << SHIFT),
+                _ => overflow(),
+            };
+            // Release: the deposited permits carry the releasers' writes
+            // to fast acquirers (rule 1).
+            match self.state.compare_exchange_weak(cur, new, Release, Relaxed) {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+}
+
+#[cold]
+#[track_caller]
+fn overflow() -> ! {
+    panic!(
+        "semaphore permits overflow: more than {} permits",
+        Semaphore::MAX_PERMITS
+    )
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.state.load(Relaxed);
+        f.debug_struct("Semaphore")
+            .field("available_permits", &(s >> SHIFT))
+            .field("closed", &(s & CLOSED != 0))
+            .field("queued", &(s & QUEUED != 0))
+            .finish()
+    }
+}
+
+/// Where an [`Acquire`] is.
+#[derive(Debug)]
+enum Stage {
+    /// Not polled yet, or polled only to find the budget spent.
+    Start,
+    /// Linked in the wait list under this key.
+    Waiting(Key),
+    /// Returned `Ready`.
+    Done,
+}
+
+/// The future of an acquisition of `n` permits (rules 1, 3 and 6).
+///
+/// On `Ready(Ok)` the caller owns `n` permits and must release them.
+#[derive(Debug)]
+pub(crate) struct Acquire<'a> {
+    sem: &'a Semaphore,
+    n: usize,
+    stage: Stage,
+}
+
+impl<'a> Acquire<'a> {
+    #[track_caller]
+    pub(crate) fn new(sem: &'a Semaphore, n: usize) -> Acquire<'a> {
+        assert!(
+            n <= Semaphore::MAX_PERMITS,
+            "cannot acquire more than {} permits",
+            Semaphore::MAX_PERMITS
+        );
+        Acquire {
+            sem,
+            n,
+            stage: Stage::Start,
+        }
+    }
+
+    /// First poll: rule 1, else rule 3 under the mutex.
+    fn poll_start(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
+        match self.sem.try_take(self.n) {
+            Ok(()) => return Poll::Ready(Ok(())),
+            Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        let mut list = self.sem.waiters.lock();
+        let mut cur = self.sem.state.load(Acquire);
+        let down_payment = loop {
+            if cur & CLOSED != 0 {
+                return Poll::Ready(Err(AcquireError(())));
+            }
+            let available = cur >> SHIFT;
+            if cur & QUEUED == 0 && available >= self.n {
+                // Permits came back since the fast path: take them (rule 1).
+                match self.sem.state.compare_exchange_weak(
+                    cur,
+                    cur - (self.n << SHIFT),
+                    Acquire,
+                    Acquire,
+                ) {
+                    Ok(_) => return Poll::Ready(Ok(())),
+                    Err(actual) => cur = actual,
+                }
+                continue;
+            }
+            // Rule 3: take the `available` permits (0 if QUEUED, by I) and
+            // set QUEUED in one CAS. AcqRel: Acquire for the down payment
+            // (rule 1's reason), Release is not needed but harmless.
+            match self
+                .sem
+                .state
+                .compare_exchange_weak(cur, QUEUED, AcqRel, Acquire)
+            {
+                Ok(_) => break available,
+                Err(actual) => cur = actual,
+            }
+        };
+        let key = list.push_back(Waiter {
+            needed: self.n - down_payment,
+            acquired: down_payment,
+            waker: Some(cx.waker().clone()),
+            status: Status::Waiting,
+        });
+        self.stage = Stage::Waiting(key);
+        Poll::Pending
+    }
+
+    /// Later polls: read what the releaser (rule 4) or `close` recorded.
+    fn poll_waiting(&mut self, key: Key, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
+        let mut list = self.sem.waiters.lock();
+        let w = list.get_mut(key);
+        match w.status {
+            Status::Waiting => {
+                set_waker(&mut w.waker, cx.waker());
+                Poll::Pending
+            }
+            Status::Granted => {
+                list.remove(key);
+                Poll::Ready(Ok(()))
+            }
+            Status::Closed => {
+                list.remove(key);
+                Poll::Ready(Err(AcquireError(())))
+            }
+        }
+    }
+}
+
+impl Future for Acquire<'_> {
+    type Output = Result<(), AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        ready!(coop::poll_proceed(cx));
+        let out = match this.stage {
+            Stage::Start => this.poll_start(cx),
+            Stage::Waiting(key) => this.poll_waiting(key, cx),
+            Stage::Done => panic!("semaphore acquire polled after completion"),
+        };
+        if out.is_ready() {
+            this.stage = Stage::Done;
+            coop::consume();
+        }
+        out
+    }
+}
+
+impl Drop for Acquire<'_> {
+    /// Rule 6: a cancelled waiter gives back what it holds.
+    fn drop(&mut self) {
+        let Stage::Waiting(key) = self.stage else {
+            return;
+        };
+        let mut list = self.sem.waiters.lock();
+        let w = list.remove(key);
+        let held = match w.status {
+            Status::Waiting => w.acquired,
+            Status::Granted => self.n,
+            Status::Closed => 0,
+        };
+        self.sem.release_locked(held, list);
+    }
+}
+
+/// Permits from [`Semaphore::acquire`], given back when dropped.
+///
+/// ```
+/// # windlass::Runtime::new().unwrap().block_on(async {
+/// let sem = windlass::sync::Semaphore::new(1);
+/// {
+///     let _permit = sem.acquire().await.unwrap(); // `async with sem:`
+///     assert_eq!(sem.available_permits(), 0);
+/// }
+/// assert_eq!(sem.available_permits(), 1);
+/// # });
+/// ```
+#[must_use = "the permit is given back as soon as it is dropped"]
+pub struct SemaphorePermit<'a> {
+    sem: &'a Semaphore,
+    n: usize,
+}
+
+impl SemaphorePermit<'_> {
+    /// How many permits this holds.
+    ///
+    /// ```
+    /// let sem = windlass::sync::Semaphore::new(2);
+    /// assert_eq!(sem.try_acquire_many(2).unwrap().num_permits(), 2);
+    /// ```
+    pub fn num_permits(&self) -> usize {
+        self.n
+    }
+
+    /// Keeps the permits out of the semaphore for good: they are not given
+    /// back (asyncio's `acquire()` without `release()`).
+    ///
+    /// ```
+    /// let sem = windlass::sync::Semaphore::new(2);
+    /// sem.try_acquire().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
+    pub fn forget(mut self) {
+        self.n = 0;
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        self.sem.release(self.n);
+    }
+}
+
+impl fmt::Debug for SemaphorePermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphorePermit")
+            .field("permits", &self.n)
+            .finish()
+    }
+}
+
+/// Permits from [`Semaphore::acquire_owned`]: like [`SemaphorePermit`],
+/// but owning a reference to the semaphore, so it can move into a task.
+///
+/// ```
+/// use std::sync::Arc;
+/// let sem = Arc::new(windlass::sync::Semaphore::new(1));
+/// let permit = sem.clone().try_acquire_owned().unwrap();
+/// assert_eq!(permit.num_permits(), 1);
+/// assert!(Arc::ptr_eq(permit.semaphore(), &sem));
+/// ```
+#[must_use = "the permit is given back as soon as it is dropped"]
+pub struct OwnedSemaphorePermit {
+    sem: Arc<Semaphore>,
+    n: usize,
+}
+
+impl OwnedSemaphorePermit {
+    /// How many permits this holds.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(windlass::sync::Semaphore::new(2));
+    /// assert_eq!(sem.try_acquire_many_owned(2).unwrap().num_permits(), 2);
+    /// ```
+    pub fn num_permits(&self) -> usize {
+        self.n
+    }
+
+    /// The semaphore the permits belong to.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(windlass::sync::Semaphore::new(1));
+    /// let permit = sem.clone().try_acquire_owned().unwrap();
+    /// assert_eq!(permit.semaphore().available_permits(), 0);
+    /// ```
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.sem
+    }
+
+    /// Keeps the permits out of the semaphore for good.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(windlass::sync::Semaphore::new(1));
+    /// sem.clone().try_acquire_owned().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
+    pub fn forget(mut self) {
+        self.n = 0;
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        self.sem.release(self.n);
+    }
+}
+
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .field("permits", &self.n)
+            .finish()
+    }
+}
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("semaphore closed")
+    }
+}
+
+impl std::error::Error for AcquireError {}
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryAcquireError::Closed => f.write_str("semaphore closed"),
+            TryAcquireError::NoPermits => f.write_str("no permits available"),
+        }
+    }
+}
+
+impl std::error::Error for TryAcquireError {}

@@ -1,0 +1,126 @@
+//! Cancellation made visible: `abort()` on a task blocked in `sleep`, on a
+//! channel or on a socket takes effect at once and runs its drop guards;
+//! `AbortOnDrop`.
+
+mod common;
+mod join_support;
+
+use std::time::{Duration, Instant};
+
+use common::watchdog;
+use futures_lite::AsyncReadExt;
+use join_support::{DropSignal, drop_signals, rt2};
+use windlass::JoinHandle;
+use windlass::join::AbortOnDrop;
+
+/// Far longer than the watchdog: if an abort waited for the blocked
+/// operation, the test would hang and fail.
+const FOREVER: Duration = Duration::from_secs(3600);
+
+/// Spawns `blocked` with a drop guard, waits until it has started, aborts
+/// it, and checks that the guard ran and the handle says cancelled.
+async fn abort_while_blocked(blocked: impl Future<Output = ()> + Send + 'static) {
+    let (signal, dropped) = drop_signals();
+    let (started_tx, started_rx) = futures_channel::oneshot::channel();
+    let guard: DropSignal = signal(1);
+    let task: JoinHandle<()> = windlass::spawn(async move {
+        let _guard = guard;
+        started_tx.send(()).unwrap();
+        blocked.await;
+    });
+    started_rx.await.unwrap();
+    let start = Instant::now();
+    task.abort();
+    assert_eq!(dropped.recv().await, Ok(1), "the drop guard ran");
+    assert!(task.await.unwrap_err().is_cancelled());
+    assert!(
+        start.elapsed() < FOREVER / 60,
+        "abort took {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn abort_interrupts_sleep() {
+    watchdog(|| {
+        rt2().block_on(abort_while_blocked(async {
+            windlass::time::sleep(FOREVER).await;
+        }));
+    });
+}
+
+#[test]
+fn abort_interrupts_a_channel_receive() {
+    watchdog(|| {
+        rt2().block_on(async {
+            let (tx, rx) = async_channel::bounded::<u8>(1);
+            abort_while_blocked(async move {
+                let _ = rx.recv().await;
+            })
+            .await;
+            drop(tx);
+        });
+    });
+}
+
+#[test]
+fn abort_interrupts_a_socket_read() {
+    watchdog(|| {
+        rt2().block_on(async {
+            let (mut a, b) = windlass::net::UnixStream::pair().unwrap();
+            abort_while_blocked(async move {
+                let mut buf = [0u8; 16];
+                let _ = a.read(&mut buf).await;
+            })
+            .await;
+            drop(b);
+        });
+    });
+}
+
+#[test]
+fn abort_from_another_thread() {
+    watchdog(|| {
+        let rt = rt2();
+        let (signal, dropped) = drop_signals();
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let guard = signal(7);
+        let task = rt.spawn(async move {
+            let _guard = guard;
+            started_tx.send(()).unwrap();
+            windlass::time::sleep(FOREVER).await;
+        });
+        started_rx.recv().unwrap();
+        let abort = task.abort_handle();
+        std::thread::spawn(move || abort.abort()).join().unwrap();
+        assert_eq!(futures_lite::future::block_on(dropped.recv()), Ok(7));
+        assert!(rt.block_on(task).unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn abort_on_drop_cancels_and_into_inner_detaches() {
+    watchdog(|| {
+        rt2().block_on(async {
+            let (signal, dropped) = drop_signals();
+            let guard = signal(1);
+            let task = AbortOnDrop::new(windlass::spawn(async move {
+                let _guard = guard;
+                windlass::time::sleep(FOREVER).await;
+            }));
+            assert!(!task.is_finished());
+            drop(task);
+            assert_eq!(dropped.recv().await, Ok(1));
+
+            let (tx, rx) = futures_channel::oneshot::channel();
+            let (go_tx, go_rx) = futures_channel::oneshot::channel::<()>();
+            let task = AbortOnDrop::new(windlass::spawn(async move {
+                go_rx.await.unwrap();
+                tx.send("detached, still ran").unwrap();
+            }));
+            drop(task.into_inner());
+            go_tx.send(()).unwrap();
+            assert_eq!(rx.await, Ok("detached, still ran"));
+        });
+    });
+}

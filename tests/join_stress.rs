@@ -1,0 +1,54 @@
+//! Many rounds of every helper over thousands of tasks, each inside a task
+//! (so the cooperative budget cuts batches short): a lost wake-up shows up
+//! as a hang, which the watchdog turns into a failure.
+
+mod common;
+mod join_support;
+
+use common::watchdog;
+use futures_lite::StreamExt;
+use join_support::rt2;
+use windlass::join::{JoinSet, ReturnWhen, as_completed, join_all, wait};
+
+const ROUNDS: usize = 40;
+const TASKS: usize = 3_000;
+const SUM: usize = TASKS * (TASKS - 1) / 2;
+
+fn spawn_all() -> Vec<windlass::JoinHandle<usize>> {
+    (0..TASKS)
+        .map(|i| windlass::spawn(async move { i }))
+        .collect()
+}
+
+#[test]
+fn every_helper_many_rounds_inside_tasks() {
+    watchdog(|| {
+        let rt = rt2();
+        for round in 0..ROUNDS {
+            let sums = rt.block_on(rt.spawn(async move {
+                let a: usize = join_all(spawn_all())
+                    .await
+                    .into_iter()
+                    .map(Result::unwrap)
+                    .sum();
+                let b: usize = as_completed(spawn_all())
+                    .map(Result::unwrap)
+                    .fold(0, |s, x| s + x)
+                    .await;
+                let (done, pending) = wait(spawn_all(), ReturnWhen::AllCompleted, None).await;
+                assert!(pending.is_empty());
+                let c: usize = done.into_iter().map(Result::unwrap).sum();
+                let mut set = JoinSet::new();
+                for i in 0..TASKS {
+                    set.spawn(async move { i });
+                }
+                let mut d = 0;
+                while let Some(res) = set.join_next().await {
+                    d += res.unwrap();
+                }
+                [a, b, c, d]
+            }));
+            assert_eq!(sums.unwrap(), [SUM; 4], "round {round}");
+        }
+    });
+}

@@ -1,0 +1,213 @@
+//! `sync::broadcast`: every receiver gets every message exactly once from 8
+//! producers, lagging receivers told how many they missed, closing, memory
+//! released when read, and dropped `recv()` futures losing nothing.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{XorShift, watchdog};
+use futures_lite::future;
+use windlass::Runtime;
+use windlass::runtime::Builder;
+use windlass::sync::broadcast::{self, RecvError, TryRecvError};
+use windlass::task::yield_now;
+
+fn rt2() -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn types_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<broadcast::Sender<String>>();
+    assert_send_sync::<broadcast::Receiver<String>>();
+}
+
+/// 8 producers x 8 receivers: each receiver gets all messages, each once,
+/// in order per producer.
+#[test]
+fn eight_producers_eight_receivers_every_message_once() {
+    watchdog(|| {
+        const PRODUCERS: usize = 8;
+        const RECEIVERS: usize = 8;
+        const PER: usize = 200;
+        let rt = rt2();
+        let (tx, rx) = broadcast::channel::<(usize, usize)>(PRODUCERS * PER);
+        let mut receivers: Vec<_> = (1..RECEIVERS).map(|_| tx.subscribe()).collect();
+        receivers.push(rx);
+        let results = rt.block_on(async {
+            let consumers: Vec<_> = receivers
+                .into_iter()
+                .map(|mut rx| {
+                    windlass::spawn(async move {
+                        let mut next = [0usize; PRODUCERS];
+                        let mut count = 0;
+                        loop {
+                            match rx.recv().await {
+                                Ok((p, i)) => {
+                                    assert_eq!(i, next[p], "producer {p}");
+                                    next[p] += 1;
+                                    count += 1;
+                                }
+                                Err(RecvError::Closed) => return count,
+                                Err(e) => panic!("{e}"),
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for p in 0..PRODUCERS {
+                let tx = tx.clone();
+                windlass::spawn(async move {
+                    for i in 0..PER {
+                        assert_eq!(tx.send((p, i)).unwrap(), RECEIVERS);
+                        if i % 16 == 0 {
+                            yield_now().await;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let mut results = Vec::new();
+            for c in consumers {
+                results.push(c.await.unwrap());
+            }
+            results
+        });
+        assert_eq!(results, vec![PRODUCERS * PER; RECEIVERS]);
+    });
+}
+
+#[test]
+fn lagging_receiver_is_told_how_many_it_missed() {
+    let (tx, mut slow) = broadcast::channel(3);
+    let mut fast = tx.subscribe();
+    for i in 0..3 {
+        tx.send(i).unwrap();
+        assert_eq!(fast.try_recv(), Ok(i));
+    }
+    for i in 3..8 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(slow.len(), 3);
+    assert_eq!(slow.try_recv(), Err(TryRecvError::Lagged(5)));
+    assert_eq!(slow.try_recv(), Ok(5));
+    assert_eq!(future::block_on(slow.recv()), Ok(6));
+    // The fast receiver missed 3 and 4 (it stopped reading at 3).
+    assert_eq!(future::block_on(fast.recv()), Err(RecvError::Lagged(2)));
+    assert_eq!(fast.try_recv(), Ok(5));
+}
+
+#[test]
+fn closing_and_dropping() {
+    let (tx, mut rx) = broadcast::channel(4);
+    tx.send(1).unwrap();
+    let tx2 = tx.clone();
+    drop(tx);
+    tx2.send(2).unwrap();
+    drop(tx2);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(future::block_on(rx.recv()), Ok(2));
+    assert_eq!(future::block_on(rx.recv()), Err(RecvError::Closed));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+
+    let (tx, rx) = broadcast::channel(4);
+    drop(rx);
+    assert_eq!(tx.send("nobody").unwrap_err().0, "nobody");
+    let mut late = tx.subscribe();
+    tx.send("somebody").unwrap();
+    assert_eq!(late.try_recv(), Ok("somebody"));
+}
+
+/// Messages are freed as soon as every receiver read them, or when the
+/// receivers that had not read them go away.
+#[test]
+fn messages_are_released_once_read_by_all() {
+    let (tx, mut a) = broadcast::channel(8);
+    let mut b = tx.subscribe();
+    let payload = Arc::new(());
+    for _ in 0..4 {
+        tx.send(payload.clone()).unwrap();
+    }
+    assert_eq!(Arc::strong_count(&payload), 5);
+    for _ in 0..4 {
+        drop(a.try_recv().unwrap());
+    }
+    assert_eq!(Arc::strong_count(&payload), 5, "b has not read them");
+    drop(b.try_recv().unwrap());
+    assert_eq!(Arc::strong_count(&payload), 4);
+    drop(b); // the rest were only waiting for b
+    assert_eq!(Arc::strong_count(&payload), 1);
+    assert!(tx.is_empty());
+}
+
+#[test]
+fn resubscribe_starts_at_the_next_message() {
+    let (tx, rx) = broadcast::channel(4);
+    tx.send(1).unwrap();
+    let mut again = rx.resubscribe();
+    assert_eq!(again.try_recv(), Err(TryRecvError::Empty));
+    tx.send(2).unwrap();
+    assert_eq!(again.try_recv(), Ok(2));
+    assert_eq!(tx.receiver_count(), 2);
+}
+
+/// Receivers whose `recv()` races a yield (and is dropped when it loses)
+/// still get every message exactly once.
+#[test]
+fn dropped_recv_futures_lose_nothing() {
+    watchdog(|| {
+        const MESSAGES: usize = 2000;
+        let rt = rt2();
+        let (tx, rx) = broadcast::channel::<usize>(MESSAGES);
+        let mut receivers: Vec<_> = (0..3).map(|_| rx.resubscribe()).collect();
+        receivers.push(rx);
+        let counts = rt.block_on(async {
+            let consumers: Vec<_> = receivers
+                .into_iter()
+                .enumerate()
+                .map(|(r, mut rx)| {
+                    windlass::spawn(async move {
+                        let mut rng = XorShift::new(r as u64 + 1);
+                        let mut expected = 0;
+                        loop {
+                            let recv = async { Some(rx.recv().await) };
+                            let give_up = async {
+                                for _ in 0..rng.below(2) {
+                                    yield_now().await;
+                                }
+                                None
+                            };
+                            match future::or(recv, give_up).await {
+                                Some(Ok(m)) => {
+                                    assert_eq!(m, expected);
+                                    expected += 1;
+                                }
+                                Some(Err(RecvError::Closed)) => return expected,
+                                Some(Err(e)) => panic!("{e}"),
+                                None => {}
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for i in 0..MESSAGES {
+                tx.send(i).unwrap();
+                if i % 8 == 0 {
+                    yield_now().await;
+                }
+            }
+            drop(tx);
+            let mut counts = Vec::new();
+            for c in consumers {
+                counts.push(c.await.unwrap());
+            }
+            counts
+        });
+        assert_eq!(counts, vec![MESSAGES; 4]);
+    });
+}
