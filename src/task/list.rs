@@ -55,11 +55,11 @@ pub(crate) struct OwnedTasks {
 /// # Safety
 /// The caller holds the lock of the shard `ptr` is linked in (or about to be).
 unsafe fn pointers<'a>(ptr: NonNull<Header>) -> &'a mut Pointers {
-    // SAFETY: the shard lock serialises every access to `pointers`, and the
-    // list's reference keeps the header alive while it is linked.
-    unsafe { ptr.as_ref() }
-        .pointers
-        .with_mut(|p| unsafe { &mut *p })
+    // SAFETY: the list's reference (or the caller's) keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    // SAFETY: the shard lock, held by the caller, serialises every access
+    // to `pointers`, so this is the only reference to them.
+    header.pointers.with_mut(|p| unsafe { &mut *p })
 }
 
 impl Shard {
