@@ -2,7 +2,8 @@
 //!
 //! Every module takes its atomics, locks, cells and threads from here, never
 //! from `std` or `parking_lot` directly. A normal build gets `std` atomics and
-//! `parking_lot` locks; a build with `RUSTFLAGS="--cfg loom"` gets loom's
+//! `parking_lot` locks (under Miri, `std` locks: Miri rejects the raw futex
+//! syscall `parking_lot_core` makes); a build with `RUSTFLAGS="--cfg loom"` gets loom's
 //! instrumented types, so the models in `loom-tests/` run the real scheduler and
 //! task code rather than a copy of it.
 //!
@@ -18,13 +19,16 @@ mod imp {
             pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         }
 
+        #[cfg(not(miri))]
         pub(crate) use parking_lot::{Mutex, MutexGuard};
 
         /// `parking_lot::Condvar` with the few methods windlass uses, named
         /// the same on the loom side.
+        #[cfg(not(miri))]
         #[derive(Debug, Default)]
         pub(crate) struct Condvar(parking_lot::Condvar);
 
+        #[cfg(not(miri))]
         impl Condvar {
             pub(crate) const fn new() -> Condvar {
                 Condvar(parking_lot::Condvar::new())
@@ -51,6 +55,13 @@ mod imp {
                 self.0.notify_all()
             }
         }
+
+        // Under Miri: std's locks behind the same API. Recent Miri rejects
+        // the raw futex syscall `parking_lot_core` makes (it passes an
+        // `&AtomicI32` where Miri's shim wants `*mut u32`); std's locks go
+        // through Miri's own futex support.
+        #[cfg(miri)]
+        pub(crate) use crate::loom::std_locks::{Condvar, Mutex, MutexGuard};
     }
 
     pub(crate) mod cell {
@@ -91,6 +102,92 @@ mod imp {
         pub(crate) fn next() -> u64 {
             static NEXT: AtomicU64 = AtomicU64::new(1);
             NEXT.fetch_add(1, Relaxed)
+        }
+    }
+}
+
+/// std's `Mutex` and `Condvar` behind the `parking_lot` API, for Miri.
+#[cfg(all(miri, not(loom)))]
+mod std_locks {
+    use std::time::Duration;
+
+    #[derive(Debug, Default)]
+    pub(crate) struct Mutex<T>(std::sync::Mutex<T>);
+
+    /// The `Option` lets [`Condvar::wait`] move the inner guard in and out.
+    pub(crate) struct MutexGuard<'a, T>(Option<std::sync::MutexGuard<'a, T>>);
+
+    impl<T> Mutex<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            Mutex(std::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            MutexGuard(Some(self.0.lock().unwrap_or_else(|e| e.into_inner())))
+        }
+
+        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            self.0.try_lock().ok().map(|g| MutexGuard(Some(g)))
+        }
+
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+        }
+
+        pub(crate) fn get_mut(&mut self) -> &mut T {
+            self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+        }
+    }
+
+    impl<T> std::ops::Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            self.0.as_ref().expect("guard present")
+        }
+    }
+
+    impl<T> std::ops::DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.0.as_mut().expect("guard present")
+        }
+    }
+
+    #[derive(Debug, Default)]
+    pub(crate) struct Condvar(std::sync::Condvar);
+
+    impl Condvar {
+        pub(crate) const fn new() -> Condvar {
+            Condvar(std::sync::Condvar::new())
+        }
+
+        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            let inner = guard.0.take().expect("guard present");
+            guard.0 = Some(self.0.wait(inner).unwrap_or_else(|e| e.into_inner()));
+        }
+
+        /// Waits at most `timeout`; true if it timed out.
+        pub(crate) fn wait_timeout<T>(
+            &self,
+            guard: &mut MutexGuard<'_, T>,
+            timeout: Duration,
+        ) -> bool {
+            let inner = guard.0.take().expect("guard present");
+            let (inner, res) = self
+                .0
+                .wait_timeout(inner, timeout)
+                .unwrap_or_else(|e| e.into_inner());
+            guard.0 = Some(inner);
+            res.timed_out()
+        }
+
+        pub(crate) fn notify_one(&self) -> bool {
+            self.0.notify_one();
+            true
+        }
+
+        pub(crate) fn notify_all(&self) -> usize {
+            self.0.notify_all();
+            0
         }
     }
 }
