@@ -129,10 +129,9 @@ impl<T: AsFd> Async<T> {
     /// Like [`read_with`](Self::read_with), with `&mut T`.
     pub async fn read_with_mut<R>(
         &mut self,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
+        op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
-        let (source, io) = (self.source.clone(), self.io.as_mut().expect("io present"));
-        std::future::poll_fn(|cx| poll_io(&source, cx, Direction::Read, || op(io))).await
+        self.io_with_mut(Direction::Read, op).await
     }
 
     /// Runs the non-blocking operation `op` until it does not return
@@ -144,10 +143,9 @@ impl<T: AsFd> Async<T> {
     /// Like [`write_with`](Self::write_with), with `&mut T`.
     pub async fn write_with_mut<R>(
         &mut self,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
+        op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
-        let (source, io) = (self.source.clone(), self.io.as_mut().expect("io present"));
-        std::future::poll_fn(|cx| poll_io(&source, cx, Direction::Write, || op(io))).await
+        self.io_with_mut(Direction::Write, op).await
     }
 
     async fn io_with<R>(
@@ -157,6 +155,15 @@ impl<T: AsFd> Async<T> {
     ) -> io::Result<R> {
         let io = self.get_ref();
         std::future::poll_fn(|cx| poll_io(&self.source, cx, dir, || op(io))).await
+    }
+
+    async fn io_with_mut<R>(
+        &mut self,
+        dir: Direction,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let (source, io) = (self.source.clone(), self.io.as_mut().expect("io present"));
+        std::future::poll_fn(|cx| poll_io(&source, cx, dir, || op(io))).await
     }
 
     /// The `poll_*` form of `read_with`: tries `op`, registering for the
