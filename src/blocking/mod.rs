@@ -11,6 +11,29 @@
 //!   result is dropped, and the handle gives a cancelled `JoinError`.
 //! - A panic in the closure comes back as a `JoinError` (`is_panic()`).
 //! - No closure runs twice: the task is polled once, and completes.
+//!
+//! The runtime has its own pool ([`spawn_blocking`], sized with
+//! [`Builder::max_blocking_threads`](crate::runtime::Builder::max_blocking_threads));
+//! build a [`BlockingPool`] to give one kind of work its own cap, as asyncio
+//! code passes its own `ThreadPoolExecutor` to `run_in_executor`.
+//!
+//! Here the runtime has a single thread, yet a closure that blocks until a
+//! task feeds it does not stall that task:
+//!
+//! ```
+//! let rt = windlass::runtime::Builder::new_current_thread().build().unwrap();
+//! rt.block_on(async {
+//!     let (tx, rx) = std::sync::mpsc::channel();
+//!     // On the runtime's thread, this `recv` would wait forever.
+//!     let doubler = windlass::spawn_blocking(move || rx.recv().unwrap() * 2);
+//!     windlass::spawn(async move { tx.send(21).unwrap() }).await.unwrap();
+//!     assert_eq!(doubler.await.unwrap(), 42);
+//!
+//!     // A panic in the closure is an error value, as for any task.
+//!     let err = windlass::spawn_blocking(|| panic!("disk on fire")).await.unwrap_err();
+//!     assert!(err.is_panic());
+//! });
+//! ```
 
 pub(crate) mod pool;
 

@@ -106,19 +106,57 @@ pub struct BlockingPool {
 
 /// A cloneable handle that spawns onto a [`BlockingPool`] and reads its
 /// counters; it does not keep the pool from shutting down.
+///
+/// ```
+/// use windlass::blocking::BlockingPool;
+///
+/// let pool = BlockingPool::builder().build();
+/// let handle = pool.handle().clone();
+/// let from_thread = std::thread::spawn(move || {
+///     futures_lite::future::block_on(handle.spawn(|| 6 * 7)).unwrap()
+/// });
+/// assert_eq!(from_thread.join().unwrap(), 42);
+///
+/// // Once the pool is dropped, the handle's spawns are cancelled at once.
+/// let handle = pool.handle().clone();
+/// drop(pool);
+/// let err = futures_lite::future::block_on(handle.spawn(|| 1)).unwrap_err();
+/// assert!(err.is_cancelled());
+/// ```
 #[derive(Clone)]
 pub struct BlockingHandle {
     inner: Arc<Inner>,
 }
 
-/// Configures a [`BlockingPool`].
+/// Configures a [`BlockingPool`]; made by [`BlockingPool::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use windlass::blocking::BlockingPool;
+///
+/// let pool = BlockingPool::builder()
+///     .max_threads(4)
+///     .keep_alive(Duration::from_secs(1))
+///     .thread_name("image-resizer")
+///     .build();
+/// let name = pool.spawn(|| std::thread::current().name().map(String::from));
+/// let name = futures_lite::future::block_on(name).unwrap();
+/// assert_eq!(name.as_deref(), Some("image-resizer"));
+/// assert_eq!(pool.handle().max_threads(), 4);
+/// ```
 #[derive(Debug)]
 pub struct BlockingPoolBuilder {
     config: PoolConfig,
 }
 
 impl BlockingPool {
-    /// Settings for a new pool.
+    /// Settings for a new pool, starting from the defaults (at most 512
+    /// threads, 10 s keep-alive, threads named `windlass-blocking`).
+    ///
+    /// ```
+    /// let pool = windlass::blocking::BlockingPool::builder().build();
+    /// assert_eq!(pool.handle().max_threads(), 512);
+    /// ```
     pub fn builder() -> BlockingPoolBuilder {
         BlockingPoolBuilder {
             config: PoolConfig::default(),
@@ -149,7 +187,20 @@ impl BlockingPool {
         }
     }
 
-    /// Runs `f` on one of the pool's threads.
+    /// Runs `f` on one of the pool's threads, starting one if none is idle
+    /// and the cap allows; otherwise `f` waits in the queue. Works from any
+    /// thread, no runtime needed: await the handle anywhere.
+    ///
+    /// ```
+    /// let pool = windlass::blocking::BlockingPool::builder().max_threads(2).build();
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let lengths = rt.block_on(async {
+    ///     let a = pool.spawn(|| "first file".len());
+    ///     let b = pool.spawn(|| "second file".len());
+    ///     (a.await.unwrap(), b.await.unwrap())
+    /// });
+    /// assert_eq!(lengths, (10, 11));
+    /// ```
     pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -158,30 +209,107 @@ impl BlockingPool {
         self.handle.spawn(f)
     }
 
-    /// A handle for spawning from elsewhere.
+    /// A handle for spawning from elsewhere; clone it to move it to
+    /// another thread or task. See the example on [`BlockingHandle`].
     pub fn handle(&self) -> &BlockingHandle {
         &self.handle
     }
 
-    /// Threads alive now.
+    /// Threads alive now, busy or idle. Threads start on demand and exit
+    /// after the keep-alive without work.
+    ///
+    /// ```
+    /// let pool = windlass::blocking::BlockingPool::builder().build();
+    /// assert_eq!(pool.num_threads(), 0);
+    /// futures_lite::future::block_on(pool.spawn(|| ())).unwrap();
+    /// assert_eq!(pool.num_threads(), 1); // idle now, kept alive for 10 s
+    /// ```
     pub fn num_threads(&self) -> usize {
         self.handle.num_threads()
     }
 
     /// Most threads alive at once so far; never above the cap.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Barrier};
+    ///
+    /// let pool = windlass::blocking::BlockingPool::builder().max_threads(3).build();
+    /// // Three closures that wait for each other need three threads at once.
+    /// let all_in = Arc::new(Barrier::new(3));
+    /// let jobs: Vec<_> = (0..3)
+    ///     .map(|_| {
+    ///         let all_in = all_in.clone();
+    ///         pool.spawn(move || { all_in.wait(); })
+    ///     })
+    ///     .collect();
+    /// for job in jobs {
+    ///     futures_lite::future::block_on(job).unwrap();
+    /// }
+    /// assert_eq!(pool.high_water(), 3);
+    /// ```
     pub fn high_water(&self) -> usize {
         self.handle.high_water()
     }
 
-    /// Shuts the pool down, waiting at most `timeout` for running closures;
-    /// queued ones are cancelled. Returns true if every thread exited in time.
+    /// Shuts the pool down, waiting at most `timeout` for running closures.
+    /// Returns true if every thread exited in time.
+    ///
+    /// Every handle not yet resolved resolves to a cancelled
+    /// [`JoinError`](crate::JoinError): queued closures never run, and
+    /// running ones run to the end but their results are dropped.
+    ///
+    /// ```
+    /// use std::sync::mpsc::channel;
+    /// use std::time::Duration;
+    /// use futures_lite::future::block_on;
+    ///
+    /// let pool = windlass::blocking::BlockingPool::builder().max_threads(1).build();
+    /// let (started_tx, started) = channel();
+    /// let (release, wait) = channel::<()>();
+    /// let (done_tx, done) = channel();
+    /// let running = pool.spawn(move || {
+    ///     started_tx.send(()).unwrap();
+    ///     wait.recv().unwrap();
+    ///     done_tx.send("finished").unwrap();
+    /// });
+    /// let queued = pool.spawn(|| "never runs");
+    /// started.recv().unwrap();
+    ///
+    /// // The running closure is still blocked: the wait times out.
+    /// assert!(!pool.shutdown_timeout(Duration::from_millis(10)));
+    /// assert!(block_on(queued).unwrap_err().is_cancelled());
+    /// // It still runs to the end, in the background.
+    /// release.send(()).unwrap();
+    /// assert_eq!(done.recv().unwrap(), "finished");
+    /// assert!(block_on(running).unwrap_err().is_cancelled());
+    /// ```
     pub fn shutdown_timeout(self, timeout: Duration) -> bool {
         // Dropping `self` afterwards finds the pool shut down and does not
         // wait again.
         self.handle.inner.shutdown(Some(timeout))
     }
 
-    /// Shuts the pool down without waiting for running closures.
+    /// Shuts the pool down without waiting for running closures: queued
+    /// ones are cancelled, running ones finish in the background. As with
+    /// [`shutdown_timeout`](Self::shutdown_timeout), every handle not yet
+    /// resolved resolves to a cancelled `JoinError`.
+    ///
+    /// ```
+    /// use std::sync::mpsc::channel;
+    ///
+    /// let pool = windlass::blocking::BlockingPool::builder().build();
+    /// let (started_tx, started) = channel();
+    /// let (release, wait) = channel::<()>();
+    /// let running = pool.spawn(move || {
+    ///     started_tx.send(()).unwrap();
+    ///     wait.recv().unwrap();
+    /// });
+    /// started.recv().unwrap();
+    /// pool.shutdown_background(); // returns although a closure is blocked
+    /// release.send(()).unwrap();
+    /// let result = futures_lite::future::block_on(running);
+    /// assert!(result.unwrap_err().is_cancelled());
+    /// ```
     pub fn shutdown_background(self) {
         self.shutdown_timeout(Duration::ZERO);
     }
@@ -213,8 +341,17 @@ impl fmt::Debug for BlockingPool {
 }
 
 impl BlockingHandle {
-    /// Runs `f` on one of the pool's threads. After shutdown the handle
-    /// resolves to a cancelled `JoinError` at once.
+    /// Runs `f` on one of the pool's threads; see [`BlockingPool::spawn`].
+    /// After shutdown the handle resolves to a cancelled `JoinError` at once.
+    ///
+    /// ```
+    /// let pool = windlass::blocking::BlockingPool::builder().build();
+    /// let handle = pool.handle().clone();
+    /// assert_eq!(futures_lite::future::block_on(handle.spawn(|| 2 + 2)).unwrap(), 4);
+    /// pool.shutdown_background();
+    /// let late = futures_lite::future::block_on(handle.spawn(|| 2 + 2));
+    /// assert!(late.unwrap_err().is_cancelled());
+    /// ```
     pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -231,27 +368,60 @@ impl BlockingHandle {
         join
     }
 
-    /// Threads alive now.
+    /// Threads alive now; see [`BlockingPool::num_threads`].
     pub fn num_threads(&self) -> usize {
         self.inner.state.lock().threads
     }
 
     /// Threads alive and waiting for work now.
+    ///
+    /// ```
+    /// let pool = windlass::blocking::BlockingPool::builder().build();
+    /// let handle = pool.handle();
+    /// futures_lite::future::block_on(pool.spawn(|| ())).unwrap();
+    /// // The thread goes idle right after handing over the result.
+    /// while handle.num_idle_threads() == 0 {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert_eq!((handle.num_threads(), handle.num_idle_threads()), (1, 1));
+    /// ```
     pub fn num_idle_threads(&self) -> usize {
         self.inner.state.lock().idle
     }
 
-    /// Closures waiting for a thread now.
+    /// Closures waiting for a thread now: work beyond the cap queues up.
+    ///
+    /// ```
+    /// use std::sync::mpsc::channel;
+    ///
+    /// let pool = windlass::blocking::BlockingPool::builder().max_threads(1).build();
+    /// let (started_tx, started) = channel();
+    /// let (release, wait) = channel::<()>();
+    /// let busy = pool.spawn(move || {
+    ///     started_tx.send(()).unwrap();
+    ///     wait.recv().unwrap();
+    /// });
+    /// started.recv().unwrap();
+    /// let queued: Vec<_> = (0..2).map(|i| pool.spawn(move || i)).collect();
+    /// assert_eq!(pool.handle().queue_depth(), 2);
+    /// release.send(()).unwrap();
+    /// futures_lite::future::block_on(busy).unwrap();
+    /// for job in queued {
+    ///     futures_lite::future::block_on(job).unwrap();
+    /// }
+    /// assert_eq!(pool.handle().queue_depth(), 0);
+    /// ```
     pub fn queue_depth(&self) -> usize {
         self.inner.state.lock().queue.len()
     }
 
-    /// Most threads alive at once so far; never above the cap.
+    /// Most threads alive at once so far; see [`BlockingPool::high_water`].
     pub fn high_water(&self) -> usize {
         self.inner.high_water.load(Relaxed)
     }
 
-    /// The cap on threads.
+    /// The cap on threads, as set by [`BlockingPoolBuilder::max_threads`].
+    /// See the example on [`BlockingPoolBuilder`].
     pub fn max_threads(&self) -> usize {
         self.inner.config.max_threads
     }
@@ -270,7 +440,14 @@ impl fmt::Debug for BlockingHandle {
 }
 
 impl BlockingPoolBuilder {
-    /// Most threads at once (default 512). Panics if `n` is 0.
+    /// Most threads at once (default 512); more work waits in the queue.
+    /// See [`BlockingPool::high_water`] for the cap at work.
+    ///
+    /// Panics if `n` is 0, with a message saying a pool needs a thread:
+    ///
+    /// ```should_panic
+    /// let _pool = windlass::blocking::BlockingPool::builder().max_threads(0);
+    /// ```
     #[track_caller]
     pub fn max_threads(mut self, n: usize) -> Self {
         assert!(
@@ -282,18 +459,41 @@ impl BlockingPoolBuilder {
     }
 
     /// How long an idle thread waits for work before it exits (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = windlass::blocking::BlockingPool::builder()
+    ///     .keep_alive(Duration::from_millis(1))
+    ///     .build();
+    /// futures_lite::future::block_on(pool.spawn(|| ())).unwrap();
+    /// // With nothing more to do, the thread exits after a millisecond.
+    /// while pool.num_threads() > 0 {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert_eq!(pool.high_water(), 1);
+    /// ```
     pub fn keep_alive(mut self, keep_alive: Duration) -> Self {
         self.config.keep_alive = keep_alive;
         self
     }
 
-    /// Name of the pool's threads (default `windlass-blocking`).
+    /// Name of the pool's threads (default `windlass-blocking`), as seen in
+    /// debuggers and panic messages. See the example on
+    /// [`BlockingPoolBuilder`].
     pub fn thread_name(mut self, name: impl Into<String>) -> Self {
         self.config.name = name.into();
         self
     }
 
-    /// Creates the pool. Threads start on demand.
+    /// Creates the pool. Threads start on demand, so an unused pool costs
+    /// no thread.
+    ///
+    /// ```
+    /// let pool = windlass::blocking::BlockingPool::builder().max_threads(8).build();
+    /// assert_eq!(pool.num_threads(), 0);
+    /// assert_eq!(pool.handle().max_threads(), 8);
+    /// ```
     pub fn build(self) -> BlockingPool {
         BlockingPool::from_config(self.config)
     }
