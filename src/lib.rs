@@ -48,6 +48,7 @@ mod loom;
 pub mod net;
 mod reactor;
 pub mod runtime;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;
