@@ -50,11 +50,11 @@ pub(crate) mod timers;
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use polling::{Event, Events, PollMode, Poller};
 
 pub(crate) use self::source::{Direction, Source};
@@ -80,13 +80,95 @@ pub(crate) struct Reactor {
     poller: Poller,
     sources: Mutex<Slab>,
     timers: Mutex<Timers>,
+    /// Registered sources plus pending timers, kept beside the two locks
+    /// for [`has_interest`](Self::has_interest).
+    interest: AtomicUsize,
+    /// Holding this lock is the right to wait on `poller` (see "Who
+    /// waits"); it also keeps the buffers of a turn.
+    turn: Mutex<TurnBufs>,
     shutdown: AtomicBool,
+    /// The reactor thread, for a reactor driven by one.
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
+/// Buffers reused from turn to turn.
+#[derive(Default)]
+struct TurnBufs {
+    events: Events,
+    ready: Vec<(Arc<Source>, Event)>,
+    wakers: Vec<Waker>,
+}
+
+/// One turn of the reactor: the right to wait on the poller, held by the
+/// reactor thread or by a worker about to sleep.
+pub(crate) struct Turn<'a> {
+    reactor: &'a Reactor,
+    bufs: MutexGuard<'a, TurnBufs>,
+}
+
+impl Turn<'_> {
+    /// Waits until an event, the earliest timer, a [`notify`](Reactor::notify)
+    /// or `max` (`None`: no limit of its own; `Some(ZERO)`: just look), and
+    /// collects the wakers of the ready sources and the expired timers.
+    /// Wakes nobody yet: see [`wake`](Self::wake).
+    pub(crate) fn wait(&mut self, max: Option<Duration>) {
+        let r = self.reactor;
+        let deadline = r.timers.lock().next_deadline();
+        let until_timer = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let timeout = match (until_timer, max) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let bufs = &mut *self.bufs;
+        bufs.events.clear();
+        if let Err(e) = r.poller.wait(&mut bufs.events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                // Nothing sensible to do but report and retry; a poller
+                // that keeps failing is an OS-level problem.
+                eprintln!("windlass reactor: poll failed: {e}");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        if !bufs.events.is_empty() {
+            let slab = r.sources.lock();
+            for ev in bufs.events.iter() {
+                if let Some(source) = slab.get(ev.key) {
+                    bufs.ready.push((source.clone(), ev));
+                }
+            }
+        }
+        for (source, ev) in bufs.ready.drain(..) {
+            source.on_event(ev.readable, ev.writable, &mut bufs.wakers);
+        }
+        if deadline.is_some() {
+            let mut timers = r.timers.lock();
+            let fired = timers.fire(Instant::now(), &mut bufs.wakers);
+            r.interest.fetch_sub(fired, Relaxed);
+        }
+    }
+
+    /// True if the wait collected something to wake.
+    pub(crate) fn has_wakers(&self) -> bool {
+        !self.bufs.wakers.is_empty()
+    }
+
+    /// Ends the turn, then wakes what [`wait`](Self::wait) collected,
+    /// outside every reactor lock. Returns how many.
+    pub(crate) fn wake(mut self) -> usize {
+        let wakers = std::mem::take(&mut self.bufs.wakers);
+        drop(self);
+        let n = wakers.len();
+        for w in wakers {
+            w.wake();
+        }
+        n
+    }
+}
+
 impl Reactor {
-    /// Creates the reactor and starts its thread.
-    pub(crate) fn start(thread_name: String) -> io::Result<Arc<Reactor>> {
+    /// Creates the reactor. With `thread_name`, a thread of that name drives
+    /// it; without, the caller's worker threads do (see "Who waits").
+    pub(crate) fn start(thread_name: Option<String>) -> io::Result<Arc<Reactor>> {
         let poller = Poller::new()?;
         if !poller.supports_edge() {
             return Err(io::Error::new(
@@ -98,50 +180,57 @@ impl Reactor {
             poller,
             sources: Mutex::new(Slab::default()),
             timers: Mutex::new(Timers::default()),
+            interest: AtomicUsize::new(0),
+            turn: Mutex::new(TurnBufs::default()),
             shutdown: AtomicBool::new(false),
             thread: Mutex::new(None),
         });
-        let r = reactor.clone();
-        let handle = std::thread::Builder::new()
-            .name(thread_name)
-            .spawn(move || r.run())?;
-        *reactor.thread.lock() = Some(handle);
+        if let Some(name) = thread_name {
+            let r = reactor.clone();
+            let handle = std::thread::Builder::new()
+                .name(name)
+                .spawn(move || r.run())?;
+            *reactor.thread.lock() = Some(handle);
+        }
         Ok(reactor)
     }
 
     /// The reactor thread's loop.
     fn run(&self) {
-        let mut events = Events::new();
-        let mut wakers: Vec<Waker> = Vec::new();
-        let mut ready: Vec<(Arc<Source>, Event)> = Vec::new();
         while !self.shutdown.load(Acquire) {
-            let deadline = self.timers.lock().next_deadline();
-            let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            events.clear();
-            if let Err(e) = self.poller.wait(&mut events, timeout) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    // Nothing sensible to do but report and retry; a poller
-                    // that keeps failing is an OS-level problem.
-                    eprintln!("windlass reactor: poll failed: {e}");
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-            {
-                let slab = self.sources.lock();
-                for ev in events.iter() {
-                    if let Some(source) = slab.get(ev.key) {
-                        ready.push((source.clone(), ev));
-                    }
-                }
-            }
-            for (source, ev) in ready.drain(..) {
-                source.on_event(ev.readable, ev.writable, &mut wakers);
-            }
-            self.timers.lock().fire(Instant::now(), &mut wakers);
-            for w in wakers.drain(..) {
-                w.wake();
-            }
+            let mut turn = self.lock_turn();
+            turn.wait(None);
+            turn.wake();
         }
+    }
+
+    /// The right to wait on the poller, if nobody holds it.
+    pub(crate) fn try_turn(&self) -> Option<Turn<'_>> {
+        let bufs = self.turn.try_lock()?;
+        Some(Turn {
+            reactor: self,
+            bufs,
+        })
+    }
+
+    fn lock_turn(&self) -> Turn<'_> {
+        Turn {
+            reactor: self,
+            bufs: self.turn.lock(),
+        }
+    }
+
+    /// True if anything is registered that a turn could wake: a source or a
+    /// timer. (A hint for the workers' periodic check: a stale answer only
+    /// moves that check by one interval.)
+    pub(crate) fn has_interest(&self) -> bool {
+        self.interest.load(Relaxed) != 0
+    }
+
+    /// Interrupts the turn in progress (or makes the next one return at
+    /// once).
+    pub(crate) fn notify(&self) {
+        let _ = self.poller.notify();
     }
 
     /// Registers `fd`. The caller must call [`deregister`](Self::deregister)
@@ -159,6 +248,7 @@ impl Reactor {
         let key = (slab.slots[index].generation << INDEX_BITS) | index;
         let source = Arc::new(Source::new(key, fd.as_raw_fd()));
         slab.slots[index].source = Some(source.clone());
+        self.interest.fetch_add(1, Relaxed);
         drop(slab);
         // SAFETY: `polling` requires the descriptor to be deleted before it
         // is closed. Every registered source belongs to one `Async`, whose
@@ -197,6 +287,7 @@ impl Reactor {
                 slot.source = None;
                 slot.generation = (slot.generation + 1) & INDEX_MASK;
                 slab.free.push(index);
+                self.interest.fetch_sub(1, Relaxed);
             }
         }
     }
@@ -207,7 +298,11 @@ impl Reactor {
         if self.is_shutdown() {
             timer_after_shutdown();
         }
-        let (id, earliest) = self.timers.lock().insert(deadline, waker);
+        let (id, earliest) = {
+            let mut timers = self.timers.lock();
+            self.interest.fetch_add(1, Relaxed);
+            timers.insert(deadline, waker)
+        };
         // As in `register`: a shutdown that drained the timers before our
         // insert is visible now; this timer would never fire.
         if self.is_shutdown() {
@@ -215,7 +310,8 @@ impl Reactor {
             timer_after_shutdown();
         }
         if earliest {
-            let _ = self.poller.notify();
+            // Whoever waits on the poller recomputes its timeout.
+            self.notify();
         }
         id
     }
@@ -226,7 +322,10 @@ impl Reactor {
     }
 
     pub(crate) fn remove_timer(&self, deadline: Instant, id: u64) {
-        self.timers.lock().remove(deadline, id);
+        let mut timers = self.timers.lock();
+        if timers.remove(deadline, id) {
+            self.interest.fetch_sub(1, Relaxed);
+        }
     }
 
     /// Timers registered now (for tests: a dropped sleep leaves none).
@@ -248,13 +347,13 @@ impl Reactor {
         self.shutdown.load(Acquire)
     }
 
-    /// Stops and joins the reactor thread, waking every waiter so that it
-    /// sees the error. Idempotent.
+    /// Stops and joins the reactor thread (if it has one), waking every
+    /// waiter so that it sees the error. Idempotent.
     pub(crate) fn shutdown(&self) {
         if self.shutdown.swap(true, AcqRel) {
             return;
         }
-        let _ = self.poller.notify();
+        self.notify();
         if let Some(t) = self.thread.lock().take() {
             if t.thread().id() != std::thread::current().id() {
                 let _ = t.join();
@@ -271,7 +370,11 @@ impl Reactor {
         for s in sources {
             s.wake_all(&mut wakers);
         }
-        self.timers.lock().drain(&mut wakers);
+        {
+            let mut timers = self.timers.lock();
+            let drained = timers.drain(&mut wakers);
+            self.interest.fetch_sub(drained, Relaxed);
+        }
         for w in wakers {
             w.wake();
         }
@@ -302,20 +405,57 @@ pub(crate) fn timer_after_shutdown() -> ! {
 }
 
 /// A runtime's reactor, started on first use (a runtime that never touches
-/// I/O or timers never starts the thread) and stopped at shutdown.
+/// I/O or timers never creates a poller) and stopped at shutdown.
 pub(crate) struct Driver {
     reactor: std::sync::OnceLock<Arc<Reactor>>,
     /// Serialises start and shutdown; true once shut down.
     init: Mutex<bool>,
-    thread_name: String,
+    /// Who waits on the poller.
+    mode: DriveMode,
+}
+
+/// See [`DriveMode::Workers`].
+pub(crate) type StartHook = Box<dyn Fn(&Reactor) + Send + Sync>;
+
+/// Who waits on a runtime's poller (see "Who waits").
+pub(crate) enum DriveMode {
+    /// A reactor thread of this name.
+    Thread(String),
+    /// The runtime's worker threads, when they have nothing to run. The
+    /// callback runs once, right after the reactor starts: it must make
+    /// the sleeping workers look again, so that one of them waits on it.
+    Workers(std::sync::OnceLock<StartHook>),
 }
 
 impl Driver {
-    pub(crate) fn new(thread_name: String) -> Driver {
+    /// A driver whose reactor has a thread of its own.
+    pub(crate) fn with_thread(thread_name: String) -> Driver {
+        Driver::new(DriveMode::Thread(thread_name))
+    }
+
+    /// A driver whose reactor the runtime's workers wait on. Under loom
+    /// (whose threads cannot block in a real `epoll_wait`) it gets a
+    /// thread instead; the loom models use no I/O.
+    pub(crate) fn for_workers(thread_name: String) -> Driver {
+        if cfg!(loom) {
+            Driver::with_thread(thread_name)
+        } else {
+            Driver::new(DriveMode::Workers(std::sync::OnceLock::new()))
+        }
+    }
+
+    fn new(mode: DriveMode) -> Driver {
         Driver {
             reactor: std::sync::OnceLock::new(),
             init: Mutex::new(false),
-            thread_name,
+            mode,
+        }
+    }
+
+    /// Sets the callback of [`DriveMode::Workers`] (once, before any use).
+    pub(crate) fn on_start(&self, f: StartHook) {
+        if let DriveMode::Workers(cb) = &self.mode {
+            assert!(cb.set(f).is_ok(), "Driver::on_start called twice");
         }
     }
 
@@ -331,8 +471,18 @@ impl Driver {
         if *shut {
             return Err(gone());
         }
-        let r = Reactor::start(self.thread_name.clone())?;
+        let r = match &self.mode {
+            DriveMode::Thread(name) => Reactor::start(Some(name.clone()))?,
+            DriveMode::Workers(_) => Reactor::start(None)?,
+        };
         let _ = self.reactor.set(r.clone());
+        drop(shut);
+        if let DriveMode::Workers(cb) = &self.mode {
+            // After the `set`: a worker that looks again finds the reactor.
+            if let Some(cb) = cb.get() {
+                cb(&r);
+            }
+        }
         Ok(r)
     }
 

@@ -38,8 +38,9 @@ impl Timers {
         }
     }
 
-    pub(crate) fn remove(&mut self, deadline: Instant, id: u64) {
-        self.map.remove(&(deadline, id));
+    /// Removes the timer; false if it was not registered (it fired).
+    pub(crate) fn remove(&mut self, deadline: Instant, id: u64) -> bool {
+        self.map.remove(&(deadline, id)).is_some()
     }
 
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
@@ -47,18 +48,24 @@ impl Timers {
     }
 
     /// Moves the wakers of every timer due at `now` into `out`, earliest
-    /// first.
-    pub(crate) fn fire(&mut self, now: Instant, out: &mut Vec<Waker>) {
+    /// first; returns how many.
+    pub(crate) fn fire(&mut self, now: Instant, out: &mut Vec<Waker>) -> usize {
+        let before = out.len();
         while let Some(entry) = self.map.first_entry() {
             if entry.key().0 > now {
                 break;
             }
             out.push(entry.remove());
         }
+        out.len() - before
     }
 
-    pub(crate) fn drain(&mut self, out: &mut Vec<Waker>) {
-        out.extend(std::mem::take(&mut self.map).into_values());
+    /// Moves every waker into `out`; returns how many.
+    pub(crate) fn drain(&mut self, out: &mut Vec<Waker>) -> usize {
+        let map = std::mem::take(&mut self.map);
+        let n = map.len();
+        out.extend(map.into_values());
+        n
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -219,7 +219,10 @@ impl Builder {
             .thread_name
             .as_ref()
             .map_or_else(|| "windlass-reactor".to_string(), |f| f());
-        let driver = std::sync::Arc::new(Driver::new(reactor_name));
+        let driver = std::sync::Arc::new(match self.kind {
+            Kind::CurrentThread => Driver::with_thread(reactor_name),
+            Kind::MultiThread => Driver::for_workers(reactor_name),
+        });
         let (inner, threads) = match self.kind {
             Kind::CurrentThread => (
                 scheduler::Handle::CurrentThread(current_thread::Handle::new(self.config.clone())),

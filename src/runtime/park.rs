@@ -7,6 +7,15 @@
 //! returns at once. A notification is never lost: `park` moves to `PARKED`
 //! while holding the mutex, and `unpark` takes that mutex before notifying,
 //! so the notify cannot fall between the check and the wait.
+//!
+//! A worker may instead sleep *in the reactor* ([`Parker::park_driving`]):
+//! the word is `DRIVING` while it waits on the poller, and `unpark` then
+//! returns true, telling the caller to interrupt that wait
+//! ([`Reactor::notify`](crate::reactor::Reactor::notify)). A notification
+//! is never lost here either: an `unpark` before the move to `DRIVING`
+//! makes that move fail; one during the wait interrupts it (and one just
+//! after the wait leaves only a spurious early return of a later wait);
+//! the swap back to `EMPTY` after the wait consumes the token either way.
 
 use std::sync::Arc as StdArc;
 use std::task::{Wake, Waker};
@@ -17,6 +26,7 @@ use crate::loom::sync::{Arc, Condvar, Mutex};
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
 const NOTIFIED: usize = 2;
+const DRIVING: usize = 3;
 
 /// A one-token parker (like `std::thread::park`, but for any thread).
 #[derive(Debug)]
@@ -80,10 +90,39 @@ impl Parker {
         }
     }
 
+    /// Sleeps by running `drive`, a wait on the reactor that returns when
+    /// the reactor is notified, unless `unpark` was called since the last
+    /// park (then returns at once without calling it).
+    pub(crate) fn park_driving(&self, drive: impl FnOnce()) {
+        match self.state.compare_exchange(EMPTY, DRIVING, SeqCst, SeqCst) {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                // As in `park_slow`: a swap, to read from the latest unpark.
+                self.state.swap(EMPTY, SeqCst);
+                return;
+            }
+            Err(actual) => panic!(
+                "windlass: parker in unexpected state {actual}; two threads parked on one parker"
+            ),
+        }
+        drive();
+        // DRIVING or NOTIFIED back to EMPTY: a token that came during the
+        // wait is consumed (its reactor notification only cut the wait
+        // short, or will make the next one return early).
+        self.state.swap(EMPTY, SeqCst);
+    }
+
     /// Wakes the parked thread, or makes its next `park` return at once.
-    pub(crate) fn unpark(&self) {
-        if self.state.swap(NOTIFIED, SeqCst) == PARKED {
-            self.unpark_slow();
+    /// Returns true if the thread sleeps in the reactor: the caller must
+    /// then notify the reactor to wake it.
+    pub(crate) fn unpark(&self) -> bool {
+        match self.state.swap(NOTIFIED, SeqCst) {
+            PARKED => {
+                self.unpark_slow();
+                false
+            }
+            DRIVING => true,
+            _ => false,
         }
     }
 
@@ -107,6 +146,7 @@ struct ParkWaker(Arc<Parker>);
 
 impl Wake for ParkWaker {
     fn wake(self: StdArc<Self>) {
+        // Never DRIVING: this parker's thread only uses `park`.
         self.0.unpark();
     }
     fn wake_by_ref(self: &StdArc<Self>) {

@@ -58,8 +58,12 @@ pub(crate) struct Shared {
     stealers: Box<[Stealer]>,
     /// Sleeping and searching workers.
     idle: Idle,
-    /// One per worker; see the park step in `idle`.
-    parkers: Box<[Parker]>,
+    /// One per worker; see the park step in `idle`. (A std `Arc`: the
+    /// reactor's start hook keeps a clone.)
+    parkers: std::sync::Arc<[Parker]>,
+    /// The runtime's reactor, which a sleeping worker may wait on (see
+    /// `worker`'s "Sleeping in the reactor").
+    driver: std::sync::Arc<crate::reactor::Driver>,
     /// Every live task.
     owned: OwnedTasks,
     /// Set once by `signal_shutdown`.
@@ -92,6 +96,7 @@ pub(crate) fn start(
             stealers,
             idle: Idle::new(num_workers),
             parkers: (0..num_workers).map(|_| Parker::new()).collect(),
+            driver: driver.clone(),
             owned: OwnedTasks::new(num_workers),
             shutdown: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
@@ -103,6 +108,17 @@ pub(crate) fn start(
             config,
         },
     });
+    // When the reactor starts, workers already asleep must look again so
+    // that one of them waits on it (a token to every parker; a stale one
+    // only costs its worker one extra turn of its park loop).
+    let parkers = handle.shared.parkers.clone();
+    driver.on_start(Box::new(move |reactor| {
+        for p in parkers.iter() {
+            if p.unpark() {
+                reactor.notify();
+            }
+        }
+    }));
     let mut threads = Vec::with_capacity(num_workers);
     for (index, local) in locals.into_iter().enumerate() {
         let core = worker::Core::new(index, local);
@@ -138,6 +154,16 @@ impl Shared {
     pub(super) fn is_shutdown(&self) -> bool {
         // Acquire: pairs with the SeqCst swap in `signal_shutdown`.
         self.shutdown.load(Acquire)
+    }
+
+    /// Unparks worker `index`, wherever it sleeps.
+    pub(super) fn unpark_worker(&self, index: usize) {
+        if self.parkers[index].unpark() {
+            // It waits on the reactor, which therefore exists.
+            if let Some(reactor) = self.driver.started() {
+                reactor.notify();
+            }
+        }
     }
 
     /// The park step's re-check: any task another worker could take?
@@ -184,7 +210,7 @@ impl Handle {
     /// Wakes an idle worker if the idle protocol says one is needed.
     pub(super) fn notify_parked(&self) {
         if let Some(index) = self.shared.idle.worker_to_notify() {
-            self.shared.parkers[index].unpark();
+            self.shared.unpark_worker(index);
         }
     }
 
@@ -194,8 +220,8 @@ impl Handle {
             return;
         }
         self.shared.owned.close();
-        for parker in self.shared.parkers.iter() {
-            parker.unpark();
+        for index in 0..self.shared.parkers.len() {
+            self.shared.unpark_worker(index);
         }
         let wakers = std::mem::take(&mut *self.shared.block_on_wakers.lock());
         for (_, waker) in wakers {

@@ -24,6 +24,32 @@
 //! and wakes free of cross-thread wake-ups. (Only tasks pushed to the
 //! injector from outside need a notify to be found at all; tasks in a local
 //! queue always have an awake owner.)
+//!
+//! # Sleeping in the reactor
+//!
+//! A worker with nothing to run sleeps in the reactor if nobody else does:
+//! it takes the reactor's turn ([`Reactor::try_turn`]) and waits on the
+//! poller instead of its parker ([`Parker::park_driving`]); an `unpark`
+//! interrupts that wait through [`Reactor::notify`]. When the wait returns
+//! with tasks to wake (ready I/O, expired timers), the worker first takes
+//! itself off the sleepers (it is awake and searching, as after any
+//! unpark), then wakes them: they land in its own LIFO slot and queue,
+//! with no cross-thread wake-up, and a second task in its queue notifies a
+//! peer as usual. Events that arrive while every worker is busy wait in the
+//! kernel and are collected together, in one wait, by the next worker that
+//! runs out of work, or by the periodic check: every
+//! [`REACTOR_POLL_INTERVAL`]th task a worker looks (without blocking) if the
+//! reactor has anything registered and nobody is waiting on it, so a worker
+//! whose queue never empties cannot starve I/O and timers.
+//!
+//! No wake-up is lost to this: a worker that cannot take the turn sleeps in
+//! its parker, as before; the holder of the turn is either another sleeper
+//! (which wakes for every event) or an awake worker, which goes on to run
+//! tasks and will take the turn again when it sleeps or checks.
+//!
+//! [`Reactor::try_turn`]: crate::reactor::Reactor::try_turn
+//! [`Reactor::notify`]: crate::reactor::Reactor::notify
+//! [`Parker::park_driving`]: crate::runtime::park::Parker::park_driving
 
 use std::cell::RefCell;
 
@@ -37,6 +63,8 @@ use crate::task::Notified;
 const GLOBAL_POLL_INTERVAL: u32 = 61;
 /// Run at most this many LIFO-slot tasks in a row.
 const MAX_LIFO_POLLS: u32 = 3;
+/// Look at the reactor (without blocking) every this many tasks.
+const REACTOR_POLL_INTERVAL: u32 = 61;
 
 /// A worker's private state.
 pub(super) struct Core {
@@ -135,6 +163,7 @@ impl Context {
         while !shared.is_shutdown() {
             if let Some(task) = self.next_task() {
                 self.run_task(task);
+                self.maybe_poll_reactor();
             } else if let Some(task) = self.search() {
                 self.run_task(task);
             } else {
@@ -232,16 +261,54 @@ impl Context {
             return;
         }
         loop {
-            shared.parkers[index].park();
+            let woke_tasks = self.sleep(index);
             if shared.is_shutdown() {
                 return;
             }
-            if !shared.idle.is_parked(index) {
+            if woke_tasks || !shared.idle.is_parked(index) {
                 break;
             }
             // A stale notification from an earlier round: sleep again.
         }
         self.core.borrow_mut().is_searching = true;
+    }
+
+    /// Sleeps until unparked: in the reactor if nobody else waits on it
+    /// (module docs, "Sleeping in the reactor"), else in the parker. True
+    /// if it came back with tasks from the reactor, now woken.
+    fn sleep(&self, index: usize) -> bool {
+        let shared = &self.handle.shared;
+        let parker = &shared.parkers[index];
+        let Some(mut turn) = shared.driver.started().and_then(|r| r.try_turn()) else {
+            parker.park();
+            return false;
+        };
+        parker.park_driving(|| turn.wait(None));
+        if !turn.has_wakers() {
+            return false;
+        }
+        // Awake (and searching) before the tasks are queued here, as after
+        // any unpark; `false` means a notifier already counted us so.
+        shared.idle.unpark_worker_by_id(index);
+        turn.wake();
+        true
+    }
+
+    /// The periodic look at the reactor (module docs).
+    fn maybe_poll_reactor(&self) {
+        if self.core.borrow().tick % REACTOR_POLL_INTERVAL != 0 {
+            return;
+        }
+        let Some(reactor) = self.handle.shared.driver.started() else {
+            return;
+        };
+        if !reactor.has_interest() {
+            return;
+        }
+        if let Some(mut turn) = reactor.try_turn() {
+            turn.wait(Some(std::time::Duration::ZERO));
+            turn.wake();
+        }
     }
 
     /// A task of this runtime was woken (or yielded, or spawned) on this
