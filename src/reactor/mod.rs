@@ -1,5 +1,31 @@
-//! The reactor: one thread per runtime that waits on a `polling::Poller` for
-//! I/O readiness and on the earliest timer, and wakes the tasks concerned.
+//! The reactor: one `polling::Poller` per runtime, waited on for I/O
+//! readiness and for the earliest timer, and the wake-ups of the tasks
+//! concerned.
+//!
+//! # Who waits
+//!
+//! Holding the reactor's *turn* (a lock that also keeps the buffers of a
+//! turn, [`Reactor::try_turn`]) is the right to wait on the poller; one
+//! [`Turn`] waits ([`Turn::wait`]: poll, then collect the wakers of ready
+//! sources and expired timers) and then wakes what it collected outside
+//! every reactor lock ([`Turn::wake`]). Who takes the turn depends on the
+//! runtime ([`DriveMode`]):
+//!
+//! - **Multi-thread runtimes: the workers.** A worker with nothing to run
+//!   takes the turn, if free, and sleeps in the poller instead of its
+//!   parker; the tasks it wakes land in its own queues (see the worker
+//!   module, "Sleeping in the reactor"). Busy workers look without blocking
+//!   every few dozen tasks. No thread of its own: readiness that arrives
+//!   while every worker is busy waits in the kernel and is collected in one
+//!   wait, instead of one reactor wake-up and one cross-thread wake per
+//!   event.
+//! - **Current-thread runtimes: a reactor thread** (named like the
+//!   runtime's threads, `windlass-reactor` by default) that loops on the
+//!   turn, so timers and I/O complete even between two `block_on` calls.
+//!
+//! Either way the poller is created on first use of I/O or timers; for the
+//! workers a start hook then unparks every sleeping worker so that one of
+//! them takes the turn.
 //!
 //! # Registration
 //!
@@ -39,7 +65,8 @@
 //!
 //! # Shutdown
 //!
-//! `shutdown` sets the flag, notifies the poller and joins the thread. After
+//! `shutdown` sets the flag, notifies the poller and joins the reactor
+//! thread, if there is one (a runtime's workers have exited by then). After
 //! that, I/O that would need to wait fails with an error naming the cause,
 //! and timers panic with a message saying their runtime is gone (waiting on
 //! them would hang).
