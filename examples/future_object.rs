@@ -92,7 +92,7 @@ fn main() -> std::io::Result<()> {
         let (mut tx, rx) = oneshot::channel::<u32>();
         let producer = windlass::spawn(async move {
             let start = Instant::now();
-            let outcome = futures_lite::future::or(
+            let outcome = windlass::join::or(
                 async {
                     sleep(UNIT * 50).await; // the work: 5 "seconds"
                     "finished the work"
