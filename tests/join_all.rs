@@ -1,5 +1,6 @@
 //! `join_all` and `try_join_all`: input order, failures, cancellation of the
-//! rest, O(n) polling, the cooperative budget, 100,000 tasks.
+//! rest (plain futures dropped, tasks aborted), O(n) polling, the cooperative
+//! budget, 100,000 tasks.
 
 mod common;
 mod join_support;
@@ -12,7 +13,7 @@ use std::task::{Context, Poll};
 
 use common::{DropCounter, watchdog};
 use futures_channel::oneshot;
-use join_support::{count_polls, drop_signals, gates, recv_n, rt2};
+use join_support::{Tally, count_polls, drop_signals, gates, recv_n, rt2};
 use windlass::join::{AbortOnDrop, join_all, try_join_all};
 use windlass::runtime::Builder;
 
@@ -202,6 +203,170 @@ fn try_join_all_with_abort_on_drop_cancels_the_other_tasks() {
             // five sleepers by the abort, not by their hour-long timers.
             assert_eq!(recv_n(&dropped, 6).await, [0, 1, 2, 3, 4, 5]);
         });
+    });
+}
+
+/// `n` tasks that start, then sleep for an hour holding a guard of `tally`
+/// unless `fail` says otherwise; returns them once all have started.
+async fn sleepers(
+    n: u32,
+    tally: &Tally,
+    fail: impl Fn(u32) -> bool + Send + Sync + Clone + 'static,
+) -> Vec<windlass::JoinHandle<u32>> {
+    let (started_tx, started_rx) = async_channel::unbounded::<()>();
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let guard = tally.guard();
+            let started = started_tx.clone();
+            let fail = fail.clone();
+            windlass::spawn(async move {
+                let _guard = guard;
+                started.send(()).await.unwrap();
+                if fail(i) {
+                    panic!("task {i} failed");
+                }
+                windlass::time::sleep(std::time::Duration::from_secs(3600)).await;
+                i
+            })
+        })
+        .collect();
+    for _ in 0..n {
+        started_rx.recv().await.unwrap();
+    }
+    tasks
+}
+
+#[test]
+fn try_join_all_over_plain_handles_aborts_the_other_tasks() {
+    watchdog(|| {
+        let rt = rt2();
+        rt.block_on(async {
+            let tally = Tally::new();
+            let tasks = sleepers(6, &tally, |i| i == 3).await;
+            let err = try_join_all(tasks).await.unwrap_err();
+            assert!(err.is_panic(), "{err:?}");
+            // All six guards are dropped: the panicking task's by unwinding,
+            // the five sleepers' by the abort, not by their hour-long timers
+            // (the watchdog would fire long before).
+            assert_eq!(tally.wait_for(6).await, 6);
+        });
+    });
+}
+
+#[test]
+fn try_join_all_aborts_handles_held_inside_input_futures() {
+    watchdog(|| {
+        let rt = rt2();
+        rt.block_on(async {
+            let tally = Tally::new();
+            let tasks = sleepers(4, &tally, |_| false).await;
+            // Flatten both layers, so that a task *returning* Err stops the
+            // gather; the handles live inside the input futures.
+            let mut inputs: Vec<_> = tasks
+                .into_iter()
+                .map(|h| {
+                    Box::pin(async move { h.await.map_err(|e| e.to_string()) })
+                        as std::pin::Pin<Box<dyn Future<Output = Result<u32, String>> + Send>>
+                })
+                .collect();
+            let failing = windlass::spawn(async { Err::<u32, _>("bad input") });
+            inputs.push(Box::pin(async move {
+                failing.await.unwrap().map_err(String::from)
+            }));
+            assert_eq!(try_join_all(inputs).await, Err("bad input".to_string()));
+            assert_eq!(tally.wait_for(4).await, 4);
+        });
+    });
+}
+
+#[test]
+fn dropping_an_unfinished_try_join_all_aborts_its_tasks() {
+    watchdog(|| {
+        let rt = rt2();
+        rt.block_on(async {
+            let tally = Tally::new();
+            let tasks = sleepers(5, &tally, |_| false).await;
+            let out =
+                windlass::time::timeout(std::time::Duration::from_millis(20), try_join_all(tasks))
+                    .await;
+            assert!(out.is_err(), "the sleepers cannot finish in time");
+            // The timeout dropped the TryJoinAll, which aborted the tasks.
+            assert_eq!(tally.wait_for(5).await, 5);
+        });
+    });
+}
+
+#[test]
+fn try_join_all_leaves_handles_returned_as_outputs_running() {
+    watchdog(|| {
+        let rt = rt2();
+        rt.block_on(async {
+            // Input 0 spawns a task and returns its handle (a finished
+            // output); input 1 fails afterwards. Dropping that output
+            // detaches the task, as dropping any handle does.
+            let (go_tx, go_rx) = oneshot::channel::<()>();
+            let (out_tx, out_rx) = oneshot::channel();
+            let (spawned_tx, spawned_rx) = oneshot::channel::<()>();
+            let spawns = Box::pin(async move {
+                let task = windlass::spawn(async move {
+                    go_rx.await.unwrap();
+                    out_tx.send("still ran").unwrap();
+                });
+                spawned_tx.send(()).unwrap();
+                Ok::<_, &str>(Some(task))
+            }) as std::pin::Pin<Box<dyn Future<Output = _> + Send>>;
+            let fails = Box::pin(async move {
+                spawned_rx.await.unwrap();
+                Err("later failure")
+            });
+            assert_eq!(
+                try_join_all([spawns, fails]).await.unwrap_err(),
+                "later failure"
+            );
+            go_tx.send(()).unwrap();
+            assert_eq!(out_rx.await, Ok("still ran"));
+        });
+    });
+}
+
+/// Panics when dropped.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("drop of an abandoned input panicked");
+    }
+}
+
+#[test]
+fn handles_detach_again_after_try_join_all_even_if_a_drop_panicked() {
+    watchdog(|| {
+        let rt = rt2();
+        // Everything on this thread: the abort scope is per thread.
+        assert_eq!(
+            futures_lite::future::block_on(try_join_all([async { Err::<(), _>(1) }])),
+            Err(1)
+        );
+
+        let pending_with_bomb = Box::pin(async {
+            let _bomb = PanicOnDrop;
+            std::future::pending::<Result<(), i32>>().await
+        }) as Pin<Box<dyn Future<Output = Result<(), i32>> + Send>>;
+        let failing = Box::pin(async { Err(2) });
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            futures_lite::future::block_on(try_join_all([pending_with_bomb, failing]))
+        }));
+        assert!(caught.is_err(), "the panicking drop propagates");
+
+        // Outside try_join_all, dropping a handle detaches: the task runs.
+        let (go_tx, go_rx) = oneshot::channel::<()>();
+        let (out_tx, out_rx) = std::sync::mpsc::channel();
+        drop(rt.spawn(async move {
+            go_rx.await.unwrap();
+            out_tx.send(5).unwrap();
+        }));
+        go_tx.send(()).unwrap();
+        assert_eq!(out_rx.recv(), Ok(5));
     });
 }
 

@@ -1,5 +1,5 @@
 //! `as_completed`: completion order (gated and timed), empty input, early
-//! drop.
+//! drop, handles from other threads.
 
 mod common;
 mod join_support;
@@ -119,5 +119,39 @@ fn many_tasks() {
             sum
         });
         assert_eq!(sum, N * (N - 1) / 2);
+    });
+}
+
+#[test]
+fn handles_spawned_from_other_threads_streamed_on_a_plain_thread() {
+    watchdog(|| {
+        let rt = rt2();
+        let order = [2usize, 0, 1];
+        let (txs, rxs) = gates(order.len());
+        // Each task spawned from its own plain thread through the handle.
+        let tasks: Vec<windlass::JoinHandle<usize>> = rxs
+            .into_iter()
+            .enumerate()
+            .map(|(i, rx)| {
+                let handle = rt.handle().clone();
+                std::thread::spawn(move || {
+                    handle.spawn(async move {
+                        rx.await.unwrap();
+                        i
+                    })
+                })
+                .join()
+                .unwrap()
+            })
+            .collect();
+        let mut txs: Vec<_> = txs.into_iter().map(Some).collect();
+        // Streamed from this thread, with another executor.
+        let mut stream = as_completed(tasks);
+        for &i in &order {
+            txs[i].take().unwrap().send(()).unwrap();
+            let next = futures_lite::future::block_on(stream.next());
+            assert_eq!(next.unwrap().unwrap(), i);
+        }
+        assert!(futures_lite::future::block_on(stream.next()).is_none());
     });
 }

@@ -1,6 +1,6 @@
 //! Cancellation made visible: `abort()` on a task blocked in `sleep`, on a
-//! channel or on a socket takes effect at once and runs its drop guards;
-//! `AbortOnDrop`.
+//! channel, a lock, an event or a socket takes effect at once and runs its
+//! drop guards; `AbortOnDrop` and `JoinHandle::abort_on_drop`.
 
 mod common;
 mod join_support;
@@ -64,6 +64,52 @@ fn abort_interrupts_a_channel_receive() {
 }
 
 #[test]
+fn abort_interrupts_windlass_channels_and_locks() {
+    watchdog(|| {
+        rt2().block_on(async {
+            // An mpsc receive with the sender alive.
+            let (tx, mut rx) = windlass::sync::mpsc::channel::<u8>(1);
+            abort_while_blocked(async move {
+                let _ = rx.recv().await;
+            })
+            .await;
+            drop(tx);
+
+            // A lock held elsewhere, and an event nobody sets.
+            let mutex = std::sync::Arc::new(windlass::sync::Mutex::new(0));
+            let held = mutex.clone().lock_owned().await;
+            abort_while_blocked(async move {
+                let _ = mutex.lock().await;
+            })
+            .await;
+            drop(held);
+            let event = std::sync::Arc::new(windlass::sync::Event::new());
+            abort_while_blocked(async move { event.wait().await }).await;
+        });
+    });
+}
+
+#[test]
+fn abort_interrupts_a_tcp_read() {
+    watchdog(|| {
+        rt2().block_on(async {
+            let listener = windlass::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut client = windlass::net::TcpStream::connect(addr).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            abort_while_blocked(async move {
+                let mut buf = [0u8; 16];
+                let _ = client.read(&mut buf).await;
+            })
+            .await;
+            drop(server);
+        });
+    });
+}
+
+#[test]
 fn abort_interrupts_a_socket_read() {
     watchdog(|| {
         rt2().block_on(async {
@@ -121,6 +167,26 @@ fn abort_on_drop_cancels_and_into_inner_detaches() {
             drop(task.into_inner());
             go_tx.send(()).unwrap();
             assert_eq!(rx.await, Ok("detached, still ran"));
+        });
+    });
+}
+
+#[test]
+fn join_handle_abort_on_drop_cancels_and_still_gives_the_output() {
+    watchdog(|| {
+        rt2().block_on(async {
+            let (signal, dropped) = drop_signals();
+            let guard = signal(2);
+            let task = windlass::spawn(async move {
+                let _guard = guard;
+                windlass::time::sleep(FOREVER).await;
+            })
+            .abort_on_drop();
+            drop(task);
+            assert_eq!(dropped.recv().await, Ok(2), "dropping it aborted the task");
+
+            let task = windlass::spawn(async { 40 + 2 }).abort_on_drop();
+            assert_eq!(task.await.unwrap(), 42);
         });
     });
 }

@@ -8,7 +8,7 @@ mod join_support;
 use common::watchdog;
 use futures_lite::StreamExt;
 use join_support::rt2;
-use windlass::join::{JoinSet, ReturnWhen, as_completed, join_all, wait};
+use windlass::join::{JoinSet, ReturnWhen, TaskGroup, as_completed, join_all, wait};
 
 const ROUNDS: usize = 40;
 const TASKS: usize = 3_000;
@@ -46,9 +46,19 @@ fn every_helper_many_rounds_inside_tasks() {
                 while let Some(res) = set.join_next().await {
                     d += res.unwrap();
                 }
-                [a, b, c, d]
+                // Half the members spawned by the group's own tasks.
+                let mut group = TaskGroup::<usize, ()>::new();
+                for i in 0..TASKS / 2 {
+                    let spawner = group.spawner();
+                    group.spawn(async move {
+                        spawner.spawn(async move { Ok(TASKS / 2 + i) }).unwrap();
+                        Ok(i)
+                    });
+                }
+                let e: usize = group.join().await.unwrap().into_iter().sum();
+                [a, b, c, d, e]
             }));
-            assert_eq!(sums.unwrap(), [SUM; 4], "round {round}");
+            assert_eq!(sums.unwrap(), [SUM; 5], "round {round}");
         }
     });
 }

@@ -13,9 +13,12 @@ use crate::task::{AbortHandle, JoinError, JoinHandle};
 ///
 /// Awaiting it gives the task's output, as the handle would. Pass handles
 /// wrapped in it to helpers that drop what they no longer need
-/// ([`try_join_all`](super::try_join_all), [`join_all`](super::join_all) or
-/// [`as_completed`](super::as_completed) dropped early, [`futures_lite::future::race`]),
-/// so that dropping cancels the task rather than leaving it running.
+/// ([`join_all`](super::join_all) or [`as_completed`](super::as_completed)
+/// dropped early, the loser of [`race`](super::race), the `pending` handles
+/// of [`wait`](super::wait)), so that dropping cancels the task rather than
+/// leaving it running. ([`try_join_all`](super::try_join_all) aborts the
+/// tasks it gives up on by itself.) [`JoinHandle::abort_on_drop`] is the
+/// same as [`AbortOnDrop::new`].
 ///
 /// ```
 /// use windlass::join::AbortOnDrop;

@@ -60,7 +60,17 @@ where
     }
 }
 
-/// Stream of [`as_completed`].
+/// Stream of [`as_completed`]: the outputs in completion order. It is
+/// `Unpin`, so `next()` works on it directly.
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use windlass::join::{AsCompleted, as_completed};
+///
+/// let mut stream: AsCompleted<_> = as_completed([async { 1 }]);
+/// assert_eq!(futures_lite::future::block_on(stream.next()), Some(1));
+/// assert!(stream.is_empty());
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompleted<F: Future> {
     items: Items<F>,

@@ -82,6 +82,25 @@ impl<F: Future> Items<F> {
         }
     }
 
+    /// Drops every item still `Running`, in place, so that each `JoinHandle`
+    /// dropped with them (an input, or one an input future holds) aborts its
+    /// task: [`try_join_all`]'s cancellation of the rest. Finished outputs
+    /// are left alone.
+    fn abandon_running(&mut self) {
+        if self.running == 0 {
+            return;
+        }
+        super::abandon::abort_dropped_handles(|| {
+            for item in self.items.iter_mut() {
+                if let Item::Running(_) = item {
+                    // Dropped in place: the future never moves.
+                    *item = Item::Gone;
+                }
+            }
+        });
+        self.running = 0;
+    }
+
     /// The outputs in input order; every item must be `Done`.
     fn take_outputs<T>(&mut self, mut map: impl FnMut(F::Output) -> T) -> Vec<T> {
         // All futures are gone, so nothing pinned remains in the slice.
@@ -155,7 +174,15 @@ where
     }
 }
 
-/// Future of [`join_all`].
+/// Future of [`join_all`]: a `Vec` of the outputs, in input order. It can
+/// be stored and polled by hand (it is `Unpin`).
+///
+/// ```
+/// use windlass::join::{JoinAll, join_all};
+///
+/// let all: JoinAll<_> = join_all([1, 2].map(|x| async move { x * 2 }));
+/// assert_eq!(futures_lite::future::block_on(all), [2, 4]);
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct JoinAll<F: Future> {
     items: Items<F>,
@@ -188,31 +215,45 @@ impl<F: Future> fmt::Debug for JoinAll<F> {
 }
 
 /// Waits for every future, or returns the **first error** and cancels the
-/// rest: asyncio's `gather(*aws)` where the first exception propagates.
+/// rest: asyncio's `gather(*aws)` where the first exception propagates, made
+/// fail-fast.
 ///
 /// The inputs are futures whose output is a `Result<T, E>`. If all of them
 /// return `Ok`, the result is `Ok(vec)` with the values **in input order**.
 /// As soon as one returns `Err(e)` (the first one to *finish* with an error,
 /// not the first in input order), the result is `Err(e)` and every input
-/// still running is dropped right there, before `try_join_all` returns.
+/// still running is cancelled right there, before `try_join_all` returns.
+///
+/// **The cancellation rule.** `try_join_all` cancels every input it gives
+/// up on, tasks included, whether it gives up at the first error or because
+/// the `TryJoinAll` itself was dropped before finishing (say, by a
+/// [`timeout`](crate::time::timeout)):
+///
+/// - a plain future is dropped in place, so its drop guards have run when
+///   you get the error;
+/// - a [`JoinHandle`](crate::JoinHandle) is **aborted**, not detached:
+///   while `try_join_all` drops the rest, dropping a `JoinHandle` aborts its
+///   task. That holds for handles that are inputs and for handles held inside
+///   input futures (such as `async move { handle.await? }`), as asyncio
+///   cancels the task a cancelled coroutine awaits. `abort` takes effect at
+///   once for a task that is waiting, but its drop guards run on a worker:
+///   they may still be running when you get the error (a
+///   [`TaskGroup`](super::TaskGroup) waits for them);
+/// - outputs that had already arrived (`Ok` values of finished inputs) are
+///   dropped as they are: a `JoinHandle` *returned* by an input is detached
+///   like any dropped handle.
 ///
 /// - **Empty input**: `Ok(vec![])` at once.
-/// - **Plain futures** are cancelled by that drop: their destructors (drop
-///   guards) have run when you get the error.
-/// - **`JoinHandle`s**: a task's output is `Result<T, JoinError>`, so an
-///   error is a task that panicked or was cancelled. A task that *returns*
-///   `Err` gives `Ok(Err(_))`, a success here; to stop on those too, pass
-///   plain futures that flatten both layers, such as
-///   `async move { handle.await.map_err(MyError::Join)? }`. Dropping a
-///   `JoinHandle` only detaches its task, so
-///   to abort the other tasks on error, pass them as
-///   [`AbortOnDrop`](super::AbortOnDrop) (shown below), or use a
-///   [`TaskGroup`](super::TaskGroup), which aborts siblings and also waits
-///   for them to finish.
+/// - **What is an error over handles**: a task's output is
+///   `Result<T, JoinError>`, so an error is a task that panicked or was
+///   cancelled. A task that *returns* `Err` gives `Ok(Err(_))`, a success
+///   here; to stop on those too, pass futures that flatten both layers, such
+///   as `async move { handle.await.map_err(MyError::Join)? }` (the handles
+///   they hold are then aborted like inputs).
 ///
 /// ```
 /// use std::time::Duration;
-/// use windlass::join::{try_join_all, AbortOnDrop};
+/// use windlass::join::try_join_all;
 /// use windlass::time::sleep;
 ///
 /// windlass::Runtime::new().unwrap().block_on(async {
@@ -223,13 +264,15 @@ impl<F: Future> fmt::Debug for JoinAll<F> {
 ///     });
 ///     assert_eq!(try_join_all(jobs).await, Err("job 1 failed".to_string()));
 ///
-///     // Spawned tasks, aborted when one of them panics.
-///     let tasks = [
-///         windlass::spawn(async { sleep(Duration::from_secs(60)).await; 1 }),
-///         windlass::spawn(async { panic!("boom") }),
-///     ];
-///     let err = try_join_all(tasks.map(AbortOnDrop::new)).await.unwrap_err();
-///     assert!(err.is_panic()); // and the sleeping task has been aborted
+///     // Spawned tasks: the sleeping one is aborted when the other panics.
+///     let sleeper = windlass::spawn(async { sleep(Duration::from_secs(60)).await; 1 });
+///     let abort = sleeper.abort_handle();
+///     let tasks = [sleeper, windlass::spawn(async { panic!("boom") })];
+///     let err = try_join_all(tasks).await.unwrap_err();
+///     assert!(err.is_panic());
+///     while !abort.is_finished() {
+///         windlass::task::yield_now().await; // cancelled, not sleeping a minute
+///     }
 ///
 ///     let all = try_join_all([1, 2].map(|x| async move { Ok::<_, ()>(x) })).await;
 ///     assert_eq!(all, Ok(vec![1, 2]));
@@ -245,7 +288,24 @@ where
     }
 }
 
-/// Future of [`try_join_all`].
+/// Future of [`try_join_all`]. Dropping it before it finishes cancels the
+/// inputs still running, tasks included (see [`try_join_all`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use windlass::join::try_join_all;
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let task = windlass::spawn(async { Ok::<(), ()>(std::future::pending().await) });
+///     let abort = task.abort_handle();
+///     let all = try_join_all([async move { task.await.unwrap() }]);
+///     // Given up on after 10 ms: the TryJoinAll is dropped, the task aborted.
+///     assert!(windlass::time::timeout(Duration::from_millis(10), all).await.is_err());
+///     while !abort.is_finished() {
+///         windlass::task::yield_now().await;
+///     }
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct TryJoinAll<F: Future> {
     items: Items<F>,
@@ -271,9 +331,9 @@ where
         }));
         Poll::Ready(match first_error {
             Some(e) => {
-                // Cancel the rest now: drops every future still running.
+                // Cancel the rest now, then free the finished outputs.
+                items.abandon_running();
                 items.items = Box::default();
-                items.running = 0;
                 Err(e)
             }
             None => Ok(items.take_outputs(|out| match out {
@@ -281,6 +341,14 @@ where
                 Err(_) => unreachable!("errors are returned, not stored"),
             })),
         })
+    }
+}
+
+impl<F: Future> Drop for TryJoinAll<F> {
+    /// Dropped before finishing: cancels the inputs still running, as the
+    /// first error would.
+    fn drop(&mut self) {
+        self.items.abandon_running();
     }
 }
 

@@ -5,13 +5,14 @@
 //! |---|---|---|
 //! | `await gather(*aws)` | [`join_all`] | `Vec` of outputs, input order |
 //! | `gather(*aws, return_exceptions=True)` | [`join_all`] over `JoinHandle`s | one `Result<T, JoinError>` per task |
-//! | `gather` where the first exception propagates | [`try_join_all`] | `Ok(Vec)` or the first `Err`; the rest are dropped |
+//! | `gather` where the first exception propagates | [`try_join_all`] | `Ok(Vec)` or the first `Err`; the rest are cancelled, tasks aborted |
 //! | `wait(aws, timeout, return_when)` | [`wait`] + [`ReturnWhen`] | `(done outputs, pending inputs)` |
 //! | `as_completed(aws)` | [`as_completed`] | a `Stream` of outputs, completion order |
 //! | `wait_for(aw, timeout)` | [`time::timeout`](crate::time::timeout) | `Err(Elapsed)`, the future dropped |
 //! | `TaskGroup()` | [`TaskGroup`] (fail-fast), [`JoinSet`] (plain set) | aborts the rest on failure / on drop |
+//! | `tg.create_task(coro)` inside a task | [`GroupSpawner`] ([`TaskGroup::spawner`]) | `Err` once the group stops or finishes |
 //! | select / race of two | [`race`], [`or`], [`zip`], [`try_zip`] | re-exported from `futures-lite` |
-//! | `task.cancel()` on drop | [`AbortOnDrop`] | a `JoinHandle` that aborts when dropped |
+//! | `task.cancel()` on drop | [`AbortOnDrop`] ([`JoinHandle::abort_on_drop`](crate::JoinHandle::abort_on_drop)) | a `JoinHandle` that aborts when dropped |
 //!
 //! # What every helper here has in common
 //!
@@ -39,9 +40,17 @@
 //!   hold a worker for long.
 //! - **Dropping** a helper drops the inputs it still holds: plain futures
 //!   are cancelled, and `JoinHandle`s are *detached* (the tasks keep
-//!   running), as dropping a `JoinHandle` always does. [`JoinSet`] and
-//!   [`TaskGroup`] own their tasks and abort them when dropped; elsewhere,
-//!   wrap handles in [`AbortOnDrop`] to get that behaviour.
+//!   running), as dropping a `JoinHandle` always does. Two kinds of helper
+//!   cancel their tasks instead:
+//!   - [`JoinSet`] and [`TaskGroup`] own their tasks and abort them when
+//!     dropped (a `TaskGroup` also on its first failure);
+//!   - [`try_join_all`] cancels every input it gives up on, at the first
+//!     error or when dropped unfinished: there, dropping a `JoinHandle`
+//!     (an input, or one held inside an input future) **aborts** its task.
+//!
+//!   Elsewhere ([`join_all`], [`as_completed`], [`race`], the `pending` of
+//!   [`wait`]), wrap handles in [`AbortOnDrop`]
+//!   (`handle.abort_on_drop()`) to cancel what is dropped.
 //!
 //! # Cancellation, made visible
 //!
@@ -81,8 +90,11 @@
 //! });
 //! ```
 
+pub(crate) mod abandon;
 mod abort_on_drop;
 mod as_completed;
+mod group_spawner;
+mod group_state;
 mod join_all;
 mod join_set;
 mod ready;
@@ -94,6 +106,7 @@ use std::task::Context;
 
 pub use abort_on_drop::AbortOnDrop;
 pub use as_completed::{AsCompleted, as_completed};
+pub use group_spawner::{GroupSpawnError, GroupSpawner};
 pub use join_all::{JoinAll, TryJoinAll, join_all, try_join_all};
 pub use join_set::JoinSet;
 #[doc(no_inline)]

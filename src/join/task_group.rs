@@ -2,11 +2,13 @@
 
 use std::error::Error;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use super::group_spawner::GroupSpawner;
+use super::group_state::{Closing, Reservation, Shared, member};
 use super::join_set::JoinSet;
-use crate::loom::sync::Mutex;
 use crate::runtime::Handle;
 use crate::task::{AbortHandle, Id, JoinError};
 
@@ -15,12 +17,18 @@ use crate::task::{AbortHandle, Id, JoinError};
 ///
 /// Each task returns a `Result<T, E>`. A task **fails** if it returns `Err`
 /// or panics. The first failure **aborts every sibling at once** (from the
-/// failing task itself, even while nobody awaits the group), and later
-/// spawns into a failed group are aborted too. [`join`](Self::join) waits
-/// until every task has finished (cancelled ones included, so their drop
-/// guards have run) and returns the values in **spawn order**, or the
-/// **first failure**.
+/// failing task itself, even while nobody awaits the group).
+/// [`join`](Self::join) waits until every task has finished (cancelled ones
+/// included, so their drop guards have run) and returns the values in
+/// **spawn order**, or the **first failure**.
 ///
+/// - **Spawning from inside**: the group's own tasks (or any thread) add
+///   siblings through a [`GroupSpawner`] ([`spawner`](Self::spawner)); `join`
+///   waits for those too, and a failure cancels them like the rest.
+/// - **After a failure** (or [`abort_all`](Self::abort_all)) the group takes
+///   no new work: [`spawn`](Self::spawn) still returns a handle, but the task
+///   is aborted at once (it may have started); [`GroupSpawner::spawn`]
+///   refuses and drops the future unpolled.
 /// - **First failure**: the task that failed first (in real time) is
 ///   reported; the others' errors, and the siblings' cancellations, are
 ///   dropped. (asyncio collects all exceptions into an `ExceptionGroup`.)
@@ -29,7 +37,7 @@ use crate::task::{AbortHandle, Id, JoinError};
 ///   abort its siblings; `join` still reports it, as
 ///   `TaskGroupError::Join(e)` with `e.is_cancelled()`, if nothing failed.
 /// - **Dropping** the group (or the `join` future) aborts every task still
-///   running, like [`JoinSet`].
+///   running, like [`JoinSet`]; spawners then refuse.
 /// - **Empty group**: `join` returns `Ok(vec![])` at once.
 ///
 /// ```
@@ -61,60 +69,16 @@ use crate::task::{AbortHandle, Id, JoinError};
 /// });
 /// ```
 pub struct TaskGroup<T, E> {
+    /// The members `join` has adopted, by slot.
     set: JoinSet<Result<T, E>>,
     /// Spawn position and task id, by `set` slot.
     slots: Vec<(usize, Id)>,
-    /// Tasks spawned so far.
-    spawned: usize,
-    shared: Arc<Mutex<GroupState>>,
+    /// State shared with the members and the spawners (see `group_state`).
+    shared: Arc<Shared<T, E>>,
 }
 
-/// What the tasks of a group share: who failed first, and how to reach the
-/// siblings.
-#[derive(Default)]
-struct GroupState {
-    /// The task that failed first; set once.
-    first_failure: Option<Id>,
-    /// Every task's abort handle, until the group fails (then emptied).
-    tasks: Vec<AbortHandle>,
-}
-
-impl GroupState {
-    /// Records the failure of task `id` and, if it is the first, aborts
-    /// every other task of the group.
-    fn fail(state: &Mutex<GroupState>, id: Id) {
-        let siblings = {
-            let mut state = state.lock();
-            if state.first_failure.is_some() {
-                return;
-            }
-            state.first_failure = Some(id);
-            std::mem::take(&mut state.tasks)
-        };
-        // Not the failing task itself: an abort would replace its `Err`
-        // (or panic) with a cancellation.
-        for task in siblings.iter().filter(|t| t.id() != id) {
-            task.abort();
-        }
-    }
-}
-
-/// Inside each task: reports a panic to the group if dropped while
-/// unwinding (a plain drop is a cancellation or normal completion).
-struct PanicGuard {
-    shared: Arc<Mutex<GroupState>>,
-}
-
-impl Drop for PanicGuard {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            return;
-        }
-        if let Some(id) = crate::task::try_id() {
-            GroupState::fail(&self.shared, id);
-        }
-    }
-}
+/// One member's end, as `join` sees it: spawn position, id, result.
+type Joined<T, E> = (usize, Id, Result<Result<T, E>, JoinError>);
 
 impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     /// An empty group.
@@ -127,8 +91,7 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
         TaskGroup {
             set: JoinSet::new(),
             slots: Vec::new(),
-            spawned: 0,
-            shared: Arc::default(),
+            shared: Arc::new(Shared::new()),
         }
     }
 
@@ -148,8 +111,9 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
-        let task = crate::spawn(self.member(future));
-        self.adopt(task)
+        let reservation = self.reserve();
+        let task = crate::spawn(member(self.shared.clone(), future));
+        reservation.register(task)
     }
 
     /// Spawns `future` through `handle` (from any thread) as a member of
@@ -165,49 +129,45 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
-        let task = handle.spawn(self.member(future));
-        self.adopt(task)
+        let reservation = self.reserve();
+        let task = handle.spawn(member(self.shared.clone(), future));
+        reservation.register(task)
     }
 
-    /// `future`, reporting its failure (an `Err` or a panic) to the group.
-    fn member<F>(&self, future: F) -> impl Future<Output = Result<T, E>> + Send + 'static
-    where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-    {
-        let shared = self.shared.clone();
-        async move {
-            let guard = PanicGuard { shared };
-            let out = future.await;
-            if let (Err(_), Some(id)) = (&out, crate::task::try_id()) {
-                GroupState::fail(&guard.shared, id);
-            }
-            out
+    /// The owner's reservation: never refused (the group cannot be closed
+    /// while the owner can spawn, and a stopping group aborts the task).
+    fn reserve(&self) -> Reservation<'_, T, E> {
+        self.shared
+            .reserve(false)
+            .expect("a group is closed only by join or drop, which take the owner")
+    }
+
+    /// A cloneable, `Send + Sync` handle that spawns into this group, for
+    /// the group's own tasks (asyncio's `tg.create_task` inside a task) or
+    /// other threads. See [`GroupSpawner`] for what happens once the group
+    /// has failed or finished.
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let mut group = windlass::join::TaskGroup::<u32, ()>::new();
+    ///     let spawner = group.spawner();
+    ///     group.spawn(async move {
+    ///         for i in 1..=3 {
+    ///             spawner.spawn(async move { Ok(i * 10) }).unwrap();
+    ///         }
+    ///         Ok(0)
+    ///     });
+    ///     assert_eq!(group.join().await.unwrap(), [0, 10, 20, 30]);
+    /// });
+    /// ```
+    pub fn spawner(&self) -> GroupSpawner<T, E> {
+        GroupSpawner {
+            shared: self.shared.clone(),
         }
     }
 
-    /// Registers a spawned member with the group and its set.
-    fn adopt(&mut self, task: crate::JoinHandle<Result<T, E>>) -> AbortHandle {
-        let (id, abort) = (task.id(), task.abort_handle());
-        {
-            let mut state = self.shared.lock();
-            if state.first_failure.is_some() {
-                // The group has failed: no new work.
-                abort.abort();
-            } else {
-                state.tasks.push(abort.clone());
-            }
-        }
-        let slot = self.set.insert_slot(task);
-        if slot == self.slots.len() {
-            self.slots.push((self.spawned, id));
-        } else {
-            self.slots[slot] = (self.spawned, id);
-        }
-        self.spawned += 1;
-        abort
-    }
-
-    /// Waits for every task; returns their values in spawn order, or the
+    /// Waits for every task, those spawned through a [`GroupSpawner`]
+    /// meanwhile included; returns their values in spawn order, or the
     /// first failure once every task (the cancelled siblings included) has
     /// finished. See the type's docs.
     ///
@@ -220,14 +180,14 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     /// });
     /// ```
     pub async fn join(mut self) -> Result<Vec<T>, TaskGroupError<E>> {
-        let mut values: Vec<Option<T>> = (0..self.spawned).map(|_| None).collect();
+        let mut values: Vec<Option<T>> = Vec::new();
         let mut failure: Option<TaskGroupError<E>> = None;
-        while let Some((slot, res)) =
-            std::future::poll_fn(|cx| self.set.poll_join_next_slot(cx)).await
-        {
-            let (position, id) = self.slots[slot];
+        while let Some((position, id, res)) = poll_fn(|cx| self.poll_next_member(cx)).await {
             let err = match res {
                 Ok(Ok(value)) => {
+                    if values.len() <= position {
+                        values.resize_with(position + 1, || None);
+                    }
                     values[position] = Some(value);
                     continue;
                 }
@@ -237,17 +197,43 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
             // Keep the error of the task that failed first; until it
             // comes, the first error seen (a sibling's cancellation may
             // arrive before the failure that caused it).
-            let first = self.shared.lock().first_failure;
-            if failure.is_none() || first == Some(id) {
+            if failure.is_none() || self.shared.first_failure() == Some(id) {
                 failure = Some(err);
             }
         }
         match failure {
             Some(err) => Err(err),
-            None => Ok(values
-                .into_iter()
-                .map(|v| v.expect("every task joined"))
-                .collect()),
+            // No failure: every member gave a value. A position without
+            // one is a spawn that panicked before its task existed.
+            None => Ok(values.into_iter().flatten().collect()),
+        }
+    }
+
+    /// The next member to finish, adopting members spawned meanwhile;
+    /// `None` once the group is closed (rule 3 of the group state).
+    fn poll_next_member(&mut self, cx: &mut Context<'_>) -> Poll<Option<Joined<T, E>>> {
+        loop {
+            for new in self.shared.adopt(cx.waker()) {
+                let id = new.handle.id();
+                let slot = self.set.insert_slot(new.handle);
+                if slot == self.slots.len() {
+                    self.slots.push((new.position, id));
+                } else {
+                    self.slots[slot] = (new.position, id);
+                }
+            }
+            match self.set.poll_join_next_slot(cx) {
+                Poll::Ready(Some((slot, res))) => {
+                    let (position, id) = self.slots[slot];
+                    return Poll::Ready(Some((position, id, res)));
+                }
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => match self.shared.try_close(cx.waker()) {
+                    Closing::Closed => return Poll::Ready(None),
+                    Closing::Incoming => continue,
+                    Closing::Reserved => return Poll::Pending,
+                },
+            }
         }
     }
 
@@ -261,7 +247,7 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     /// });
     /// ```
     pub fn len(&self) -> usize {
-        self.set.len()
+        self.set.len() + self.shared.incoming_len()
     }
 
     /// True if the group has no task left to join.
@@ -270,11 +256,12 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     /// assert!(windlass::join::TaskGroup::<(), ()>::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
+        self.len() == 0
     }
 
-    /// Aborts every task of the group (as a failure would, but without one:
-    /// `join` then reports a cancelled [`JoinError`]).
+    /// Aborts every task of the group, as a failure would but without one:
+    /// the group takes no new work, and `join` then reports a cancelled
+    /// [`JoinError`] (unless a task failed first).
     ///
     /// ```
     /// windlass::Runtime::new().unwrap().block_on(async {
@@ -286,7 +273,7 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     /// });
     /// ```
     pub fn abort_all(&self) {
-        self.set.abort_all();
+        self.shared.abort_all();
     }
 }
 
@@ -296,17 +283,38 @@ impl<T: Send + 'static, E: Send + 'static> Default for TaskGroup<T, E> {
     }
 }
 
+impl<T, E> Drop for TaskGroup<T, E> {
+    /// Closes the group to spawners and aborts every task still running.
+    fn drop(&mut self) {
+        self.shared.close_and_abort();
+    }
+}
+
 impl<T, E> fmt::Debug for TaskGroup<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroup")
-            .field("len", &self.set.len())
-            .field("spawned", &self.spawned)
-            .field("first_failure", &self.shared.lock().first_failure)
+            .field("joining", &self.set.len())
+            .field("spawned", &self.shared.spawned())
+            .field("first_failure", &self.shared.first_failure())
             .finish()
     }
 }
 
-/// Why a [`TaskGroup`] failed: its first failure.
+/// Why a [`TaskGroup`] failed: its first failure. It implements
+/// [`Error`] when `E` does, with the task's error or the [`JoinError`] as
+/// its source.
+///
+/// ```
+/// use windlass::join::{TaskGroup, TaskGroupError};
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let mut group = TaskGroup::<(), std::io::Error>::new();
+///     group.spawn(async { Err(std::io::Error::other("disk full")) });
+///     let err = group.join().await.unwrap_err();
+///     assert!(matches!(err, TaskGroupError::Task(_)));
+///     assert_eq!(err.to_string(), "a task of the group failed: disk full");
+/// });
+/// ```
 #[derive(Debug)]
 pub enum TaskGroupError<E> {
     /// A task returned this error.

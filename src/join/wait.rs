@@ -13,7 +13,21 @@ use crate::time::{Sleep, sleep_until};
 /// When [`wait`] returns: asyncio's `return_when`.
 ///
 /// Whatever the mode, `wait` also returns when every input has finished, and
-/// when the timeout (if any) runs out.
+/// when the timeout (if any) runs out. With no inputs it returns at once.
+///
+/// ```
+/// use windlass::join::{ReturnWhen, wait};
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let tasks = [
+///         windlass::spawn(async { panic!("failed") }),
+///         windlass::spawn(std::future::pending::<()>()),
+///     ];
+///     let (done, pending) = wait(tasks, ReturnWhen::FirstException, None).await;
+///     assert!(done[0].as_ref().unwrap_err().is_panic());
+///     pending[0].abort();
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReturnWhen {
     /// As soon as at least one input has finished (`FIRST_COMPLETED`).
@@ -105,7 +119,21 @@ where
     }
 }
 
-/// Future of [`wait`].
+/// Future of [`wait`]: `(done, pending)`. It is `Unpin`, and polling it
+/// again after it completed panics.
+///
+/// ```
+/// use std::time::Duration;
+/// use windlass::join::{ReturnWhen, Wait, wait};
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let never = windlass::spawn(std::future::pending::<Result<(), ()>>());
+///     let waiting: Wait<_> = wait([never], ReturnWhen::AllCompleted, Some(Duration::ZERO));
+///     let (done, pending) = waiting.await;
+///     assert!(done.is_empty());
+///     pending[0].abort();
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Wait<F: Future> {
     /// `None` once finished (its output is in `done`).

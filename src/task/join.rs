@@ -17,8 +17,15 @@ use super::state::ToNotified;
 ///
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task panicked
 /// or was cancelled. Dropping it *detaches* the task: the task keeps running
-/// and its output is dropped when it finishes. It can be awaited from any
-/// runtime, or from a plain thread with `futures_lite::future::block_on`.
+/// and its output is dropped when it finishes. To cancel the task with the
+/// handle instead, turn it into an [`AbortOnDrop`](crate::join::AbortOnDrop)
+/// ([`abort_on_drop`](Self::abort_on_drop)), or put it in a
+/// [`JoinSet`](crate::join::JoinSet). The one place where a plain drop
+/// aborts is [`try_join_all`](crate::join::try_join_all) giving up on the
+/// rest of its inputs: the tasks it abandons are cancelled.
+///
+/// It can be awaited from any runtime, or from a plain thread with
+/// `futures_lite::future::block_on`.
 ///
 /// ```
 /// let rt = windlass::Runtime::new().unwrap();
@@ -71,19 +78,72 @@ impl<T> JoinHandle<T> {
         abort_raw(self.raw);
     }
 
-    /// A handle that can cancel the task but not wait for it.
+    /// A handle that can cancel the task but not wait for it; it can be
+    /// cloned and sent to other threads while this handle is awaited.
+    ///
+    /// ```
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let handle = rt.spawn(std::future::pending::<()>());
+    /// let abort = handle.abort_handle();
+    /// std::thread::spawn(move || abort.abort()).join().unwrap();
+    /// assert!(rt.block_on(handle).unwrap_err().is_cancelled());
+    /// ```
     pub fn abort_handle(&self) -> AbortHandle {
         self.header().state.ref_inc();
         AbortHandle { raw: self.raw }
     }
 
+    /// Wraps the handle so that dropping it **aborts** the task instead of
+    /// detaching it: tokio's `AbortOnDropHandle`, asyncio's ownership.
+    /// Awaiting the wrapper still gives the task's output.
+    ///
+    /// ```
+    /// use windlass::join::race;
+    ///
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let slow = windlass::spawn(std::future::pending::<u8>()).abort_on_drop();
+    ///     let abort = slow.abort_handle();
+    ///     let quick = windlass::spawn(async { 1u8 }).abort_on_drop();
+    ///     // The loser of the race is dropped, which cancels its task.
+    ///     assert_eq!(race(slow, quick).await.unwrap(), 1);
+    ///     while !abort.is_finished() {
+    ///         windlass::task::yield_now().await;
+    ///     }
+    /// });
+    /// ```
+    pub fn abort_on_drop(self) -> crate::join::AbortOnDrop<T> {
+        crate::join::AbortOnDrop::new(self)
+    }
+
     /// True once the task has finished (completed, panicked or been
     /// cancelled) and awaiting the handle will not wait.
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let (tx, rx) = futures_channel::oneshot::channel::<()>();
+    ///     let handle = windlass::spawn(async move { rx.await.unwrap() });
+    ///     assert!(!handle.is_finished()); // it waits for `tx`
+    ///     tx.send(()).unwrap();
+    ///     while !handle.is_finished() {
+    ///         windlass::task::yield_now().await;
+    ///     }
+    ///     assert!(handle.await.is_ok());
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.header().state.load().is_complete()
     }
 
-    /// The task's id.
+    /// The task's id; inside the task, [`task::id()`](crate::task::id)
+    /// returns the same.
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let handle = windlass::spawn(async { windlass::task::id() });
+    ///     let id = handle.id();
+    ///     assert_eq!(handle.await.unwrap(), id);
+    /// });
+    /// ```
     pub fn id(&self) -> Id {
         self.header().id
     }
@@ -118,6 +178,11 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
+        // The one exception to "dropping detaches": `try_join_all` giving
+        // up on the rest of its inputs.
+        if crate::join::abandon::aborting_dropped_handles() {
+            self.abort();
+        }
         if !self.header().state.drop_join_handle_fast() {
             // SAFETY: we are the JoinHandle and give up our reference.
             unsafe { (self.header().vtable.drop_join_handle_slow)(self.raw) };
@@ -135,6 +200,17 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 /// Cancels a task without owning its output; cloneable, `Send` and `Sync`.
+/// Dropping it does nothing to the task.
+///
+/// ```
+/// let rt = windlass::Runtime::new().unwrap();
+/// let handle = rt.spawn(std::future::pending::<()>());
+/// let abort = handle.abort_handle();
+/// let clone = abort.clone();
+/// drop(abort);
+/// clone.abort();
+/// assert!(rt.block_on(handle).unwrap_err().is_cancelled());
+/// ```
 pub struct AbortHandle {
     raw: NonNull<Header>,
 }
@@ -147,17 +223,41 @@ unsafe impl Sync for AbortHandle {}
 
 impl AbortHandle {
     /// Cancels the task; see [`JoinHandle::abort`].
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let handle = windlass::spawn(std::future::pending::<()>());
+    ///     handle.abort_handle().abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn abort(&self) {
         abort_raw(self.raw);
     }
 
     /// True once the task has finished.
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let handle = windlass::spawn(async {});
+    ///     let abort = handle.abort_handle();
+    ///     handle.await.unwrap();
+    ///     assert!(abort.is_finished());
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         // SAFETY: our reference keeps the header alive.
         unsafe { self.raw.as_ref() }.state.load().is_complete()
     }
 
-    /// The task's id.
+    /// The task's id, the same as its [`JoinHandle::id`].
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let handle = windlass::spawn(async {});
+    ///     assert_eq!(handle.abort_handle().id(), handle.id());
+    /// });
+    /// ```
     pub fn id(&self) -> Id {
         // SAFETY: as above.
         unsafe { self.raw.as_ref() }.id

@@ -79,3 +79,59 @@ pub fn count_polls<F: Future>(fut: F, polls: &Arc<AtomicUsize>) -> CountPolls<F>
         polls: polls.clone(),
     }
 }
+
+/// Drop guards for spawned tasks: each guard bumps a shared count when
+/// dropped *and* sends on a channel, so a test can await the drops (no
+/// sleeping) and then check that there were exactly that many.
+#[derive(Clone)]
+pub struct Tally {
+    count: Arc<AtomicUsize>,
+    tx: async_channel::Sender<()>,
+    rx: async_channel::Receiver<()>,
+}
+
+/// One guard of a [`Tally`].
+pub struct TallyGuard {
+    count: Arc<AtomicUsize>,
+    tx: async_channel::Sender<()>,
+}
+
+impl Drop for TallyGuard {
+    fn drop(&mut self) {
+        self.count.fetch_add(1, SeqCst);
+        let _ = self.tx.try_send(());
+    }
+}
+
+impl Tally {
+    pub fn new() -> Tally {
+        let (tx, rx) = async_channel::unbounded();
+        Tally {
+            count: Arc::default(),
+            tx,
+            rx,
+        }
+    }
+
+    /// A new guard.
+    pub fn guard(&self) -> TallyGuard {
+        TallyGuard {
+            count: self.count.clone(),
+            tx: self.tx.clone(),
+        }
+    }
+
+    /// Guards dropped so far.
+    pub fn dropped(&self) -> usize {
+        self.count.load(SeqCst)
+    }
+
+    /// Waits until `n` guards have been dropped (each drop's notification
+    /// received), then returns the count.
+    pub async fn wait_for(&self, n: usize) -> usize {
+        for _ in 0..n {
+            self.rx.recv().await.expect("tally channel closed");
+        }
+        self.dropped()
+    }
+}
