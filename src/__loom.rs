@@ -12,15 +12,22 @@
 //!   protocol and the per-worker parker.
 //! - [`idle_counts`]: the idle counters of a running multi-thread runtime.
 //! - [`reset_task_ids`]: deterministic task ids for each model iteration.
+//! - [`Source`]: one reactor source (tick, ready bits, waker slots,
+//!   waiters, closing), driven without a poller: the model plays the reactor
+//!   thread ([`Source::deliver`], [`Source::close`]) and the tasks.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::Arc as StdArc;
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+use std::task::{Context, Poll, Waker};
 
 use crate::loom::sync::{Arc, Mutex};
+use crate::reactor::{self, Direction};
 use crate::runtime::multi_thread::idle;
 use crate::runtime::{park, scheduler};
 use crate::task::core::{Header, Schedule};
@@ -240,6 +247,18 @@ impl Parker {
 
     /// Wakes the parked thread, or leaves a token for its next `park`.
     pub fn unpark(&self) {
+        self.0.unpark();
+    }
+
+    /// Sleeps by running `drive` (a wait on the reactor), unless a token is
+    /// there: `Parker::park_driving`.
+    pub fn park_driving(&self, drive: impl FnOnce()) {
+        self.0.park_driving(drive)
+    }
+
+    /// `unpark`, returning true if the thread sleeps in `park_driving` and
+    /// the caller must interrupt its wait.
+    pub fn unpark_for_driving(&self) -> bool {
         self.0.unpark()
     }
 }
@@ -257,5 +276,167 @@ pub fn idle_counts(rt: &crate::runtime::Handle) -> Option<(usize, usize)> {
     match &rt.inner {
         scheduler::Handle::MultiThread(h) => Some(h.idle_counts()),
         scheduler::Handle::CurrentThread(_) => None,
+    }
+}
+
+/// A direction of a [`Source`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    /// Readable.
+    Read,
+    /// Writable.
+    Write,
+}
+
+impl Dir {
+    fn real(self) -> Direction {
+        match self {
+            Dir::Read => Direction::Read,
+            Dir::Write => Direction::Write,
+        }
+    }
+}
+
+/// One reactor source (`reactor::source::Source`), the real one, registered
+/// with no poller: nothing reaches it but what the model does. The model
+/// plays the reactor thread with [`deliver`](Source::deliver) (an event came
+/// for this source's key) and [`close`](Source::close) (shutdown), and the
+/// tasks with the `poll_*` methods and [`ready`](Source::ready).
+///
+/// The source sits in a loom `Arc`, so a model that leaks one fails. Clones
+/// share the source, as the slab, the `Async` and the reactor's batch of
+/// ready sources do.
+#[derive(Clone)]
+pub struct Source(Arc<reactor::Source>);
+
+impl Source {
+    /// A fresh registration under `key` (fd -1: no I/O is ever made on it).
+    pub fn new(key: usize) -> Source {
+        Source(Arc::new(reactor::Source::new(key, -1)))
+    }
+
+    /// The key it was registered under.
+    pub fn key(&self) -> usize {
+        self.0.key()
+    }
+
+    /// The tick to read before an I/O attempt.
+    pub fn tick(&self) -> u64 {
+        self.0.tick()
+    }
+
+    /// An attempt made at `tick` would block: wait for the next event, or
+    /// `Ready(Ok)` to retry if one came since `tick`.
+    pub fn poll_would_block(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Dir,
+        tick: u64,
+    ) -> Poll<io::Result<()>> {
+        self.0.poll_would_block(cx, dir.real(), tick)
+    }
+
+    /// `Async::poll_readable` / `poll_writable`.
+    pub fn poll_ready_main(&self, cx: &mut Context<'_>, dir: Dir) -> Poll<io::Result<()>> {
+        self.0.poll_ready_main(cx, dir.real())
+    }
+
+    /// The retry loop of every `Async` I/O method (`io::async_fd::poll_io`,
+    /// which this mirrors step for step: that module is private to `io`):
+    /// read the tick, try `op`, and on `WouldBlock` wait unless the tick
+    /// moved during the attempt. Outside a windlass task the cooperative
+    /// budget is unlimited, so the budget check is left out.
+    pub fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Dir,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let tick = self.0.tick();
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::task::ready!(self.0.poll_would_block(cx, dir.real(), tick))?;
+                }
+                res => return Poll::Ready(res),
+            }
+        }
+    }
+
+    /// `Async::readable()` / `writable()`: a waiter future, which leaves
+    /// the waiter list when dropped (as `Async`'s does).
+    pub fn ready(&self, dir: Dir) -> Ready {
+        Ready {
+            source: self.clone(),
+            dir,
+            id: None,
+        }
+    }
+
+    /// The reactor thread's turn for an event on this source: `on_event`
+    /// under the source's lock, then the collected wakers woken outside it.
+    /// Returns how many wakers it woke.
+    pub fn deliver(&self, readable: bool, writable: bool) -> usize {
+        let mut wakers = Vec::new();
+        self.0.on_event(readable, writable, &mut wakers);
+        wake(wakers)
+    }
+
+    /// Reactor shutdown for this source (`wake_all`, then the wakes).
+    /// Returns how many wakers it woke.
+    pub fn close(&self) -> usize {
+        let mut wakers = Vec::new();
+        self.0.wake_all(&mut wakers);
+        wake(wakers)
+    }
+
+    /// Waiters registered in `dir`, woken or not (dropped ones are gone).
+    pub fn waiters(&self, dir: Dir) -> usize {
+        self.0.waiters(dir.real())
+    }
+}
+
+fn wake(wakers: Vec<Waker>) -> usize {
+    let n = wakers.len();
+    for w in wakers {
+        w.wake();
+    }
+    n
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source").field("key", &self.key()).finish()
+    }
+}
+
+/// True if `e` is the error I/O gets after its reactor shut down.
+pub fn is_gone(e: &io::Error) -> bool {
+    e.to_string() == reactor::gone().to_string()
+}
+
+/// Future of [`Source::ready`]; mirrors `io::async_fd`'s `Ready`.
+#[derive(Debug)]
+pub struct Ready {
+    source: Source,
+    dir: Dir,
+    /// The waiter id, allocated by the first pending poll.
+    id: Option<u64>,
+}
+
+impl Future for Ready {
+    type Output = io::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        this.source.0.poll_ready(cx, this.dir.real(), &mut this.id)
+    }
+}
+
+impl Drop for Ready {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.source.0.remove_waiter(self.dir.real(), id);
+        }
     }
 }

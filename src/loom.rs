@@ -16,7 +16,7 @@ mod imp {
         pub(crate) use std::sync::Arc;
 
         pub(crate) mod atomic {
-            pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+            pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
         }
 
         #[cfg(not(miri))]
@@ -126,6 +126,10 @@ mod std_locks {
             MutexGuard(Some(self.0.lock().unwrap_or_else(|e| e.into_inner())))
         }
 
+        // Unused by the crate's own modules today (the reactor takes its
+        // locks from parking_lot directly); kept so both sides offer
+        // parking_lot's API.
+        #[allow(dead_code)]
         pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
             self.0.try_lock().ok().map(|g| MutexGuard(Some(g)))
         }
@@ -198,7 +202,7 @@ mod imp {
         pub(crate) use loom::sync::Arc;
 
         pub(crate) mod atomic {
-            pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+            pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
         }
 
         /// loom's mutex behind the `parking_lot` API.

@@ -3,8 +3,9 @@
 //! nothing.
 //!
 //! This library holds what the models share: the model runner with the
-//! project's preemption bound, drop counters, and [`Gate`], a future whose
-//! waker another loom thread can reach.
+//! project's preemption bound, drop counters, [`Gate`], a future whose
+//! waker another loom thread can reach, and [`WakeCounter`], a waker that
+//! counts its wakes.
 
 #[cfg(loom)]
 mod support;

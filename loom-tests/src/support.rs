@@ -231,10 +231,10 @@ impl Future for TaskBody {
     type Output = Token;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Token> {
-        if let Some(wait) = self.wait.as_mut()
-            && Pin::new(wait).poll(cx).is_pending()
-        {
-            return Poll::Pending;
+        if let Some(wait) = self.wait.as_mut() {
+            if Pin::new(wait).poll(cx).is_pending() {
+                return Poll::Pending;
+            }
         }
         let out = self
             .output
@@ -243,5 +243,50 @@ impl Future for TaskBody {
         // The future's own token stays until the future is dropped.
         let _ = &self.future_token;
         Poll::Ready(out)
+    }
+}
+
+/// A waker that counts its wakes, for a task the model polls by hand.
+/// Counted outside the model (plain atomics), like [`DropCounter`].
+#[derive(Clone, Debug, Default)]
+pub struct WakeCounter(StdArc<WakeCount>);
+
+/// What a [`WakeCounter`]'s wakers share.
+#[derive(Debug, Default)]
+pub struct WakeCount {
+    /// Wakes so far, by value or by reference.
+    wakes: StdAtomicUsize,
+}
+
+impl std::task::Wake for WakeCount {
+    fn wake(self: StdArc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.wakes.fetch_add(1, StdOrdering::SeqCst);
+    }
+}
+
+impl WakeCounter {
+    /// A counter at zero, with no wakers out.
+    pub fn new() -> WakeCounter {
+        WakeCounter::default()
+    }
+
+    /// A new waker that counts here.
+    pub fn waker(&self) -> Waker {
+        Waker::from(self.0.clone())
+    }
+
+    /// Wakes so far.
+    pub fn wakes(&self) -> usize {
+        self.0.wakes.load(StdOrdering::SeqCst)
+    }
+
+    /// Wakers (and clones of them) not yet dropped: a source that kept one
+    /// after it was woken or freed would leak it.
+    pub fn wakers_alive(&self) -> usize {
+        StdArc::strong_count(&self.0) - 1
     }
 }

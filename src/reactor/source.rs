@@ -1,11 +1,93 @@
 //! One registered file descriptor: its tick, readiness bits and wakers.
-//! The protocol is in the [`reactor`](super) module docs ("Readiness").
+//!
+//! This is the reactor's readiness protocol. The [`reactor`](super) module
+//! docs cover what surrounds it: keys and the slab, who waits on the poller,
+//! timers. The protocol is checked by the loom models in
+//! `loom-tests/tests/reactor_source.rs`, on this code.
+//!
+//! # State
+//!
+//! - `tick` (an atomic): how many events were delivered to this source.
+//!   Written only by [`on_event`](Source::on_event), under the lock; read
+//!   without the lock before each I/O attempt.
+//! - Under the `state` lock, per direction (read, write):
+//!   - `ready`: an event came in this direction since the last attempt that
+//!     would block at the current tick. True at registration (nothing was
+//!     tried yet), so a first `readable()` is an attempt, not a wait.
+//!   - `main`, `more`: the wakers of the tasks that wait through the
+//!     `poll_*` path (I/O attempts, `poll_readable`), each task once.
+//!   - `waiters`: `readable()` / `writable()` futures, by id. A woken waiter
+//!     keeps its entry (with no waker) until it completes or is dropped.
+//! - `closed` (under the lock): the reactor shut down.
+//!
+//! # Who does what
+//!
+//! - **An event** (whoever waits on the poller, [`on_event`](Source::on_event)):
+//!   lock; `tick += 1`; for each direction the event names, set `ready` and
+//!   take every waker; unlock; then wake them, outside every lock.
+//! - **An I/O attempt** (`io::async_fd::poll_io`): read the tick `T`; try
+//!   the operation; on `WouldBlock` call
+//!   [`poll_would_block`](Source::poll_would_block) with `T`: lock; if
+//!   closed, the error; if the tick moved, an event came during the
+//!   attempt: retry now; otherwise clear `ready`, register the waker and
+//!   return `Pending`.
+//! - **`poll_readable` / `readable()`**
+//!   ([`poll_ready_main`](Source::poll_ready_main),
+//!   [`poll_ready`](Source::poll_ready)): lock; if closed, the error; if
+//!   `ready`, done (the caller attempts next); otherwise register and return
+//!   `Pending`. A `readable()` future dropped while pending removes its
+//!   entry ([`remove_waiter`](Source::remove_waiter)).
+//! - **Shutdown** ([`wake_all`](Source::wake_all), once nobody waits on the
+//!   poller any more, and by a registration that raced shutdown): lock; set
+//!   `closed`; take every waker of both directions; wake them. Each task
+//!   polls again and gets the error; later waits get it at once.
+//! - **Deregistration** drops the slab's `Arc`; the source (and any waker
+//!   left in it) is freed with the last one, which may be a turn of the
+//!   poller that took it from the slab before. Such a late event reaches
+//!   only this source and the tasks that waited on it, never a newer
+//!   registration of the same descriptor or slot: that is another `Source`,
+//!   under another key.
+//!
+//! # Why no wake-up is lost
+//!
+//! Events are edge-triggered: the kernel reports each transition to ready
+//! after registration. Take an attempt that read tick `T` and would block,
+//! and the event `E` for the next transition to ready. All changes of the
+//! tick and every registration happen under the lock, so one of three holds:
+//! `E` was delivered before the attempt read the tick (then the attempt saw
+//! its data: it did not block, or someone else consumed that data and the
+//! next transition brings another event); after the read but before the
+//! lock in `poll_would_block` (the tick moved: retry); or after that lock
+//! (the waker is registered, and `E` takes and wakes it). The ready bits
+//! follow the same rule: only an attempt at an unchanged tick clears one,
+//! so a `WouldBlock` from an attempt older than an event (a stale one) never
+//! hides that event from the waiters.
+//!
+//! # Orderings
+//!
+//! - `tick`: `fetch_add(Release)` in `on_event` pairs with the `Acquire`
+//!   load in [`tick`](Source::tick): an attempt made after seeing tick `T`
+//!   sees everything that happened before event `T` was delivered. (The
+//!   kernel orders the data itself; the pairing keeps the protocol from
+//!   depending on that.)
+//! - The `Relaxed` load in `poll_would_block` is made under the lock, and
+//!   every write is made under the same lock, which orders them.
+//!
+//! # Several tasks in one direction
+//!
+//! `accept(&self)`, `recv_from(&self)` and the like may be awaited by many
+//! tasks at once, all through the main slots. Each task's waker is kept
+//! (`main` first, then `more`; a waker that wakes the same task as one
+//! already there is not added), so one event wakes all of them; they race
+//! for the data, and the losers register again at the new tick. The cost: a
+//! task that waited and then went away leaves its waker here until the next
+//! event in that direction or the source's drop.
 
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::Mutex;
+use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
 
 /// Read or write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,29 +96,67 @@ pub(crate) enum Direction {
     Write = 1,
 }
 
+/// The wakers and ready bit of one direction.
 #[derive(Default)]
 struct Wakers {
-    /// The task using the `poll_*` path (one reader, one writer at a time).
+    /// The first task waiting through the `poll_*` path.
     main: Option<Waker>,
+    /// Further tasks waiting through the `poll_*` path at the same time
+    /// (several acceptors on one listener, say). Empty in the common case,
+    /// so it costs no allocation there.
+    more: Vec<Waker>,
     /// `readable()` / `writable()` futures, by id; `None` once woken.
     waiters: Vec<(u64, Option<Waker>)>,
     /// An event arrived since the last attempt that would block.
     ready: bool,
 }
 
+impl Wakers {
+    /// Keeps `waker` to be woken by the next event in this direction,
+    /// unless a waker kept already wakes the same task.
+    fn register(&mut self, waker: &Waker) {
+        match &self.main {
+            None => self.main = Some(waker.clone()),
+            Some(main) if main.will_wake(waker) => {}
+            Some(_) => {
+                // Another task waits too: keep both. (Replacing the first
+                // task's waker would leave that task asleep for good.)
+                if !self.more.iter().any(|w| w.will_wake(waker)) {
+                    self.more.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    /// Event or shutdown: sets `ready` and moves every waker into `out`.
+    fn take_all(&mut self, out: &mut Vec<Waker>) {
+        self.ready = true;
+        out.extend(self.main.take());
+        out.append(&mut self.more);
+        out.extend(self.waiters.iter_mut().filter_map(|(_, slot)| slot.take()));
+    }
+}
+
+/// Everything behind the lock.
 struct State {
+    /// By [`Direction`].
     dirs: [Wakers; 2],
+    /// The id of the next `readable()` / `writable()` waiter.
     next_waiter: u64,
     /// The reactor shut down: nothing will wake us any more.
     closed: bool,
 }
 
+/// One registration: the protocol's state for one descriptor.
 pub(crate) struct Source {
+    /// The key the poller reports this registration's events under.
     key: usize,
+    /// The registered descriptor (owned by the `Async`, not by us).
     fd: RawFd,
     /// Events delivered so far. Written under `state`'s lock (Release),
     /// read without it (Acquire) before an I/O attempt.
     tick: AtomicU64,
+    /// The ready bits, wakers and `closed`.
     state: Mutex<State>,
 }
 
@@ -88,15 +208,15 @@ impl Source {
         if state.closed {
             return Poll::Ready(Err(super::gone()));
         }
+        // Relaxed: under the lock, which every write of the tick holds.
         if self.tick.load(Relaxed) != tick {
             return Poll::Ready(Ok(()));
         }
         let w = &mut state.dirs[dir as usize];
+        // The attempt started after the last event and still would block:
+        // the readiness that event reported is used up.
         w.ready = false;
-        match &mut w.main {
-            Some(existing) if existing.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        w.register(cx.waker());
         Poll::Pending
     }
 
@@ -137,7 +257,7 @@ impl Source {
     }
 
     /// `poll_readable` / `poll_writable`: like `poll_ready`, keeping the
-    /// waker in the direction's main slot.
+    /// waker with the direction's main wakers.
     pub(crate) fn poll_ready_main(
         &self,
         cx: &mut Context<'_>,
@@ -151,10 +271,7 @@ impl Source {
         if w.ready {
             return Poll::Ready(Ok(()));
         }
-        match &mut w.main {
-            Some(existing) if existing.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        w.register(cx.waker());
         Poll::Pending
     }
 
@@ -173,7 +290,7 @@ impl Source {
         self.tick.fetch_add(1, Release);
         for (dir, hit) in [(Direction::Read, readable), (Direction::Write, writable)] {
             if hit {
-                take_wakers(&mut state.dirs[dir as usize], out);
+                state.dirs[dir as usize].take_all(out);
             }
         }
     }
@@ -183,13 +300,16 @@ impl Source {
         let mut state = self.state.lock();
         state.closed = true;
         for w in state.dirs.iter_mut() {
-            take_wakers(w, out);
+            w.take_all(out);
         }
     }
 }
 
-fn take_wakers(w: &mut Wakers, out: &mut Vec<Waker>) {
-    w.ready = true;
-    out.extend(w.main.take());
-    out.extend(w.waiters.iter_mut().filter_map(|(_, slot)| slot.take()));
+/// Test hooks for the loom models (`crate::__loom`).
+#[cfg(loom)]
+impl Source {
+    /// `readable()` / `writable()` waiters registered in `dir` (woken or not).
+    pub(crate) fn waiters(&self, dir: Direction) -> usize {
+        self.state.lock().dirs[dir as usize].waiters.len()
+    }
 }
