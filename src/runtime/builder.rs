@@ -12,7 +12,26 @@ use crate::reactor::Driver;
 ///
 /// The panic is always caught and returned by the task's `JoinHandle` as a
 /// [`JoinError`](crate::task::JoinError); this policy decides what *else*
-/// happens.
+/// happens. Set it with [`Builder::unhandled_panic`].
+///
+/// ```
+/// use windlass::runtime::{Builder, UnhandledPanic};
+///
+/// let rt = Builder::new_multi_thread()
+///     .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+///     .build()
+///     .unwrap();
+/// let handle = rt.handle().clone();
+/// // One task's bug stops the whole runtime: block_on panics too.
+/// let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+///     rt.block_on(async {
+///         let _ = windlass::spawn(async { panic!("bug in a task") }).await;
+///         std::future::pending::<()>().await; // only the shutdown ends this
+///     })
+/// }));
+/// assert!(outcome.is_err());
+/// assert!(handle.is_shutdown());
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UnhandledPanic {
@@ -81,7 +100,9 @@ enum Kind {
     CurrentThread,
 }
 
-/// Builds a [`Runtime`] with custom settings.
+/// Builds a [`Runtime`] with custom settings. The setters take and return
+/// `&mut Builder`, so they chain, and one builder can build several
+/// runtimes alike.
 ///
 /// ```
 /// use windlass::runtime::Builder;
@@ -104,6 +125,13 @@ pub struct Builder {
 impl Builder {
     /// A runtime with worker threads that steal work from each other
     /// (default: one worker per CPU).
+    ///
+    /// ```
+    /// let rt = windlass::runtime::Builder::new_multi_thread().build().unwrap();
+    /// let here = std::thread::current().id();
+    /// let there = rt.block_on(rt.spawn(async { std::thread::current().id() })).unwrap();
+    /// assert_ne!(here, there); // tasks run on the workers
+    /// ```
     pub fn new_multi_thread() -> Builder {
         Builder::new(Kind::MultiThread)
     }
@@ -136,8 +164,20 @@ impl Builder {
         }
     }
 
-    /// Number of worker threads (multi-thread runtime only). Panics if `n`
-    /// is 0.
+    /// Number of worker threads (multi-thread runtime only; a current-thread
+    /// runtime ignores it).
+    ///
+    /// ```
+    /// let rt = windlass::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// assert_eq!(rt.handle().num_workers(), 2);
+    /// ```
+    ///
+    /// Panics if `n` is 0, with a message pointing to the current-thread
+    /// flavor:
+    ///
+    /// ```should_panic
+    /// windlass::runtime::Builder::new_multi_thread().worker_threads(0);
+    /// ```
     #[track_caller]
     pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
         assert!(
@@ -149,14 +189,29 @@ impl Builder {
     }
 
     /// Name of the runtime's threads, workers and blocking pool alike
-    /// (default: `windlass-worker` and `windlass-blocking`).
+    /// (default: `windlass-worker` and `windlass-blocking`). See the
+    /// example on [`Builder`].
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
         let name = name.into();
         self.config.thread_name = Some(StdArc::new(move || name.clone()));
         self
     }
 
-    /// A function that names each new runtime thread.
+    /// A function that names each new runtime thread; it is called once
+    /// per thread, on the thread that starts it.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// static NEXT: AtomicUsize = AtomicUsize::new(0);
+    /// let rt = windlass::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .thread_name_fn(|| format!("app-{}", NEXT.fetch_add(1, Ordering::Relaxed)))
+    ///     .build()
+    ///     .unwrap();
+    /// let name = rt.block_on(rt.spawn(async { std::thread::current().name().map(String::from) }));
+    /// assert!(name.unwrap().unwrap().starts_with("app-"));
+    /// ```
     pub fn thread_name_fn(
         &mut self,
         f: impl Fn() -> String + Send + Sync + 'static,
@@ -165,25 +220,60 @@ impl Builder {
         self
     }
 
-    /// Stack size of the runtime's threads, in bytes.
+    /// Stack size of the runtime's threads, in bytes (default: the
+    /// standard library's, 2 MiB unless `RUST_MIN_STACK` says otherwise).
+    /// Raise it for deeply recursive tasks or blocking closures.
+    ///
+    /// ```
+    /// fn depth(n: u64) -> u64 {
+    ///     let frame = std::hint::black_box([n; 64]); // 512 bytes per call
+    ///     if n == 0 { 0 } else { 1 + depth(frame[0] - 1) }
+    /// }
+    ///
+    /// let rt = windlass::runtime::Builder::new_multi_thread()
+    ///     .thread_stack_size(32 * 1024 * 1024)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn_blocking(|| depth(20_000))).unwrap(), 20_000);
+    /// ```
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Builder {
         self.config.stack_size = Some(bytes);
         self
     }
 
-    /// Runs `f` on each new runtime thread before it does anything else.
+    /// Runs `f` on each new runtime thread (worker or blocking-pool thread)
+    /// before it does anything else: set up thread-locals or logging there.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    ///
+    /// let (started, stopped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    /// let (s, t) = (started.clone(), stopped.clone());
+    /// let rt = windlass::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || { s.fetch_add(1, SeqCst); })
+    ///     .on_thread_stop(move || { t.fetch_add(1, SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap(); // starts one pool thread
+    /// drop(rt); // joins them all
+    /// assert_eq!((started.load(SeqCst), stopped.load(SeqCst)), (3, 3));
+    /// ```
     pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
         self.config.on_thread_start = Some(StdArc::new(f));
         self
     }
 
-    /// Runs `f` on each runtime thread just before it exits.
+    /// Runs `f` on each runtime thread just before it exits. See the
+    /// example on [`on_thread_start`](Self::on_thread_start).
     pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
         self.config.on_thread_stop = Some(StdArc::new(f));
         self
     }
 
-    /// What to do when a spawned task panics; see [`UnhandledPanic`].
+    /// What to do when a spawned task panics (default: nothing more than
+    /// the `JoinError`). See the example on [`UnhandledPanic`].
     pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Builder {
         self.config.unhandled_panic = policy;
         self
@@ -191,6 +281,19 @@ impl Builder {
 
     /// Most threads the blocking pool may run at once (default 512). Work
     /// beyond the cap waits in a queue. Panics if `n` is 0.
+    ///
+    /// ```
+    /// let rt = windlass::runtime::Builder::new_multi_thread()
+    ///     .max_blocking_threads(2)
+    ///     .build()
+    ///     .unwrap();
+    /// let squares = rt.block_on(async {
+    ///     let jobs: Vec<_> = (0..8u64).map(|n| windlass::spawn_blocking(move || n * n)).collect();
+    ///     windlass::join_all(jobs).await
+    /// });
+    /// assert_eq!(squares.into_iter().map(Result::unwrap).sum::<u64>(), 140);
+    /// assert!(rt.handle().blocking_pool().high_water() <= 2);
+    /// ```
     #[track_caller]
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
         assert!(
@@ -203,12 +306,35 @@ impl Builder {
 
     /// How long an idle blocking-pool thread waits for work before it exits
     /// (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = windlass::runtime::Builder::new_multi_thread()
+    ///     .thread_keep_alive(Duration::from_millis(1))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+    /// let pool = rt.handle().blocking_pool();
+    /// while pool.num_threads() > 0 {
+    ///     std::thread::yield_now(); // the idle thread exits after 1 ms
+    /// }
+    /// assert_eq!(pool.high_water(), 1);
+    /// ```
     pub fn thread_keep_alive(&mut self, keep_alive: std::time::Duration) -> &mut Builder {
         self.pool.keep_alive = keep_alive;
         self
     }
 
-    /// Creates the runtime and starts its threads.
+    /// Creates the runtime and starts its worker threads (blocking-pool
+    /// threads start on demand). Fails if a thread cannot be started.
+    ///
+    /// ```
+    /// let mut builder = windlass::runtime::Builder::new_multi_thread();
+    /// builder.worker_threads(2);
+    /// let (a, b) = (builder.build().unwrap(), builder.build().unwrap());
+    /// assert_eq!(a.handle().num_workers(), b.handle().num_workers());
+    /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
         let mut pool_config = self.pool.clone();
         pool_config.thread = Some(self.config.clone());

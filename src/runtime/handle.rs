@@ -37,7 +37,16 @@ pub struct Handle {
     pub(crate) driver: Arc<Driver>,
 }
 
-/// The runtime flavor behind a [`Handle`].
+/// The runtime flavor behind a [`Handle`]; see [`Handle::runtime_flavor`].
+///
+/// ```
+/// use windlass::runtime::{Builder, RuntimeFlavor};
+///
+/// let rt = Builder::new_current_thread().build().unwrap();
+/// assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
+/// let rt = Builder::new_multi_thread().build().unwrap();
+/// assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::MultiThread);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RuntimeFlavor {
@@ -47,7 +56,13 @@ pub enum RuntimeFlavor {
     CurrentThread,
 }
 
-/// Returned by [`Handle::try_current`] outside a runtime.
+/// Returned by [`Handle::try_current`] outside a runtime. Its message
+/// names the ways into one.
+///
+/// ```
+/// let err = windlass::runtime::Handle::try_current().unwrap_err();
+/// assert!(err.to_string().contains("Runtime::enter()"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TryCurrentError(());
 
@@ -66,6 +81,17 @@ impl Handle {
     /// The runtime this thread is in (a task, a worker, `block_on`, a
     /// blocking-pool thread, or under [`enter`](Self::enter)). Panics
     /// outside one, with a message naming the fix.
+    ///
+    /// ```
+    /// use windlass::runtime::Handle;
+    ///
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// // Library code can find the runtime it was called from.
+    /// let from_pool = rt.block_on(rt.spawn_blocking(|| {
+    ///     Handle::current().spawn(async { "spawned from a pool thread" })
+    /// }));
+    /// assert_eq!(rt.block_on(from_pool.unwrap()).unwrap(), "spawned from a pool thread");
+    /// ```
     #[track_caller]
     pub fn current() -> Handle {
         match Handle::try_current() {
@@ -74,7 +100,17 @@ impl Handle {
         }
     }
 
-    /// The current runtime, or an error outside one.
+    /// The current runtime, or an error outside one. For code that may run
+    /// with or without a runtime.
+    ///
+    /// ```
+    /// use windlass::runtime::Handle;
+    ///
+    /// assert!(Handle::try_current().is_err()); // a plain thread
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let workers = rt.block_on(async { Handle::try_current().map(|h| h.num_workers()) });
+    /// assert_eq!(workers, Ok(rt.handle().num_workers()));
+    /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         context::with_current(Handle::clone).ok_or(TryCurrentError(()))
     }
@@ -82,6 +118,19 @@ impl Handle {
     /// Spawns a task onto this runtime: asyncio's `create_task`. The task
     /// starts running right away, on some worker; the returned handle can be
     /// awaited for its output, or dropped to let it run detached.
+    ///
+    /// After the runtime shut down, the task is dropped unrun and the
+    /// handle resolves to a cancelled [`JoinError`](crate::task::JoinError).
+    ///
+    /// ```
+    /// use futures_lite::future::block_on;
+    ///
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// assert_eq!(block_on(handle.spawn(async { 1 + 2 })).unwrap(), 3);
+    /// drop(rt);
+    /// assert!(block_on(handle.spawn(async { 1 + 2 })).unwrap_err().is_cancelled());
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -106,19 +155,52 @@ impl Handle {
         self.blocking.spawn(f)
     }
 
-    /// Makes this runtime current on this thread until the guard drops.
+    /// Makes this runtime current on this thread until the guard drops, so
+    /// [`windlass::spawn`](crate::spawn), timers and sockets find it.
+    ///
+    /// ```
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// std::thread::spawn(move || {
+    ///     let _guard = handle.enter();
+    ///     let task = windlass::spawn(async { "spawned under enter" });
+    ///     assert_eq!(futures_lite::future::block_on(task).unwrap(), "spawned under enter");
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         // Same as Runtime::enter; the guard borrows the handle instead.
         let guard = context::set_current(self);
         super::runtime::enter_guard(guard)
     }
 
-    /// Tasks spawned and not yet finished.
+    /// Tasks spawned and not yet finished (blocking closures and the
+    /// `block_on` future are not counted).
+    ///
+    /// ```
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let (tx, rx) = windlass::sync::oneshot::channel::<()>();
+    /// let waiting = rt.spawn(async move { rx.await.unwrap() });
+    /// assert_eq!(rt.handle().num_alive_tasks(), 1);
+    /// tx.send(()).unwrap();
+    /// rt.block_on(waiting).unwrap();
+    /// assert_eq!(rt.handle().num_alive_tasks(), 0);
+    /// ```
     pub fn num_alive_tasks(&self) -> usize {
         self.inner.num_alive_tasks()
     }
 
     /// Worker threads (1 for the current-thread flavor).
+    ///
+    /// ```
+    /// use windlass::runtime::Builder;
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(3).build().unwrap();
+    /// assert_eq!(rt.handle().num_workers(), 3);
+    /// let rt = Builder::new_current_thread().build().unwrap();
+    /// assert_eq!(rt.handle().num_workers(), 1);
+    /// ```
     pub fn num_workers(&self) -> usize {
         match &self.inner {
             scheduler::Handle::MultiThread(h) => h.num_workers(),
@@ -126,7 +208,7 @@ impl Handle {
         }
     }
 
-    /// The runtime's flavor.
+    /// The runtime's flavor. See the example on [`RuntimeFlavor`].
     pub fn runtime_flavor(&self) -> RuntimeFlavor {
         match &self.inner {
             scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
@@ -135,21 +217,69 @@ impl Handle {
     }
 
     /// True once the runtime has begun shutting down.
+    ///
+    /// ```
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// assert!(!handle.is_shutdown());
+    /// drop(rt);
+    /// assert!(handle.is_shutdown());
+    /// ```
     pub fn is_shutdown(&self) -> bool {
         self.inner.is_shutdown()
     }
 
     /// I/O sources registered with the reactor now (0 if it never started).
+    /// A socket registers when created and deregisters when dropped.
+    ///
+    /// ```
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = windlass::runtime::Handle::current();
+    ///     let socket = windlass::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     assert_eq!(handle.num_io_sources(), 1);
+    ///     drop(socket);
+    ///     assert_eq!(handle.num_io_sources(), 0);
+    /// });
+    /// ```
     pub fn num_io_sources(&self) -> usize {
         self.driver.started().map_or(0, |r| r.num_sources())
     }
 
-    /// Timers registered with the reactor now (0 if it never started).
+    /// Timers registered with the reactor now (0 if it never started). A
+    /// timer registers on its first poll and deregisters when it fires or
+    /// is dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = windlass::runtime::Handle::current();
+    ///     let mut nap = windlass::time::sleep(Duration::from_secs(3600));
+    ///     assert_eq!(handle.num_timers(), 0); // not polled yet
+    ///     assert!(futures_lite::future::poll_once(&mut nap).await.is_none());
+    ///     assert_eq!(handle.num_timers(), 1);
+    ///     drop(nap);
+    ///     assert_eq!(handle.num_timers(), 0);
+    /// });
+    /// ```
     pub fn num_timers(&self) -> usize {
         self.driver.started().map_or(0, |r| r.num_timers())
     }
 
     /// The runtime's blocking pool (for its counters, or to spawn on it).
+    ///
+    /// ```
+    /// let rt = windlass::runtime::Builder::new_multi_thread()
+    ///     .max_blocking_threads(4)
+    ///     .build()
+    ///     .unwrap();
+    /// let pool = rt.handle().blocking_pool();
+    /// assert_eq!(pool.max_threads(), 4);
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+    /// assert_eq!(pool.high_water(), 1);
+    /// ```
     pub fn blocking_pool(&self) -> &BlockingHandle {
         &self.blocking
     }

@@ -1,5 +1,40 @@
 //! The runtime: [`Builder`], [`Runtime`], [`Handle`], and the schedulers.
 //!
+//! A [`Runtime`] owns everything that runs your tasks: worker threads, a
+//! reactor for I/O and timers (created on first use; idle workers wait on
+//! it, or a reactor thread for a current-thread runtime) and a blocking
+//! pool. [`Runtime::block_on`] runs the top-level future, asyncio's
+//! `asyncio.run(main())`; [`spawn`] (or [`Handle::spawn`] from outside)
+//! adds tasks; dropping the runtime cancels whatever is still running.
+//!
+//! - [`Runtime::new`] gives one worker per CPU; [`Builder`] sets the number
+//!   of workers, thread names, the blocking pool's cap and the panic policy
+//!   ([`UnhandledPanic`]).
+//! - [`Builder::new_current_thread`] runs every task on the thread inside
+//!   `block_on`, like asyncio's single-threaded loop.
+//! - A [`Handle`] reaches the runtime from any thread, or finds the current
+//!   one ([`Handle::current`]).
+//!
+//! ```
+//! use windlass::runtime::{Builder, Handle};
+//!
+//! let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+//! let handle = rt.handle().clone();
+//! // A plain thread hands work to the runtime and waits for the result.
+//! let producer = std::thread::spawn(move || {
+//!     let task = handle.spawn(async { (1..=4).map(|n| n * n).sum::<u32>() });
+//!     futures_lite::future::block_on(task).unwrap()
+//! });
+//! let doubled = rt.block_on(async {
+//!     // Inside, the runtime is current: spawn without a handle.
+//!     assert_eq!(Handle::current().num_workers(), 2);
+//!     windlass::spawn(async { 15 * 2 }).await.unwrap()
+//! });
+//! assert_eq!((producer.join().unwrap(), doubled), (30, 30));
+//! ```
+//!
+//! # Inside
+//!
 //! - `multi_thread`: worker threads with local queues, a global injector and
 //!   work stealing (see its module docs for the queues and the sleep/wake
 //!   protocol).

@@ -38,7 +38,19 @@ pub struct Runtime {
 }
 
 /// Makes a runtime current on this thread until dropped; see
-/// [`Runtime::enter`].
+/// [`Runtime::enter`] and [`Handle::enter`].
+///
+/// ```
+/// use windlass::runtime::Handle;
+///
+/// let rt = windlass::Runtime::new().unwrap();
+/// {
+///     let _guard = rt.enter();
+///     assert!(Handle::try_current().is_ok());
+/// }
+/// // The guard is gone: this plain thread is outside the runtime again.
+/// assert!(Handle::try_current().is_err());
+/// ```
 #[must_use = "the runtime is current only while the guard lives"]
 pub struct EnterGuard<'a> {
     _guard: context::SetCurrentGuard,
@@ -59,7 +71,14 @@ pub(super) fn enter_guard<'a>(guard: context::SetCurrentGuard) -> EnterGuard<'a>
 }
 
 impl Runtime {
-    /// A multi-thread runtime with one worker per CPU.
+    /// A multi-thread runtime with one worker per CPU, and default
+    /// settings otherwise; use [`Builder`] to change them.
+    ///
+    /// ```
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let cpus = std::thread::available_parallelism().unwrap().get();
+    /// assert_eq!(rt.handle().num_workers(), cpus);
+    /// ```
     pub fn new() -> io::Result<Runtime> {
         Builder::new_multi_thread().build()
     }
@@ -91,6 +110,24 @@ impl Runtime {
     /// Panics if called on a thread that already drives a runtime (a worker
     /// thread, or inside another `block_on`): that would stall the runtime.
     /// Use `.await` there instead.
+    ///
+    /// ```
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let answer = rt.block_on(async {
+    ///     let half = windlass::spawn(async { 21 }).await.unwrap();
+    ///     half * 2
+    /// });
+    /// assert_eq!(answer, 42);
+    /// ```
+    ///
+    /// Nesting panics, with a message that says to `.await` instead:
+    ///
+    /// ```should_panic
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     rt.block_on(async { 1 }); // panics
+    /// });
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = context::enter_runtime(&self.handle);
@@ -100,7 +137,15 @@ impl Runtime {
         }
     }
 
-    /// Spawns a task; see [`Handle::spawn`].
+    /// Spawns a task from outside the runtime, no [`enter`](Self::enter)
+    /// needed; see [`Handle::spawn`].
+    ///
+    /// ```
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { "spawned from main" });
+    /// // Await it in block_on, or in any executor.
+    /// assert_eq!(futures_lite::future::block_on(task).unwrap(), "spawned from main");
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -109,7 +154,14 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
-    /// Runs `f` on the blocking pool; see [`Handle::spawn_blocking`].
+    /// Runs `f` on the blocking pool from outside the runtime; see
+    /// [`Handle::spawn_blocking`].
+    ///
+    /// ```
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let checksum = rt.spawn_blocking(|| b"abc".iter().map(|&b| u32::from(b)).sum::<u32>());
+    /// assert_eq!(rt.block_on(checksum).unwrap(), 97 + 98 + 99);
+    /// ```
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -118,7 +170,8 @@ impl Runtime {
         self.handle.spawn_blocking(f)
     }
 
-    /// The runtime's handle.
+    /// The runtime's handle: clone it to reach the runtime from other
+    /// threads. See the example on [`Handle`].
     pub fn handle(&self) -> &Handle {
         &self.handle
     }
@@ -139,12 +192,48 @@ impl Runtime {
     /// Shuts down, waiting at most `timeout` for the workers to stop and for
     /// running blocking closures to finish; whatever is still running after
     /// that is left to finish in the background.
+    ///
+    /// Unlike dropping the runtime, this cannot hang on a blocking closure
+    /// that never returns.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let (release, wait) = std::sync::mpsc::channel::<()>();
+    /// let (started_tx, started) = std::sync::mpsc::channel();
+    /// rt.spawn_blocking(move || {
+    ///     started_tx.send(()).unwrap();
+    ///     wait.recv().unwrap();
+    /// });
+    /// let sleeper = rt.spawn(async { windlass::time::sleep(Duration::from_secs(3600)).await });
+    /// started.recv().unwrap();
+    ///
+    /// let start = Instant::now();
+    /// rt.shutdown_timeout(Duration::from_millis(20));
+    /// assert!(start.elapsed() < Duration::from_secs(5)); // did not wait for the closure
+    /// assert!(futures_lite::future::block_on(sleeper).unwrap_err().is_cancelled());
+    /// release.send(()).unwrap(); // the closure ends in the background
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shutdown(Some(timeout));
     }
 
     /// Shuts down without waiting: tasks are cancelled by the worker threads
     /// as they stop, in the background. Safe to call from inside a task.
+    ///
+    /// Dropping a runtime inside a task or `block_on` panics (it would wait
+    /// for threads from a thread they may need); this is the way out:
+    ///
+    /// ```
+    /// let outer = windlass::Runtime::new().unwrap();
+    /// outer.block_on(async {
+    ///     let inner = windlass::Runtime::new().unwrap();
+    ///     let handle = inner.handle().clone();
+    ///     inner.shutdown_background();
+    ///     assert!(handle.is_shutdown());
+    /// });
+    /// ```
     pub fn shutdown_background(mut self) {
         self.shutdown(Some(Duration::ZERO));
     }
