@@ -73,6 +73,23 @@ use crate::task::JoinHandle;
 ///     assert_eq!(task.await.unwrap(), 2);
 /// });
 /// ```
+///
+/// The task may move between worker threads at each `.await`, so the
+/// future must be `Send`: holding an `Rc` (or a `std::sync::MutexGuard`)
+/// across an `.await` does not compile. Use `Arc` (and
+/// [`sync::Mutex`](crate::sync::Mutex)) instead.
+///
+/// ```compile_fail
+/// use std::rc::Rc;
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     windlass::spawn(async {
+///         let shared = Rc::new(5);
+///         windlass::task::yield_now().await;
+///         *shared // error: `Rc<i32>` cannot be sent between threads safely
+///     });
+/// });
+/// ```
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where

@@ -51,6 +51,15 @@ pub struct Runtime {
 /// // The guard is gone: this plain thread is outside the runtime again.
 /// assert!(Handle::try_current().is_err());
 /// ```
+///
+/// The guard borrows the runtime, so it cannot outlive it:
+///
+/// ```compile_fail
+/// let guard = {
+///     let rt = windlass::Runtime::new().unwrap();
+///     rt.enter() // error: `rt` does not live long enough
+/// };
+/// ```
 #[must_use = "the runtime is current only while the guard lives"]
 pub struct EnterGuard<'a> {
     _guard: context::SetCurrentGuard,

@@ -42,17 +42,46 @@ impl JoinError {
     }
 
     /// True if the task was cancelled by `abort()` or by runtime shutdown.
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let task = windlass::spawn(std::future::pending::<()>());
+    ///     task.abort();
+    ///     let err = task.await.unwrap_err();
+    ///     assert!(err.is_cancelled() && !err.is_panic());
+    /// });
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
     }
 
     /// True if the task panicked.
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let err = windlass::spawn(async { panic!("oops") }).await.unwrap_err();
+    ///     assert!(err.is_panic() && !err.is_cancelled());
+    ///     assert!(err.to_string().contains("oops"));
+    /// });
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(_))
     }
 
     /// The panic payload. Panics if the task was cancelled; use
     /// [`try_into_panic`](Self::try_into_panic) to handle both.
+    ///
+    /// Pass it to [`std::panic::resume_unwind`] to carry the task's panic
+    /// on in the awaiting code, or downcast it to read the message:
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let n = 7;
+    ///     let err = windlass::spawn(async move { panic!("bad input {n}") }).await.unwrap_err();
+    ///     let payload = err.into_panic();
+    ///     assert_eq!(payload.downcast_ref::<String>().unwrap(), "bad input 7");
+    /// });
+    /// ```
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic()
@@ -60,6 +89,16 @@ impl JoinError {
     }
 
     /// The panic payload, or the error back if the task was cancelled.
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let task = windlass::spawn(std::future::pending::<()>());
+    ///     task.abort();
+    ///     let err = task.await.unwrap_err();
+    ///     let err = err.try_into_panic().unwrap_err(); // not a panic: the error comes back
+    ///     assert!(err.is_cancelled());
+    /// });
+    /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic(p) => Ok(p.into_inner()),
@@ -67,7 +106,16 @@ impl JoinError {
         }
     }
 
-    /// The id of the task that failed.
+    /// The id of the task that failed: match it to the
+    /// [`JoinHandle::id`](crate::task::JoinHandle::id) it came from.
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let task = windlass::spawn(async { panic!("oops") });
+    ///     let id = task.id();
+    ///     assert_eq!(task.await.unwrap_err().id(), id);
+    /// });
+    /// ```
     pub fn id(&self) -> Id {
         self.id
     }

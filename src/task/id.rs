@@ -24,7 +24,14 @@ impl Id {
         Id(NonZeroU64::new(id).expect("task id counter overflowed"))
     }
 
-    /// The id as a number.
+    /// The id as a number (never 0), for logs and metrics keys.
+    ///
+    /// ```
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let (a, b) = (rt.spawn(async {}), rt.spawn(async {}));
+    /// assert_ne!(a.id().as_u64(), b.id().as_u64());
+    /// assert_eq!(a.id().to_string(), a.id().as_u64().to_string());
+    /// ```
     pub fn as_u64(self) -> u64 {
         self.0.get()
     }

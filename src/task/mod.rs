@@ -1,6 +1,38 @@
 //! Tasks: spawned futures, their handles, and the protocol that lets any
 //! thread wake, cancel, join or drop a task while a worker polls it.
 //!
+//! A task is a future handed to the runtime with [`spawn`] (asyncio's
+//! `create_task`). It starts at once, runs on whichever worker is free, and
+//! is reached through its [`JoinHandle`]: await the handle for the output,
+//! [`abort`](JoinHandle::abort) it to cancel the task (asyncio's
+//! `task.cancel()`), or drop it to let the task run on detached. A task
+//! that panics or is cancelled produces a [`JoinError`] instead of its
+//! output; nothing is raised in the awaiting task. Inside a task,
+//! [`yield_now`] lets the others run (asyncio's `await asyncio.sleep(0)`)
+//! and [`id`] names the task.
+//!
+//! ```
+//! use windlass::task;
+//!
+//! windlass::Runtime::new().unwrap().block_on(async {
+//!     let worker = task::spawn(async { task::id() });
+//!     let id = worker.id();
+//!     assert_eq!(worker.await.unwrap(), id); // the task saw its own id
+//!
+//!     // Cancelling a waiting task drops its future at its `.await`.
+//!     let stuck = task::spawn(std::future::pending::<()>());
+//!     stuck.abort();
+//!     assert!(stuck.await.unwrap_err().is_cancelled());
+//!
+//!     // A panic is caught, and the runtime goes on.
+//!     let err = task::spawn(async { panic!("oops") }).await.unwrap_err();
+//!     assert!(err.is_panic());
+//! });
+//! ```
+//!
+//! The rest of this page is for readers of windlass's code: how a task is
+//! laid out and which thread may touch what, when.
+//!
 //! # The cell
 //!
 //! A task is one heap allocation, a `Cell<F, S>` (`task/core.rs`): a 40-byte
@@ -90,9 +122,23 @@ pub use crate::runtime::spawn;
 
 use self::core::Header;
 
-/// The id of the task being polled on this thread.
+/// The id of the task being polled on this thread: the same as its
+/// [`JoinHandle::id`], so a task can tell a supervisor who it is.
 ///
-/// Panics outside a windlass task; see [`try_id`].
+/// Panics outside a windlass task (including directly inside `block_on`,
+/// which is not a task); see [`try_id`].
+///
+/// ```
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let (a, b) = (
+///         windlass::spawn(async { windlass::task::id() }),
+///         windlass::spawn(async { windlass::task::id() }),
+///     );
+///     let (a_id, b_id) = (a.id(), b.id());
+///     assert_eq!((a.await.unwrap(), b.await.unwrap()), (a_id, b_id));
+///     assert_ne!(a_id, b_id);
+/// });
+/// ```
 #[track_caller]
 pub fn id() -> Id {
     try_id().expect(
@@ -100,7 +146,16 @@ pub fn id() -> Id {
     )
 }
 
-/// The id of the task being polled on this thread, if any.
+/// The id of the task being polled on this thread, if any: for code that
+/// may run in a task or not.
+///
+/// ```
+/// let rt = windlass::Runtime::new().unwrap();
+/// assert_eq!(windlass::task::try_id(), None); // a plain thread
+/// let task = rt.spawn(async { windlass::task::try_id() });
+/// let id = task.id();
+/// assert_eq!(rt.block_on(task).unwrap(), Some(id));
+/// ```
 pub fn try_id() -> Option<Id> {
     crate::runtime::context::current_task()
 }
