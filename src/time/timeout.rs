@@ -33,7 +33,23 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     }
 }
 
-/// Runs `future` until `deadline` at most; see [`timeout`].
+/// Runs `future` until `deadline` at most; see [`timeout`]. One deadline
+/// can bound several steps:
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use windlass::time::{sleep, timeout_at};
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let deadline = Instant::now() + Duration::from_millis(30);
+///     let first = timeout_at(deadline, async { "connected" }).await;
+///     assert_eq!(first, Ok("connected"));
+///     // The second step gets only what is left of the 30 ms.
+///     let second = timeout_at(deadline, sleep(Duration::from_secs(60))).await;
+///     assert!(second.is_err());
+///     assert!(Instant::now() >= deadline);
+/// });
+/// ```
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
@@ -42,7 +58,23 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     }
 }
 
-/// The time ran out before the future completed.
+/// The time ran out before the future completed: the error of
+/// [`Timeout`]. Converts into an [`std::io::Error`] of kind `TimedOut`, so
+/// `?` works in I/O code.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// async fn read_with_deadline() -> std::io::Result<Vec<u8>> {
+///     let never = std::future::pending::<std::io::Result<Vec<u8>>>();
+///     windlass::time::timeout(Duration::from_millis(5), never).await?
+/// }
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let err = read_with_deadline().await.unwrap_err();
+///     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed(());
 
@@ -60,7 +92,30 @@ impl From<Elapsed> for std::io::Error {
     }
 }
 
-/// Future of [`timeout`].
+/// Future of [`timeout`] and [`timeout_at`]. When the time runs out, the
+/// inner future is dropped at once, so its cleanup runs before the
+/// `Err(Elapsed)` is returned.
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+/// use std::time::Duration;
+///
+/// static CLEANED_UP: AtomicBool = AtomicBool::new(false);
+/// struct Cleanup;
+/// impl Drop for Cleanup {
+///     fn drop(&mut self) { CLEANED_UP.store(true, SeqCst); }
+/// }
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let slow = async {
+///         let _cleanup = Cleanup;
+///         windlass::time::sleep(Duration::from_secs(60)).await;
+///     };
+///     let result = windlass::time::timeout(Duration::from_millis(5), slow).await;
+///     assert!(result.is_err());
+///     assert!(CLEANED_UP.load(SeqCst));
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Timeout<F> {
     /// `None` once it completed or was cancelled by the deadline.
