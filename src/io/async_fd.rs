@@ -42,9 +42,24 @@ pub struct Async<T: AsFd> {
 }
 
 impl<T: AsFd> Async<T> {
-    /// Registers `io` with the current runtime's reactor. Fails outside a
-    /// runtime (with an error saying so) or if the descriptor cannot be
-    /// registered.
+    /// Registers `io` with the current runtime's reactor, after putting it
+    /// in non-blocking mode. Fails outside a runtime (with an error saying
+    /// so) or if the descriptor cannot be registered.
+    ///
+    /// ```
+    /// use std::net::UdpSocket;
+    /// use windlass::io::Async;
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let err = Async::new(socket.try_clone().unwrap()).unwrap_err(); // no runtime here
+    /// assert!(err.to_string().contains("Runtime::enter"));
+    ///
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// let socket = Async::new(socket).unwrap();
+    /// assert_eq!(rt.handle().num_io_sources(), 1);
+    /// # drop(socket);
+    /// ```
     pub fn new(io: T) -> io::Result<Async<T>> {
         rustix::io::ioctl_fionbio(io.as_fd(), true)?;
         let handle = crate::runtime::Handle::try_current()
@@ -58,17 +73,51 @@ impl<T: AsFd> Async<T> {
         })
     }
 
-    /// The inner object.
+    /// The inner object, for its other methods (addresses, options).
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let addr = socket.local_addr().unwrap();
+    /// let socket = windlass::io::Async::new(socket).unwrap();
+    /// assert_eq!(socket.get_ref().local_addr().unwrap(), addr);
+    /// # });
+    /// ```
     pub fn get_ref(&self) -> &T {
         self.io.as_ref().expect("io present")
     }
 
-    /// The inner object, mutably. Do not replace its descriptor.
+    /// The inner object, mutably. Do not replace its descriptor (the
+    /// reactor keeps watching the old one).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let (mut a, b) = (windlass::io::Async::new(a).unwrap(), windlass::io::Async::new(b).unwrap());
+    /// // Non-blocking std calls that take `&mut self` go through get_mut.
+    /// assert_eq!(a.get_mut().write(b"x").unwrap(), 1);
+    /// let mut buf = [0; 1];
+    /// assert_eq!(b.read_with(|mut s| s.read(&mut buf)).await.unwrap(), 1);
+    /// # });
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.io.as_mut().expect("io present")
     }
 
     /// Deregisters and returns the inner object (still non-blocking).
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let socket = windlass::io::Async::new(std::net::UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    /// let socket = socket.into_inner().unwrap();
+    /// // Still non-blocking: with nothing to read, recv says so at once.
+    /// let err = socket.recv(&mut [0; 8]).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    /// socket.set_nonblocking(false).unwrap(); // back to plain blocking use
+    /// # });
+    /// ```
     pub fn into_inner(mut self) -> io::Result<T> {
         let io = self.io.take().expect("io present");
         self.reactor.deregister(&self.source, io.as_fd())?;
@@ -78,6 +127,31 @@ impl<T: AsFd> Async<T> {
     /// Waits until the object may be readable: an event arrived since the
     /// last read that would block (or none was tried yet). Can be spurious;
     /// follow it with a non-blocking attempt.
+    ///
+    /// Several tasks may wait at once, each with its own future. For
+    /// "wait, then try" in one step, [`read_with`](Self::read_with) is
+    /// simpler.
+    ///
+    /// ```
+    /// use std::io::ErrorKind::WouldBlock;
+    /// use std::net::UdpSocket;
+    /// use windlass::io::Async;
+    ///
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let rx = Async::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    ///     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     tx.send_to(b"ping", rx.get_ref().local_addr().unwrap()).unwrap();
+    ///     let mut buf = [0; 4];
+    ///     let n = loop {
+    ///         rx.readable().await.unwrap();
+    ///         match rx.get_ref().recv(&mut buf) {
+    ///             Err(e) if e.kind() == WouldBlock => continue, // spurious: wait again
+    ///             other => break other.unwrap(),
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"ping");
+    /// });
+    /// ```
     pub fn readable(&self) -> Readable<'_, T> {
         Readable(Ready {
             io: self,
@@ -87,6 +161,15 @@ impl<T: AsFd> Async<T> {
     }
 
     /// Waits until the object may be writable; see [`readable`](Self::readable).
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let a = windlass::io::Async::new(a).unwrap();
+    /// a.writable().await.unwrap(); // an empty send buffer: ready at once
+    /// assert_eq!(std::io::Write::write(&mut a.get_ref(), b"hi").unwrap(), 2);
+    /// # });
+    /// ```
     pub fn writable(&self) -> Writable<'_, T> {
         Writable(Ready {
             io: self,
@@ -96,12 +179,35 @@ impl<T: AsFd> Async<T> {
     }
 
     /// Polls for readability; see [`readable`](Self::readable). Keeps one
-    /// waker (the last caller's), like the `poll_*` I/O methods.
+    /// waker (the last caller's), like the `poll_*` I/O methods: for one
+    /// reader inside a hand-written future.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::{Read, Write};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let b = windlass::io::Async::new(b).unwrap();
+    /// (&a).write_all(b"x").unwrap();
+    /// poll_fn(|cx| b.poll_readable(cx)).await.unwrap();
+    /// assert_eq!(b.get_ref().read(&mut [0; 1]).unwrap(), 1);
+    /// # });
+    /// ```
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.source.poll_ready_main(cx, Direction::Read)
     }
 
-    /// Polls for writability; see [`writable`](Self::writable).
+    /// Polls for writability; see [`writable`](Self::writable) and
+    /// [`poll_readable`](Self::poll_readable).
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let socket = windlass::io::Async::new(socket).unwrap();
+    /// std::future::poll_fn(|cx| socket.poll_writable(cx)).await.unwrap();
+    /// # });
+    /// ```
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.source.poll_ready_main(cx, Direction::Write)
     }
@@ -126,7 +232,23 @@ impl<T: AsFd> Async<T> {
         self.io_with(Direction::Read, op).await
     }
 
-    /// Like [`read_with`](Self::read_with), with `&mut T`.
+    /// Like [`read_with`](Self::read_with), with `&mut T`, for operations
+    /// that need it (such as `Read::read` on a type that implements `Read`
+    /// only for `&mut T`).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (mut a, b) = UnixStream::pair().unwrap();
+    /// let mut b = windlass::io::Async::new(b).unwrap();
+    /// std::thread::spawn(move || a.write_all(b"late data").unwrap());
+    /// let mut buf = [0; 9];
+    /// let n = b.read_with_mut(|s| s.read(&mut buf)).await.unwrap();
+    /// assert!(n > 0 && b"late data".starts_with(&buf[..n]));
+    /// # });
+    /// ```
     pub async fn read_with_mut<R>(
         &mut self,
         op: impl FnMut(&mut T) -> io::Result<R>,
@@ -136,11 +258,52 @@ impl<T: AsFd> Async<T> {
 
     /// Runs the non-blocking operation `op` until it does not return
     /// `WouldBlock`, waiting for writability in between.
+    ///
+    /// ```
+    /// use std::net::UdpSocket;
+    /// use windlass::io::Async;
+    ///
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let tx = Async::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    ///     let rx = Async::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    ///     let to = rx.get_ref().local_addr().unwrap();
+    ///     let sent = tx.write_with(|s| s.send_to(b"pong", to)).await.unwrap();
+    ///     assert_eq!(sent, 4);
+    ///     let mut buf = [0; 4];
+    ///     rx.read_with(|s| s.recv(&mut buf)).await.unwrap();
+    ///     assert_eq!(&buf, b"pong");
+    /// });
+    /// ```
     pub async fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         self.io_with(Direction::Write, op).await
     }
 
     /// Like [`write_with`](Self::write_with), with `&mut T`.
+    ///
+    /// A write that fills the socket buffer waits (without blocking the
+    /// worker) until the peer reads:
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, mut b) = UnixStream::pair().unwrap();
+    /// let mut a = windlass::io::Async::new(a).unwrap();
+    /// let reader = std::thread::spawn(move || {
+    ///     let mut all = Vec::new();
+    ///     b.read_to_end(&mut all).unwrap();
+    ///     all.len()
+    /// });
+    /// let data = vec![7u8; 1 << 20]; // more than the socket buffer holds
+    /// let mut sent = 0;
+    /// while sent < data.len() {
+    ///     sent += a.write_with_mut(|s| s.write(&data[sent..])).await.unwrap();
+    /// }
+    /// drop(a); // end of stream for the reader
+    /// assert_eq!(reader.join().unwrap(), 1 << 20);
+    /// # });
+    /// ```
     pub async fn write_with_mut<R>(
         &mut self,
         op: impl FnMut(&mut T) -> io::Result<R>,
@@ -167,7 +330,22 @@ impl<T: AsFd> Async<T> {
     }
 
     /// The `poll_*` form of `read_with`: tries `op`, registering for the
-    /// next read-readiness event if it would block.
+    /// next read-readiness event if it would block. The building block of
+    /// `AsyncRead` implementations.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::net::UdpSocket;
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let rx = windlass::io::Async::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    /// let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// tx.send_to(b"hi", rx.get_ref().local_addr().unwrap()).unwrap();
+    /// let mut buf = [0; 2];
+    /// let n = poll_fn(|cx| rx.poll_read_with(cx, |s| s.recv(&mut buf))).await.unwrap();
+    /// assert_eq!(&buf[..n], b"hi");
+    /// # });
+    /// ```
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -178,7 +356,21 @@ impl<T: AsFd> Async<T> {
         poll_io(&self.source, cx, Direction::Read, || op(io))
     }
 
-    /// The `poll_*` form of `write_with`.
+    /// The `poll_*` form of `write_with`; see
+    /// [`poll_read_with`](Self::poll_read_with).
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::net::UdpSocket;
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let tx = windlass::io::Async::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    /// let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let to = rx.local_addr().unwrap();
+    /// let n = poll_fn(|cx| tx.poll_write_with(cx, |s| s.send_to(b"hi", to))).await.unwrap();
+    /// assert_eq!(n, 2);
+    /// # });
+    /// ```
     pub fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -262,11 +454,30 @@ impl<T: AsFd> Drop for Ready<'_, T> {
     }
 }
 
-/// Future of [`Async::readable`].
+/// Future of [`Async::readable`]. Dropping it before it completes
+/// removes it from the wait list; nothing is lost.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use futures_lite::future::poll_once;
+///
+/// # windlass::Runtime::new().unwrap().block_on(async {
+/// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+/// let b = windlass::io::Async::new(b).unwrap();
+/// let mut buf = [0; 1];
+/// // A read that would block: from now on, readable() waits for data.
+/// assert!(poll_once(b.read_with(|mut s| s.read(&mut buf))).await.is_none());
+/// assert!(poll_once(b.readable()).await.is_none()); // waits, then is dropped
+/// (&a).write_all(b"x").unwrap();
+/// b.readable().await.unwrap();
+/// assert_eq!(b.get_ref().read(&mut buf).unwrap(), 1);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Readable<'a, T: AsFd>(Ready<'a, T>);
 
-/// Future of [`Async::writable`].
+/// Future of [`Async::writable`]; see [`Readable`] and the example on
+/// [`Async::writable`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Writable<'a, T: AsFd>(Ready<'a, T>);
 
