@@ -7,6 +7,29 @@ use std::net::SocketAddr;
 /// Anything that names socket addresses: a `SocketAddr`, `(ip, port)`, or a
 /// `"host:port"` string. Literal addresses are used as they are; names are
 /// resolved on the blocking pool (asyncio users know this as aiodns).
+///
+/// Implemented for every `Send + 'static` implementor of
+/// [`std::net::ToSocketAddrs`]: the value moves to the blocking pool when a
+/// name must be looked up, so a borrowed string must be `'static` (a
+/// literal); pass a `String` otherwise.
+///
+/// ```
+/// use std::net::{Ipv4Addr, SocketAddr};
+/// use windlass::net::UdpSocket;
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let literal: SocketAddr = "127.0.0.1:0".parse().unwrap();
+///     let port = 0;
+///     for socket in [
+///         UdpSocket::bind(literal).await,
+///         UdpSocket::bind("127.0.0.1:0").await,
+///         UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await,
+///         UdpSocket::bind(format!("127.0.0.1:{port}")).await, // an owned String
+///     ] {
+///         assert!(socket.unwrap().local_addr().unwrap().ip().is_loopback());
+///     }
+/// });
+/// ```
 pub trait ToSocketAddrs: std::net::ToSocketAddrs + Send + 'static {}
 
 impl<T: std::net::ToSocketAddrs + Send + 'static> ToSocketAddrs for T {}

@@ -41,7 +41,19 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Binds to `addr` (tries each resolved address in turn).
+    /// Binds to `addr` (tries each resolved address in turn). Port 0 asks
+    /// the system for a free port; [`local_addr`](Self::local_addr) tells
+    /// which.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let addr = listener.local_addr().unwrap();
+    /// assert!(addr.ip().is_loopback() && addr.port() != 0);
+    /// // The port is taken now.
+    /// assert!(windlass::net::TcpListener::bind(addr).await.is_err());
+    /// # });
+    /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let mut last = None;
         for addr in resolve(addr).await? {
@@ -54,21 +66,53 @@ impl TcpListener {
             .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
     }
 
-    /// Wraps a std listener (made non-blocking here).
+    /// Wraps a std listener (made non-blocking here), for sockets set up
+    /// elsewhere (with `socket2`, or inherited). Must be called inside a
+    /// runtime.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let addr = std_listener.local_addr().unwrap();
+    /// let listener = windlass::net::TcpListener::from_std(std_listener).unwrap();
+    /// let _client = windlass::net::TcpStream::connect(addr).await.unwrap();
+    /// let (_conn, _) = listener.accept().await.unwrap();
+    /// # });
+    /// ```
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
             inner: Async::new(listener)?,
         })
     }
 
-    /// Accepts a connection. Errors such as `EMFILE` (too many open files)
-    /// are returned, not retried.
+    /// Accepts a connection, returning it and the client's address. Errors
+    /// such as `EMFILE` (too many open files) are returned, not retried.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let client = windlass::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (conn, from) = listener.accept().await.unwrap();
+    /// assert_eq!(from, client.local_addr().unwrap());
+    /// assert_eq!(conn.peer_addr().unwrap(), from);
+    /// # });
+    /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, addr) = self.inner.read_with(|l| l.accept()).await?;
         Ok((TcpStream::from_std(stream)?, addr))
     }
 
-    /// Polls for a connection.
+    /// Polls for a connection: [`accept`](Self::accept) for hand-written
+    /// futures. Keeps the last caller's waker only.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let client = windlass::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (_conn, from) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await.unwrap();
+    /// assert_eq!(from, client.local_addr().unwrap());
+    /// # });
+    /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         self.inner
             .poll_read_with(cx, |l| l.accept())
@@ -76,17 +120,30 @@ impl TcpListener {
     }
 
     /// The connections, as a `Stream` (never ends; errors are items).
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use windlass::net::{TcpListener, TcpStream};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let addr = listener.local_addr().unwrap();
+    /// let _clients = (TcpStream::connect(addr).await.unwrap(), TcpStream::connect(addr).await.unwrap());
+    /// let conns: Vec<_> = listener.incoming().take(2).try_collect().await.unwrap();
+    /// assert_eq!(conns.len(), 2);
+    /// # });
+    /// ```
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming { listener: self }
     }
 
-    /// The bound address.
+    /// The bound address. See the example on [`bind`](Self::bind).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().local_addr()
     }
 }
 
-/// Stream of [`TcpListener::incoming`].
+/// Stream of [`TcpListener::incoming`]; see the example there.
 #[must_use = "streams do nothing unless polled"]
 pub struct Incoming<'a> {
     listener: &'a TcpListener,
@@ -107,13 +164,57 @@ impl futures_core::Stream for Incoming<'_> {
 /// Implements `AsyncRead` and `AsyncWrite` (also on `&TcpStream`, so one
 /// task can read while another writes through a shared reference), and
 /// splits into owned halves with [`into_split`](Self::into_split).
+///
+/// ```
+/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+/// use windlass::net::{TcpListener, TcpStream};
+///
+/// # windlass::Runtime::new().unwrap().block_on(async {
+/// let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// let (mut server, _) = listener.accept().await.unwrap();
+/// // Reading and writing the same stream at once, through `&TcpStream`.
+/// let (mut reader, mut writer) = (&client, &client);
+/// let mut reply = [0; 4];
+/// let (sent, got) = futures_lite::future::zip(
+///     async { writer.write_all(b"ping").await },
+///     async {
+///         let mut buf = [0; 4];
+///         server.read_exact(&mut buf).await.unwrap();
+///         server.write_all(b"pong").await.unwrap();
+///         reader.read_exact(&mut reply).await
+///     },
+/// )
+/// .await;
+/// sent.unwrap();
+/// got.unwrap();
+/// assert_eq!(&reply, b"pong");
+/// # });
+/// ```
 pub struct TcpStream {
     inner: Arc<Async<std::net::TcpStream>>,
 }
 
 impl TcpStream {
-    /// Connects to `addr`, trying each resolved address in turn. A refused
-    /// connection is an error of kind `ConnectionRefused`.
+    /// Connects to `addr`, trying each resolved address in turn:
+    /// asyncio's `open_connection`. A refused connection is an error of
+    /// kind `ConnectionRefused`.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use windlass::net::{TcpListener, TcpStream};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let addr = listener.local_addr().unwrap();
+    /// let conn = TcpStream::connect(addr).await.unwrap();
+    /// assert_eq!(conn.peer_addr().unwrap(), addr);
+    ///
+    /// drop(listener); // nobody listens on the port any more
+    /// let err = TcpStream::connect(addr).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    /// # });
+    /// ```
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
         let mut last = None;
         for addr in resolve(addr).await? {
@@ -127,7 +228,27 @@ impl TcpStream {
         }))
     }
 
-    /// Wraps a connected std stream (made non-blocking here).
+    /// Wraps a connected std stream (made non-blocking here). Must be
+    /// called inside a runtime.
+    ///
+    /// ```
+    /// use futures_lite::AsyncWriteExt;
+    /// use std::io::Read;
+    ///
+    /// // Connected with blocking std calls, before any runtime exists.
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    /// let (mut server, _) = listener.accept().unwrap();
+    ///
+    /// let rt = windlass::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut client = windlass::net::TcpStream::from_std(client).unwrap();
+    ///     client.write_all(b"hi").await.unwrap();
+    /// });
+    /// let mut buf = [0; 2];
+    /// server.read_exact(&mut buf).unwrap();
+    /// assert_eq!(&buf, b"hi");
+    /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
             inner: Arc::new(Async::new(stream)?),
@@ -139,32 +260,92 @@ impl TcpStream {
     }
 
     /// The remote address.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let client = windlass::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// assert_eq!(client.peer_addr().unwrap(), server.local_addr().unwrap());
+    /// assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.std().peer_addr()
     }
 
-    /// The local address.
+    /// The local address. See the example on [`peer_addr`](Self::peer_addr).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.std().local_addr()
     }
 
-    /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm): small writes go out
+    /// at once instead of waiting to be batched, for request/response
+    /// protocols.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let conn = windlass::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// conn.set_nodelay(true).unwrap();
+    /// assert!(conn.nodelay().unwrap());
+    /// # });
+    /// ```
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.std().set_nodelay(nodelay)
     }
 
-    /// Reads `TCP_NODELAY`.
+    /// Reads `TCP_NODELAY`. See the example on
+    /// [`set_nodelay`](Self::set_nodelay).
     pub fn nodelay(&self) -> io::Result<bool> {
         self.std().nodelay()
     }
 
     /// Shuts down the read, write or both halves (`Write` is a half-close:
-    /// the peer reads end-of-file).
+    /// the peer reads end-of-file, and can still answer).
+    ///
+    /// ```
+    /// use std::net::Shutdown;
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = windlass::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"whole request").await.unwrap();
+    /// client.shutdown(Shutdown::Write).unwrap(); // "that is all"
+    /// let mut request = String::new();
+    /// server.read_to_string(&mut request).await.unwrap(); // ends at the half-close
+    /// server.write_all(b"ok").await.unwrap();
+    /// drop(server); // closes the other direction too
+    /// let mut reply = String::new();
+    /// client.read_to_string(&mut reply).await.unwrap(); // reading still works
+    /// assert_eq!((request.as_str(), reply.as_str()), ("whole request", "ok"));
+    /// # });
+    /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.std().shutdown(how)
     }
 
-    /// Reads without removing the data from the socket's queue.
+    /// Reads without removing the data from the socket's queue: waits for
+    /// data like a read, and the next read returns the same bytes.
+    ///
+    /// ```
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = windlass::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"GET /").await.unwrap();
+    /// let mut first = [0; 3];
+    /// let n = server.peek(&mut first).await.unwrap();
+    /// assert_eq!(&first[..n], &b"GET"[..n]); // sniff the protocol...
+    /// let mut all = [0; 5];
+    /// server.read_exact(&mut all).await.unwrap(); // ...then read it all
+    /// assert_eq!(&all, b"GET /");
+    /// # });
+    /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read_with(|s| s.peek(buf)).await
     }
@@ -172,6 +353,28 @@ impl TcpStream {
     /// Splits into halves that can move to different tasks. Dropping the
     /// write half does not shut the socket down; call
     /// [`OwnedWriteHalf::shutdown`] (or `close().await`) for a half-close.
+    ///
+    /// ```
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let client = windlass::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// let (mut read, mut write) = client.into_split();
+    /// let writer = windlass::spawn(async move {
+    ///     write.write_all(b"from one task").await.unwrap();
+    ///     write // keep the half: dropping it would not close the socket anyway
+    /// });
+    /// let mut heard = [0; 13];
+    /// server.read_exact(&mut heard).await.unwrap();
+    /// server.write_all(b"to another").await.unwrap();
+    /// let mut reply = [0; 10];
+    /// read.read_exact(&mut reply).await.unwrap();
+    /// assert_eq!((&heard[..], &reply[..]), (&b"from one task"[..], &b"to another"[..]));
+    /// assert!(read.reunite(writer.await.unwrap()).is_ok());
+    /// # });
+    /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         (
             OwnedReadHalf {
@@ -213,12 +416,36 @@ async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// The read half of a [`TcpStream`].
+/// The read half of a [`TcpStream`], from
+/// [`into_split`](TcpStream::into_split): implements `AsyncRead`, and can
+/// move to its own task. See the example there.
 pub struct OwnedReadHalf {
     inner: Arc<Async<std::net::TcpStream>>,
 }
 
-/// The write half of a [`TcpStream`].
+/// The write half of a [`TcpStream`], from
+/// [`into_split`](TcpStream::into_split): implements `AsyncWrite`, and can
+/// move to its own task. `close().await` (or
+/// [`shutdown`](Self::shutdown)) half-closes the connection; dropping it
+/// does not.
+///
+/// ```
+/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+///
+/// # windlass::Runtime::new().unwrap().block_on(async {
+/// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let client = windlass::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// let (mut server, _) = listener.accept().await.unwrap();
+/// let (_read, mut write) = client.into_split();
+/// windlass::spawn(async move {
+///     write.write_all(b"last words").await.unwrap();
+///     write.close().await.unwrap(); // the server's read_to_end can finish
+/// });
+/// let mut all = Vec::new();
+/// server.read_to_end(&mut all).await.unwrap();
+/// assert_eq!(all, b"last words");
+/// # });
+/// ```
 pub struct OwnedWriteHalf {
     inner: Arc<Async<std::net::TcpStream>>,
 }
@@ -226,6 +453,23 @@ pub struct OwnedWriteHalf {
 impl OwnedReadHalf {
     /// Joins the halves back into a stream. Fails (returning them) if they
     /// come from different streams.
+    ///
+    /// ```
+    /// use windlass::net::{TcpListener, TcpStream};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let addr = listener.local_addr().unwrap();
+    /// let (a_read, a_write) = TcpStream::connect(addr).await.unwrap().into_split();
+    /// let (b_read, b_write) = TcpStream::connect(addr).await.unwrap().into_split();
+    /// // Mixed halves are handed back...
+    /// let (a_read, b_write) = a_read.reunite(b_write).unwrap_err();
+    /// // ...matching ones make a stream again.
+    /// let a = a_read.reunite(a_write).unwrap();
+    /// let b = b_read.reunite(b_write).unwrap();
+    /// assert_ne!(a.local_addr().unwrap(), b.local_addr().unwrap());
+    /// # });
+    /// ```
     pub fn reunite(
         self,
         write: OwnedWriteHalf,
@@ -238,19 +482,39 @@ impl OwnedReadHalf {
         }
     }
 
-    /// The remote address.
+    /// The remote address, as [`TcpStream::peer_addr`].
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }
 }
 
 impl OwnedWriteHalf {
-    /// Half-closes the connection: the peer reads end-of-file.
+    /// Half-closes the connection: the peer reads end-of-file. The same as
+    /// `close().await`, without the `.await`.
+    ///
+    /// ```
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let client = windlass::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// let (mut read, mut write) = client.into_split();
+    /// write.write_all(b"done").await.unwrap();
+    /// write.shutdown().unwrap();
+    /// let mut request = Vec::new();
+    /// server.read_to_end(&mut request).await.unwrap();
+    /// server.write_all(b"bye").await.unwrap(); // the other direction stays open
+    /// let mut reply = [0; 3];
+    /// read.read_exact(&mut reply).await.unwrap();
+    /// assert_eq!((&request[..], &reply), (&b"done"[..], b"bye"));
+    /// # });
+    /// ```
     pub fn shutdown(&self) -> io::Result<()> {
         self.inner.get_ref().shutdown(Shutdown::Write)
     }
 
-    /// The remote address.
+    /// The remote address, as [`TcpStream::peer_addr`].
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }

@@ -37,36 +37,101 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
-    /// Binds to `path`.
+    /// Binds to `path`, creating the socket file there; it fails if the
+    /// file exists (remove a stale one first). The file stays after the
+    /// listener is dropped. Must be called inside a runtime.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "bind", std::process::id()));
+    /// let _ = std::fs::remove_file(&path); // left over from an earlier run
+    /// let listener = windlass::net::UnixListener::bind(&path).unwrap();
+    /// assert!(windlass::net::UnixListener::bind(&path).is_err()); // in use
+    /// drop(listener);
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         UnixListener::from_std(std_unix::UnixListener::bind(path)?)
     }
 
-    /// Wraps a std listener (made non-blocking here).
+    /// Wraps a std listener (made non-blocking here). Must be called inside
+    /// a runtime.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "from-std", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let std_listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    /// let listener = windlass::net::UnixListener::from_std(std_listener).unwrap();
+    /// let _client = windlass::net::UnixStream::connect(&path).await.unwrap();
+    /// assert!(listener.accept().await.is_ok());
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub fn from_std(listener: std_unix::UnixListener) -> io::Result<UnixListener> {
         Ok(UnixListener {
             inner: Async::new(listener)?,
         })
     }
 
-    /// Accepts a connection.
+    /// Accepts a connection, returning it and the client's address
+    /// (usually unnamed: clients rarely bind a path).
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "accept", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let listener = windlass::net::UnixListener::bind(&path).unwrap();
+    /// let _client = windlass::net::UnixStream::connect(&path).await.unwrap();
+    /// let (conn, from) = listener.accept().await.unwrap();
+    /// assert!(from.is_unnamed());
+    /// assert!(conn.peer_addr().unwrap().is_unnamed());
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (s, addr) = self.inner.read_with(|l| l.accept()).await?;
         Ok((UnixStream::from_std(s)?, addr))
     }
 
-    /// The connections, as a `Stream`.
+    /// The connections, as a `Stream` (never ends; errors are items).
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "incoming", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let listener = windlass::net::UnixListener::bind(&path).unwrap();
+    /// let _a = windlass::net::UnixStream::connect(&path).await.unwrap();
+    /// let _b = windlass::net::UnixStream::connect(&path).await.unwrap();
+    /// let conns: Vec<_> = listener.incoming().take(2).try_collect().await.unwrap();
+    /// assert_eq!(conns.len(), 2);
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub fn incoming(&self) -> UnixIncoming<'_> {
         UnixIncoming { listener: self }
     }
 
     /// The bound address.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "local-addr", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let listener = windlass::net::UnixListener::bind(&path).unwrap();
+    /// assert_eq!(listener.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().local_addr()
     }
 }
 
-/// Stream of [`UnixListener::incoming`].
+/// Stream of [`UnixListener::incoming`]; see the example there.
 #[must_use = "streams do nothing unless polled"]
 pub struct UnixIncoming<'a> {
     listener: &'a UnixListener,
@@ -83,7 +148,27 @@ impl futures_core::Stream for UnixIncoming<'_> {
     }
 }
 
-/// A Unix-domain stream connection.
+/// A Unix-domain stream connection: implements `AsyncRead` and
+/// `AsyncWrite`.
+///
+/// ```
+/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+///
+/// # windlass::Runtime::new().unwrap().block_on(async {
+/// let (mut parent, mut child) = windlass::net::UnixStream::pair().unwrap();
+/// let worker = windlass::spawn(async move {
+///     let mut job = String::new();
+///     child.read_to_string(&mut job).await.unwrap();
+///     child.write_all(job.to_uppercase().as_bytes()).await.unwrap();
+/// });
+/// parent.write_all(b"shout this").await.unwrap();
+/// parent.close().await.unwrap(); // half-close: the worker sees end-of-file
+/// let mut answer = String::new();
+/// parent.read_to_string(&mut answer).await.unwrap();
+/// worker.await.unwrap();
+/// assert_eq!(answer, "SHOUT THIS");
+/// # });
+/// ```
 pub struct UnixStream {
     inner: Async<std_unix::UnixStream>,
 }
@@ -95,6 +180,25 @@ impl UnixStream {
     /// fails at once with an error of kind `WouldBlock` (as in tokio and
     /// async-io; the kernel has no readiness event for "the backlog has
     /// room" to wait on).
+    ///
+    /// ```
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "connect", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// // Nothing listens there yet.
+    /// assert!(windlass::net::UnixStream::connect(&path).await.is_err());
+    /// let listener = windlass::net::UnixListener::bind(&path).unwrap();
+    /// let mut client = windlass::net::UnixStream::connect(&path).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"hi").await.unwrap();
+    /// let mut buf = [0; 2];
+    /// server.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"hi");
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         use socket2::{Domain, SockAddr, Socket, Type};
         // Non-blocking *before* connecting: a blocking connect to a full
@@ -125,25 +229,77 @@ impl UnixStream {
         Ok(stream)
     }
 
-    /// A connected pair.
+    /// A connected pair, with no file involved: for talking between tasks,
+    /// or to a child process. Must be called inside a runtime.
+    ///
+    /// ```
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (mut a, mut b) = windlass::net::UnixStream::pair().unwrap();
+    /// a.write_all(b"ping").await.unwrap();
+    /// let mut buf = [0; 4];
+    /// b.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"ping");
+    /// # });
+    /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = std_unix::UnixStream::pair()?;
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
 
-    /// Wraps a std stream (made non-blocking here).
+    /// Wraps a std stream (made non-blocking here). Must be called inside a
+    /// runtime.
+    ///
+    /// ```
+    /// use futures_lite::AsyncReadExt;
+    /// use std::io::Write;
+    ///
+    /// let (mut std_a, std_b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// std_a.write_all(b"from std").unwrap();
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let mut b = windlass::net::UnixStream::from_std(std_b).unwrap();
+    ///     let mut buf = [0; 8];
+    ///     b.read_exact(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf, b"from std");
+    /// });
+    /// ```
     pub fn from_std(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream {
             inner: Async::new(stream)?,
         })
     }
 
-    /// Shuts down one or both halves.
+    /// Shuts down one or both halves (`Write` is a half-close: the peer
+    /// reads end-of-file, and can still answer).
+    ///
+    /// ```
+    /// use std::net::Shutdown;
+    /// use futures_lite::AsyncReadExt;
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, mut b) = windlass::net::UnixStream::pair().unwrap();
+    /// a.shutdown(Shutdown::Write).unwrap();
+    /// let mut rest = Vec::new();
+    /// assert_eq!(b.read_to_end(&mut rest).await.unwrap(), 0); // end-of-file at once
+    /// # });
+    /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.inner.get_ref().shutdown(how)
     }
 
-    /// The peer's address.
+    /// The peer's address: the listener's path, for a connected client.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "peer-addr", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let _listener = windlass::net::UnixListener::bind(&path).unwrap();
+    /// let client = windlass::net::UnixStream::connect(&path).await.unwrap();
+    /// assert_eq!(client.peer_addr().unwrap().as_pathname(), Some(path.as_path()));
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }
@@ -175,57 +331,137 @@ impl AsyncWrite for UnixStream {
     }
 }
 
-/// A Unix-domain datagram socket.
+/// A Unix-domain datagram socket: message boundaries are kept, and
+/// delivery is reliable and in order (unlike UDP).
+///
+/// ```
+/// # windlass::Runtime::new().unwrap().block_on(async {
+/// let (a, b) = windlass::net::UnixDatagram::pair().unwrap();
+/// a.send(b"one").await.unwrap();
+/// a.send(b"two").await.unwrap();
+/// let mut buf = [0; 16];
+/// let first = b.recv(&mut buf).await.unwrap();
+/// assert_eq!(&buf[..first], b"one"); // one message per receive
+/// let second = b.recv(&mut buf).await.unwrap();
+/// assert_eq!(&buf[..second], b"two");
+/// # });
+/// ```
 pub struct UnixDatagram {
     inner: Async<std_unix::UnixDatagram>,
 }
 
 impl UnixDatagram {
-    /// Binds to `path`.
+    /// Binds to `path`, creating the socket file there (remove it when
+    /// done). Must be called inside a runtime.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "dgram-bind", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let server = windlass::net::UnixDatagram::bind(&path).unwrap();
+    /// let client = windlass::net::UnixDatagram::unbound().unwrap();
+    /// client.send_to(b"log line", &path).await.unwrap();
+    /// let mut buf = [0; 8];
+    /// assert_eq!(server.recv(&mut buf).await.unwrap(), 8);
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         UnixDatagram::from_std(std_unix::UnixDatagram::bind(path)?)
     }
 
-    /// An unbound socket (for sending).
+    /// An unbound socket, for sending: receivers see an unnamed sender,
+    /// and cannot answer. See the example on [`bind`](Self::bind).
     pub fn unbound() -> io::Result<UnixDatagram> {
         UnixDatagram::from_std(std_unix::UnixDatagram::unbound()?)
     }
 
-    /// A connected pair.
+    /// A connected pair, with no file involved. See the example on
+    /// [`UnixDatagram`].
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = std_unix::UnixDatagram::pair()?;
         Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
     }
 
-    /// Wraps a std socket (made non-blocking here).
+    /// Wraps a std socket (made non-blocking here). Must be called inside a
+    /// runtime.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (std_a, std_b) = std::os::unix::net::UnixDatagram::pair().unwrap();
+    /// let b = windlass::net::UnixDatagram::from_std(std_b).unwrap();
+    /// std_a.send(b"hi").unwrap();
+    /// assert_eq!(b.recv(&mut [0; 2]).await.unwrap(), 2);
+    /// # });
+    /// ```
     pub fn from_std(socket: std_unix::UnixDatagram) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram {
             inner: Async::new(socket)?,
         })
     }
 
-    /// Sets the default destination.
+    /// Sets the default destination, for [`send`](Self::send); only
+    /// datagrams from that socket are received afterwards.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "dgram-connect", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let server = windlass::net::UnixDatagram::bind(&path).unwrap();
+    /// let client = windlass::net::UnixDatagram::unbound().unwrap();
+    /// client.connect(&path).unwrap();
+    /// client.send(b"via connect").await.unwrap();
+    /// let mut buf = [0; 11];
+    /// assert_eq!(server.recv(&mut buf).await.unwrap(), 11);
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
         self.inner.get_ref().connect(path)
     }
 
-    /// Sends a datagram to `path`.
+    /// Sends a datagram to the socket bound at `path`. See the example on
+    /// [`bind`](Self::bind).
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
         self.inner.write_with(|s| s.send_to(buf, path)).await
     }
 
-    /// Receives a datagram and its sender.
+    /// Receives a datagram and its sender's address (a path, if the
+    /// sender is bound: then it can be answered).
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let dir = std::env::temp_dir();
+    /// let (server_path, client_path) = (
+    ///     dir.join(format!("windlass-doc-dgram-srv-{}.sock", std::process::id())),
+    ///     dir.join(format!("windlass-doc-dgram-cli-{}.sock", std::process::id())),
+    /// );
+    /// let _ = (std::fs::remove_file(&server_path), std::fs::remove_file(&client_path));
+    /// let server = windlass::net::UnixDatagram::bind(&server_path).unwrap();
+    /// let client = windlass::net::UnixDatagram::bind(&client_path).unwrap();
+    /// client.send_to(b"ping", &server_path).await.unwrap();
+    /// let mut buf = [0; 4];
+    /// let (_, from) = server.recv_from(&mut buf).await.unwrap();
+    /// server.send_to(b"pong", from.as_pathname().unwrap()).await.unwrap();
+    /// assert_eq!(client.recv(&mut buf).await.unwrap(), 4);
+    /// assert_eq!(&buf, b"pong");
+    /// std::fs::remove_file(&server_path).unwrap();
+    /// std::fs::remove_file(&client_path).unwrap();
+    /// # });
+    /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.inner.read_with(|s| s.recv_from(buf)).await
     }
 
-    /// Sends to the connected peer.
+    /// Sends to the connected peer; see [`connect`](Self::connect) and
+    /// [`UnixDatagram`].
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.inner.write_with(|s| s.send(buf)).await
     }
 
-    /// Receives from the connected peer.
+    /// Receives one datagram; returns its length. See the example on
+    /// [`UnixDatagram`].
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read_with(|s| s.recv(buf)).await
     }
