@@ -21,6 +21,80 @@
 //! forms (which panic with a message on a thread that drives a windlass
 //! runtime, where blocking would stall other tasks).
 //!
+//! asyncio's worker-pool pattern: a bounded [`Queue`] feeds three workers,
+//! a [`Mutex`] guards the shared total, and `join` waits until every item
+//! is processed. Unlike asyncio, the workers run in parallel on all
+//! threads, so the shared total needs its lock for real.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use windlass::sync::{Mutex, Queue};
+//!
+//! windlass::Runtime::new().unwrap().block_on(async {
+//!     let queue = Arc::new(Queue::new(2)); // `put` waits while 2 items are queued
+//!     let total = Arc::new(Mutex::new(0));
+//!     let workers: Vec<_> = (0..3)
+//!         .map(|_| {
+//!             let (queue, total) = (queue.clone(), total.clone());
+//!             windlass::spawn(async move {
+//!                 // `get` fails once the queue is shut down and empty.
+//!                 while let Ok(n) = queue.get().await {
+//!                     *total.lock().await += n;
+//!                     queue.task_done();
+//!                 }
+//!             })
+//!         })
+//!         .collect();
+//!     for n in 1..=10 {
+//!         queue.put(n).await.unwrap();
+//!     }
+//!     queue.join().await; // every item was taken and marked done
+//!     assert_eq!(*total.lock().await, 55);
+//!     queue.shutdown(false); // the workers' `get` now ends their loops
+//!     for w in workers {
+//!         w.await.unwrap();
+//!     }
+//! });
+//! ```
+//!
+//! # Why not `std::sync::Mutex`?
+//!
+//! A `std::sync::Mutex` is fine for short critical sections with no
+//! `.await` inside. Its guard cannot be held across an `.await` in a
+//! spawned task (it is not `Send`, and a blocked lock would stall the
+//! worker); [`Mutex`]'s guard can:
+//!
+//! ```compile_fail
+//! use std::sync::{Arc, Mutex};
+//!
+//! windlass::Runtime::new().unwrap().block_on(async {
+//!     let counter = Arc::new(Mutex::new(0));
+//!     windlass::spawn(async move {
+//!         let mut n = counter.lock().unwrap();
+//!         windlass::task::yield_now().await; // error: the guard is not `Send`
+//!         *n += 1;
+//!     });
+//! });
+//! ```
+//!
+//! ```
+//! use std::sync::Arc;
+//! use windlass::sync::Mutex;
+//!
+//! windlass::Runtime::new().unwrap().block_on(async {
+//!     let counter = Arc::new(Mutex::new(0));
+//!     let c = counter.clone();
+//!     windlass::spawn(async move {
+//!         let mut n = c.lock().await;
+//!         windlass::task::yield_now().await; // others wait for the lock, not the thread
+//!         *n += 1;
+//!     })
+//!     .await
+//!     .unwrap();
+//!     assert_eq!(*counter.lock().await, 1);
+//! });
+//! ```
+//!
 //! # Cancel safety
 //!
 //! Dropping a future before it completes is how Rust cancels (asyncio's

@@ -59,6 +59,17 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 /// The error of [`Mutex::try_lock`] (and [`RwLock`](super::RwLock)'s
 /// `try_*`): the lock is held, or tasks are waiting for it.
+///
+/// ```
+/// use windlass::sync::{Mutex, TryLockError};
+///
+/// let m = Mutex::new(0);
+/// let guard = m.try_lock().unwrap();
+/// let err: TryLockError = m.try_lock().unwrap_err(); // held
+/// assert_eq!(err.to_string(), "lock is held");
+/// drop(guard);
+/// assert!(m.try_lock().is_ok());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TryLockError(pub(crate) ());
 

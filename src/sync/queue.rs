@@ -215,11 +215,34 @@ impl<T: Ord> private::Store<T> for Priority {
 }
 impl<T: Ord> Order<T> for Priority {}
 
-/// The error of [`Queue::put`]: the queue was shut down. Holds the item.
+/// The error of [`Queue::put`]: the queue was shut down. Holds the item,
+/// so nothing is lost.
+///
+/// ```
+/// use windlass::sync::{PutError, Queue};
+///
+/// # futures_lite::future::block_on(async {
+/// let q = Queue::new(0);
+/// q.shutdown(false);
+/// let PutError(item) = q.put("late job").await.unwrap_err();
+/// assert_eq!(item, "late job"); // handed back
+/// # });
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct PutError<T>(pub T);
 
-/// The error of [`Queue::put_nowait`]. Holds the item.
+/// The error of [`Queue::put_nowait`]. Holds the item; see
+/// [`into_inner`](Self::into_inner).
+///
+/// ```
+/// use windlass::sync::{Queue, TryPutError};
+///
+/// let q = Queue::new(1);
+/// q.put_nowait(1).unwrap();
+/// assert_eq!(q.put_nowait(2), Err(TryPutError::Full(2))); // asyncio's QueueFull
+/// q.shutdown(false);
+/// assert_eq!(q.put_nowait(3), Err(TryPutError::ShutDown(3)));
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TryPutError<T> {
     /// The queue has `maxsize` items: asyncio's `QueueFull`.
@@ -229,11 +252,34 @@ pub enum TryPutError<T> {
 }
 
 /// The error of [`Queue::get`]: the queue was shut down and is empty
-/// (asyncio's `QueueShutDown`).
+/// (asyncio's `QueueShutDown`). A consumer's `while let Ok(item) =
+/// queue.get().await` loop ends on it.
+///
+/// ```
+/// use windlass::sync::Queue;
+///
+/// # futures_lite::future::block_on(async {
+/// let q = Queue::new(0);
+/// q.put(1).await.unwrap();
+/// q.shutdown(false);
+/// assert_eq!(q.get().await, Ok(1)); // what was queued is still handed out
+/// let err = q.get().await.unwrap_err();
+/// assert_eq!(err.to_string(), "queue is shut down and empty");
+/// # });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GetError(());
 
 /// The error of [`Queue::get_nowait`].
+///
+/// ```
+/// use windlass::sync::{Queue, TryGetError};
+///
+/// let q = Queue::<u8>::new(0);
+/// assert_eq!(q.get_nowait(), Err(TryGetError::Empty)); // asyncio's QueueEmpty
+/// q.shutdown(false);
+/// assert_eq!(q.get_nowait(), Err(TryGetError::ShutDown));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TryGetError {
     /// No item: asyncio's `QueueEmpty`.

@@ -144,11 +144,38 @@ enum Status {
     Closed,
 }
 
-/// The error of [`Semaphore::acquire`]: the semaphore was closed.
+/// The error of [`Semaphore::acquire`] (and its `_many` and `_owned`
+/// forms): the semaphore was closed, before or while waiting.
+///
+/// ```
+/// use std::sync::Arc;
+/// use windlass::sync::Semaphore;
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let sem = Arc::new(Semaphore::new(0));
+///     let waiter = windlass::spawn({
+///         let sem = sem.clone();
+///         async move { sem.acquire().await.map(drop) }
+///     });
+///     sem.close(); // wakes the waiter, with an error
+///     assert!(waiter.await.unwrap().is_err());
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AcquireError(());
 
-/// The error of [`Semaphore::try_acquire`].
+/// The error of [`Semaphore::try_acquire`] (and its `_many` and `_owned`
+/// forms).
+///
+/// ```
+/// use windlass::sync::{Semaphore, TryAcquireError};
+///
+/// let sem = Semaphore::new(1);
+/// let _permit = sem.try_acquire().unwrap();
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+/// sem.close();
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TryAcquireError {
     /// The semaphore was closed.
