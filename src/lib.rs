@@ -33,6 +33,43 @@
 //! });
 //! assert_eq!(total, 385);
 //! ```
+//!
+//! # A tour
+//!
+//! | Module | What it holds | In asyncio |
+//! |---|---|---|
+//! | [`runtime`] | [`Runtime`], [`runtime::Builder`], [`Handle`], [`spawn`] | `asyncio.run`, the event loop, `run_coroutine_threadsafe` |
+//! | [`task`] | [`JoinHandle`] (await, abort), [`JoinError`], [`yield_now`], task ids | `Task`, `create_task`, `task.cancel()`, `sleep(0)` |
+//! | [`join`] | [`join_all`], [`try_join_all`], [`wait`], [`as_completed`], [`JoinSet`], [`TaskGroup`], races | `gather`, `wait`, `as_completed`, `TaskGroup` |
+//! | [`time`] | [`sleep`](time::sleep), [`timeout`](time::timeout), [`interval`](time::interval) | `asyncio.sleep`, `wait_for`, `call_later` |
+//! | [`sync`] | [`Mutex`](sync::Mutex), [`Semaphore`](sync::Semaphore), [`Event`](sync::Event), [`Queue`](sync::Queue), channels | `Lock`, `Semaphore`, `Event`, `Condition`, `Queue`, `Future` |
+//! | [`net`] | [`TcpListener`](net::TcpListener), [`TcpStream`](net::TcpStream), [`UdpSocket`](net::UdpSocket), Unix sockets | `start_server`, `open_connection`, datagram endpoints |
+//! | [`io`] | [`Async`](io::Async) for any file descriptor, the `futures-io` traits | `loop.add_reader`, `add_writer` |
+//! | [`fs`] | files and directories, on the blocking pool | `aiofiles` |
+//! | [`blocking`] | [`spawn_blocking`], [`BlockingPool`](blocking::BlockingPool) | `run_in_executor`, `ThreadPoolExecutor` |
+//! | [`signal`] | [`ctrl_c`](signal::ctrl_c), Unix signals | `KeyboardInterrupt`, `add_signal_handler` |
+//!
+//! Each module's page opens with a worked example. Here `time` and `join`
+//! work together: three "downloads" run concurrently under one deadline,
+//! asyncio's `wait_for(gather(...), timeout)`:
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use windlass::time::{sleep, timeout};
+//!
+//! async fn download(n: u64) -> u64 {
+//!     sleep(Duration::from_millis(40)).await; // the network, simulated
+//!     n * 100
+//! }
+//!
+//! windlass::Runtime::new().unwrap().block_on(async {
+//!     let start = Instant::now();
+//!     let all = windlass::join_all((1..=3).map(download));
+//!     let sizes = timeout(Duration::from_secs(5), all).await.expect("took too long");
+//!     assert_eq!(sizes, [100, 200, 300]);
+//!     assert!(start.elapsed() < Duration::from_millis(100)); // not 3 x 40 ms
+//! });
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(
     clippy::undocumented_unsafe_blocks,
