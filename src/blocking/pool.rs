@@ -479,8 +479,14 @@ impl BlockingPoolBuilder {
     }
 
     /// Name of the pool's threads (default `windlass-blocking`), as seen in
-    /// debuggers and panic messages. See the example on
-    /// [`BlockingPoolBuilder`].
+    /// debuggers, `top -H` and panic messages.
+    ///
+    /// ```
+    /// let pool = windlass::blocking::BlockingPool::builder().thread_name("thumbnailer").build();
+    /// let name = pool.spawn(|| std::thread::current().name().map(String::from));
+    /// let name = futures_lite::future::block_on(name).unwrap();
+    /// assert_eq!(name.as_deref(), Some("thumbnailer"));
+    /// ```
     pub fn thread_name(mut self, name: impl Into<String>) -> Self {
         self.config.name = name.into();
         self

@@ -476,8 +476,19 @@ impl<T: AsFd> Drop for Ready<'_, T> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Readable<'a, T: AsFd>(Ready<'a, T>);
 
-/// Future of [`Async::writable`]; see [`Readable`] and the example on
-/// [`Async::writable`].
+/// Future of [`Async::writable`]. Dropping it before it completes removes
+/// it from the wait list.
+///
+/// ```
+/// use futures_lite::future::poll_once;
+///
+/// # windlass::Runtime::new().unwrap().block_on(async {
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+/// let socket = windlass::io::Async::new(socket).unwrap();
+/// // A UDP socket has room to send at once.
+/// assert!(poll_once(socket.writable()).await.is_some());
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Writable<'a, T: AsFd>(Ready<'a, T>);
 

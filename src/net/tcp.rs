@@ -418,7 +418,25 @@ async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
 
 /// The read half of a [`TcpStream`], from
 /// [`into_split`](TcpStream::into_split): implements `AsyncRead`, and can
-/// move to its own task. See the example there.
+/// move to its own task.
+///
+/// ```
+/// use futures_lite::{AsyncBufReadExt, AsyncWriteExt, StreamExt};
+///
+/// # windlass::Runtime::new().unwrap().block_on(async {
+/// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let client = windlass::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// let (mut server, _) = listener.accept().await.unwrap();
+/// let (read, _write) = client.into_split();
+/// // A task that reads lines until the server closes the connection.
+/// let lines = windlass::spawn(async move {
+///     futures_lite::io::BufReader::new(read).lines().try_collect::<_, _, Vec<_>>().await
+/// });
+/// server.write_all(b"one\ntwo\n").await.unwrap();
+/// drop(server);
+/// assert_eq!(lines.await.unwrap().unwrap(), ["one", "two"]);
+/// # });
+/// ```
 pub struct OwnedReadHalf {
     inner: Arc<Async<std::net::TcpStream>>,
 }

@@ -192,8 +192,23 @@ impl UdpSocket {
     }
 
     /// Receives from the connected peer (or from anyone, on a socket that
-    /// is not connected); returns the datagram's length. See the example
-    /// on [`connect`](Self::connect).
+    /// is not connected); returns the datagram's length. One call returns
+    /// one datagram; see also [`connect`](Self::connect).
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let a = windlass::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = windlass::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.connect(b.local_addr().unwrap()).await.unwrap();
+    /// a.send(b"first").await.unwrap();
+    /// a.send(b"second").await.unwrap();
+    /// let mut buf = [0; 64];
+    /// let n = b.recv(&mut buf).await.unwrap();
+    /// assert_eq!(&buf[..n], b"first"); // message boundaries are kept
+    /// let n = b.recv(&mut buf).await.unwrap();
+    /// assert_eq!(&buf[..n], b"second");
+    /// # });
+    /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read_with(|s| s.recv(buf)).await
     }

@@ -371,13 +371,37 @@ impl UnixDatagram {
     }
 
     /// An unbound socket, for sending: receivers see an unnamed sender,
-    /// and cannot answer. See the example on [`bind`](Self::bind).
+    /// and cannot answer. Must be called inside a runtime.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-unbound-{}.sock", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let server = windlass::net::UnixDatagram::bind(&path).unwrap();
+    /// let client = windlass::net::UnixDatagram::unbound().unwrap();
+    /// client.send_to(b"anonymous", &path).await.unwrap();
+    /// let mut buf = [0; 9];
+    /// let (_, from) = server.recv_from(&mut buf).await.unwrap();
+    /// assert!(from.is_unnamed()); // no address to answer to
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub fn unbound() -> io::Result<UnixDatagram> {
         UnixDatagram::from_std(std_unix::UnixDatagram::unbound()?)
     }
 
-    /// A connected pair, with no file involved. See the example on
-    /// [`UnixDatagram`].
+    /// A connected pair, with no file involved: each end sends to the
+    /// other. Must be called inside a runtime.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = windlass::net::UnixDatagram::pair().unwrap();
+    /// b.send(b"from b").await.unwrap();
+    /// let mut buf = [0; 6];
+    /// assert_eq!(a.recv(&mut buf).await.unwrap(), 6);
+    /// assert_eq!(&buf, b"from b");
+    /// # });
+    /// ```
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = std_unix::UnixDatagram::pair()?;
         Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
@@ -420,8 +444,21 @@ impl UnixDatagram {
         self.inner.get_ref().connect(path)
     }
 
-    /// Sends a datagram to the socket bound at `path`. See the example on
-    /// [`bind`](Self::bind).
+    /// Sends a datagram to the socket bound at `path`; fails if nothing is
+    /// bound there.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-send-to-{}.sock", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let client = windlass::net::UnixDatagram::unbound().unwrap();
+    /// assert!(client.send_to(b"anyone?", &path).await.is_err());
+    /// let server = windlass::net::UnixDatagram::bind(&path).unwrap();
+    /// assert_eq!(client.send_to(b"anyone?", &path).await.unwrap(), 7);
+    /// assert_eq!(server.recv(&mut [0; 7]).await.unwrap(), 7);
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
         self.inner.write_with(|s| s.send_to(buf, path)).await
@@ -454,14 +491,37 @@ impl UnixDatagram {
         self.inner.read_with(|s| s.recv_from(buf)).await
     }
 
-    /// Sends to the connected peer; see [`connect`](Self::connect) and
-    /// [`UnixDatagram`].
+    /// Sends to the connected peer (see [`connect`](Self::connect)); fails
+    /// on a socket that is not connected.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let lonely = windlass::net::UnixDatagram::unbound().unwrap();
+    /// assert!(lonely.send(b"hello?").await.is_err());
+    /// let (a, b) = windlass::net::UnixDatagram::pair().unwrap();
+    /// assert_eq!(a.send(b"hello").await.unwrap(), 5);
+    /// assert_eq!(b.recv(&mut [0; 5]).await.unwrap(), 5);
+    /// # });
+    /// ```
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.inner.write_with(|s| s.send(buf)).await
     }
 
-    /// Receives one datagram; returns its length. See the example on
-    /// [`UnixDatagram`].
+    /// Receives one datagram, waiting for it; returns its length. Bytes
+    /// beyond `buf`'s length are discarded.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = windlass::net::UnixDatagram::pair().unwrap();
+    /// let reader = windlass::spawn(async move {
+    ///     let mut buf = [0; 4];
+    ///     let n = b.recv(&mut buf).await.unwrap(); // waits for the send below
+    ///     buf[..n].to_vec()
+    /// });
+    /// a.send(b"truncated").await.unwrap();
+    /// assert_eq!(reader.await.unwrap(), b"trun");
+    /// # });
+    /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read_with(|s| s.recv(buf)).await
     }

@@ -189,8 +189,20 @@ impl Builder {
     }
 
     /// Name of the runtime's threads, workers and blocking pool alike
-    /// (default: `windlass-worker` and `windlass-blocking`). See the
-    /// example on [`Builder`].
+    /// (default: `windlass-worker` and `windlass-blocking`).
+    ///
+    /// ```
+    /// let rt = windlass::runtime::Builder::new_multi_thread()
+    ///     .thread_name("api-server")
+    ///     .build()
+    ///     .unwrap();
+    /// let name = || std::thread::current().name().map(String::from);
+    /// let (worker, pool) = rt.block_on(async {
+    ///     (windlass::spawn(async move { name() }).await, windlass::spawn_blocking(name).await)
+    /// });
+    /// assert_eq!(worker.unwrap().as_deref(), Some("api-server"));
+    /// assert_eq!(pool.unwrap().as_deref(), Some("api-server"));
+    /// ```
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
         let name = name.into();
         self.config.thread_name = Some(StdArc::new(move || name.clone()));
@@ -265,15 +277,48 @@ impl Builder {
         self
     }
 
-    /// Runs `f` on each runtime thread just before it exits. See the
-    /// example on [`on_thread_start`](Self::on_thread_start).
+    /// Runs `f` on each runtime thread just before it exits: at shutdown,
+    /// or when an idle blocking-pool thread's keep-alive runs out.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    ///
+    /// static STOPPED: AtomicUsize = AtomicUsize::new(0);
+    /// let rt = windlass::runtime::Builder::new_current_thread()
+    ///     .thread_keep_alive(std::time::Duration::from_millis(1))
+    ///     .on_thread_stop(|| { STOPPED.fetch_add(1, SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+    /// while STOPPED.load(SeqCst) == 0 {
+    ///     std::thread::yield_now(); // the idle pool thread exits after 1 ms
+    /// }
+    /// assert_eq!(rt.handle().blocking_pool().num_threads(), 0);
+    /// ```
     pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
         self.config.on_thread_stop = Some(StdArc::new(f));
         self
     }
 
     /// What to do when a spawned task panics (default: nothing more than
-    /// the `JoinError`). See the example on [`UnhandledPanic`].
+    /// the `JoinError`). See [`UnhandledPanic`] for the other policy at
+    /// work.
+    ///
+    /// ```
+    /// use windlass::runtime::{Builder, UnhandledPanic};
+    ///
+    /// let rt = Builder::new_current_thread()
+    ///     .unhandled_panic(UnhandledPanic::Ignore) // the default, spelled out
+    ///     .build()
+    ///     .unwrap();
+    /// let survived = rt.block_on(async {
+    ///     let err = windlass::spawn(async { panic!("one bad task") }).await.unwrap_err();
+    ///     assert!(err.is_panic());
+    ///     windlass::spawn(async { "the others go on" }).await.unwrap()
+    /// });
+    /// assert_eq!(survived, "the others go on");
+    /// assert!(!rt.handle().is_shutdown());
+    /// ```
     pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Builder {
         self.config.unhandled_panic = policy;
         self
