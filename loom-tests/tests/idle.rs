@@ -10,9 +10,8 @@
 //! `Parker::park` until `is_parked` says a notifier took us off the list),
 //! and `schedule_remote` for the pusher (push to the injector, then
 //! `worker_to_notify` and `unpark`). The queues are plain loom-mutex
-//! `VecDeque`s, as in `queue.rs` under loom. The reactor-assist steps of
-//! `park` (poll for I/O, hand polling back to the reactor thread) are left
-//! out: they only act once a reactor has started, and none does here.
+//! `VecDeque`s, as in `queue.rs` under loom. Sleeping in the reactor (the
+//! park step once a reactor exists) is modelled in `park_driving.rs`;
 //! `tests/runtime.rs` runs the real worker loop end to end.
 //!
 //! With mutex-guarded queues, a queue's lock already orders a push before a
