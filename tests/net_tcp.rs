@@ -665,3 +665,33 @@ fn connect_by_name_on_the_current_thread_runtime() {
         assert_eq!(rt.handle().num_io_sources(), 0);
     });
 }
+
+/// Two tasks waiting in `accept(&self)` on one listener: one event wakes
+/// both (each task's waker is kept, not only the last one's), so neither
+/// hangs with a connection queued. The loom model
+/// `two_readers_share_the_main_slot` found this; here it is on a socket.
+#[test]
+fn two_tasks_accept_on_one_listener() {
+    let rt = windlass::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let l = Arc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let addr = l.local_addr().unwrap();
+        let acceptor =
+            |l: Arc<TcpListener>| windlass::spawn(async move { l.accept().await.map(|_| ()) });
+        let a = acceptor(l.clone());
+        let b = acceptor(l.clone());
+        // Current-thread: these yields run both acceptors to their wait.
+        windlass::yield_now().await;
+        windlass::yield_now().await;
+        let _c1 = std::net::TcpStream::connect(addr).unwrap();
+        let _c2 = std::net::TcpStream::connect(addr).unwrap();
+        let both = timeout(Duration::from_secs(10), async {
+            a.await.unwrap().unwrap();
+            b.await.unwrap().unwrap();
+        })
+        .await;
+        assert!(both.is_ok(), "an acceptor hung with a connection queued");
+    });
+}

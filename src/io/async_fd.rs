@@ -125,15 +125,18 @@ impl<T: AsFd> Async<T> {
     }
 
     /// Waits until the object may be readable: an event arrived since the
-    /// last read that would block (or none was tried yet). Can be spurious;
-    /// follow it with a non-blocking attempt.
+    /// last read *through this `Async`* ([`read_with`](Self::read_with),
+    /// [`read_with_mut`](Self::read_with_mut) or the I/O traits) that would
+    /// block, or none was tried yet. Can be spurious.
     ///
-    /// Several tasks may wait at once, each with its own future. For
-    /// "wait, then try" in one step, [`read_with`](Self::read_with) is
-    /// simpler.
+    /// Only those attempts clear the readiness: a read made directly on
+    /// [`get_ref`](Self::get_ref) that returns `WouldBlock` does not, so a
+    /// loop of `readable()` and such reads would spin. Make the attempt
+    /// with `read_with` (which waits again by itself) instead.
+    ///
+    /// Several tasks may wait at once, each with its own future.
     ///
     /// ```
-    /// use std::io::ErrorKind::WouldBlock;
     /// use std::net::UdpSocket;
     /// use windlass::io::Async;
     ///
@@ -141,14 +144,9 @@ impl<T: AsFd> Async<T> {
     ///     let rx = Async::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
     ///     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
     ///     tx.send_to(b"ping", rx.get_ref().local_addr().unwrap()).unwrap();
+    ///     rx.readable().await.unwrap(); // e.g. in a select, before reading
     ///     let mut buf = [0; 4];
-    ///     let n = loop {
-    ///         rx.readable().await.unwrap();
-    ///         match rx.get_ref().recv(&mut buf) {
-    ///             Err(e) if e.kind() == WouldBlock => continue, // spurious: wait again
-    ///             other => break other.unwrap(),
-    ///         }
-    ///     };
+    ///     let n = rx.read_with(|s| s.recv(&mut buf)).await.unwrap();
     ///     assert_eq!(&buf[..n], b"ping");
     /// });
     /// ```
@@ -178,9 +176,9 @@ impl<T: AsFd> Async<T> {
         })
     }
 
-    /// Polls for readability; see [`readable`](Self::readable). Keeps one
-    /// waker (the last caller's), like the `poll_*` I/O methods: for one
-    /// reader inside a hand-written future.
+    /// Polls for readability; see [`readable`](Self::readable). Keeps the
+    /// waker of every task polling it (one entry per task), like the
+    /// `poll_*` I/O methods: for use inside a hand-written future.
     ///
     /// ```
     /// use std::future::poll_fn;

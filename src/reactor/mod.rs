@@ -41,8 +41,9 @@
 //! # Readiness
 //!
 //! Each `Source` has a *tick*, incremented (under its lock) by every event
-//! delivered for it, and one waker slot per direction plus any number of
-//! waiters (`readable()` / `writable()` futures). An I/O operation is tried
+//! delivered for it, and per direction the wakers of every task waiting
+//! through the `poll_*` path plus any number of waiters (`readable()` /
+//! `writable()` futures); the full protocol is the doc of `source.rs`. An I/O operation is tried
 //! first, optimistically. On `WouldBlock` the task registers its waker *if
 //! the tick is still the one it read before trying*; if the tick moved, an
 //! event arrived during the attempt and the task retries at once. With
@@ -462,7 +463,10 @@ impl Driver {
 
     /// A driver whose reactor the runtime's workers wait on. Under loom
     /// (whose threads cannot block in a real `epoll_wait`) it gets a
-    /// thread instead; the loom models use no I/O.
+    /// thread instead. That thread is a plain OS thread, so a loom model
+    /// may use timers but no `Async`: the reactor thread would take a
+    /// `Source`'s loom lock. (The source protocol is modelled on its own,
+    /// in `loom-tests/tests/reactor_source.rs`.)
     pub(crate) fn for_workers(thread_name: String) -> Driver {
         if cfg!(loom) {
             Driver::with_thread(thread_name)
