@@ -41,7 +41,14 @@ pub(crate) struct PoolConfig {
 impl Default for PoolConfig {
     fn default() -> Self {
         PoolConfig {
+            // Blocking work is mostly waiting (files, DNS, `std` locks),
+            // not CPU: a cap far above the core count lets that many waits
+            // overlap, while still stopping a runaway loop of
+            // `spawn_blocking` from creating threads without end.
             max_threads: 512,
+            // Long enough that a burst of file operations reuses warm
+            // threads instead of creating one per call; short enough that
+            // an idle program gives the threads back within seconds.
             keep_alive: Duration::from_secs(10),
             thread: None,
             name: "windlass-blocking".into(),

@@ -24,6 +24,11 @@ use std::fs::File as StdFile;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// Size of the buffer: the most one blocking read or write moves.
+///
+/// Why 64 KiB: each read or write of a `File` is a round trip to the
+/// blocking pool (microseconds), so a chunk must be large enough for that
+/// cost to vanish next to the copy; 64 KiB is also what Linux reads ahead by
+/// default and a common pipe size, and small enough to allocate per file.
 pub(super) const CAPACITY: usize = 64 * 1024;
 
 /// What the bytes in the buffer are; see the module docs.

@@ -22,6 +22,10 @@ use super::asyncify;
 use crate::task::JoinHandle;
 
 /// Entries read per blocking call.
+///
+/// Why 32: one trip to the blocking pool per entry would cost more than
+/// reading it; 32 entries make that trip small next to the work while a
+/// caller that stops after the first few entries wastes little.
 const BATCH: usize = 32;
 
 /// Returns a stream over the entries in a directory, like

@@ -25,6 +25,11 @@ use crate::task::list::OwnedTasks;
 use crate::task::{Id, JoinHandle, Notified, Task};
 
 /// Tasks run between two polls of the `block_on` future at most.
+///
+/// Why 61: the same fairness bound as the multi-thread worker's
+/// `GLOBAL_POLL_INTERVAL` (the `block_on` future plays the injector's part
+/// here): it waits behind ~60 tasks at most, and the prime keeps the tick
+/// out of step with batches of a round size.
 const MAX_TASKS_PER_TICK: usize = 61;
 
 pub(crate) struct Handle {

@@ -25,6 +25,10 @@ pub(crate) type Key = usize;
 const NIL: usize = usize::MAX;
 
 /// Below this many slots an empty list keeps its memory.
+///
+/// Why 64: a lock or channel usually has a handful of waiters, and keeping
+/// that much (a few hundred bytes) avoids reallocating on every burst;
+/// after a rare stampede of thousands, an empty list gives the memory back.
 const SHRINK_ABOVE: usize = 64;
 
 /// A FIFO list of waiters, each with a value `W`, in a slab.

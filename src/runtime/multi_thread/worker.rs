@@ -60,10 +60,27 @@ use crate::runtime::{context, scheduler};
 use crate::task::Notified;
 
 /// Check the injector first every this many tasks.
+///
+/// Why 61: small enough that a task spawned from outside waits behind at
+/// most ~60 local ones (fairness), large enough that the shared injector's
+/// lock is taken rarely (throughput). A prime, so the tick does not fall
+/// into step with a program that spawns in batches of a round number (2^k,
+/// 10^k) and starve one of them. tokio and Go's scheduler use the same
+/// number for the same reason.
 const GLOBAL_POLL_INTERVAL: u32 = 61;
 /// Run at most this many LIFO-slot tasks in a row.
+///
+/// Why 3: the LIFO slot makes a ping-pong pair (A wakes B wakes A) run
+/// back to back while their data is in cache; after three hand-offs the
+/// worker goes back to its FIFO queue so that such a pair cannot starve the
+/// tasks queued behind it. One or two lose most of the cache win on
+/// request/response pairs; more lets a chatty pair hold the worker longer.
 const MAX_LIFO_POLLS: u32 = 3;
 /// Look at the reactor (without blocking) every this many tasks.
+///
+/// Why 61: as for [`GLOBAL_POLL_INTERVAL`], one non-blocking reactor turn
+/// per ~60 tasks bounds how long ready I/O waits behind a busy queue
+/// without paying a syscall per task; prime for the same reason.
 const REACTOR_POLL_INTERVAL: u32 = 61;
 
 /// A worker's private state.
