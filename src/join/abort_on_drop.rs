@@ -11,14 +11,16 @@ use crate::task::{AbortHandle, JoinError, JoinHandle};
 /// detaching it: asyncio's ownership, where a task nobody waits for any more
 /// is cancelled.
 ///
-/// Awaiting it gives the task's output, as the handle would. Pass handles
-/// wrapped in it to helpers that drop what they no longer need
-/// ([`join_all`](super::join_all) or [`as_completed`](super::as_completed)
-/// dropped early, the loser of [`race`](super::race), the `pending` handles
-/// of [`wait`](super::wait)), so that dropping cancels the task rather than
-/// leaving it running. ([`try_join_all`](super::try_join_all) aborts the
-/// tasks it gives up on by itself.) [`JoinHandle::abort_on_drop`] is the
-/// same as [`AbortOnDrop::new`].
+/// Awaiting it gives the task's output, as the handle would. It is the
+/// *owned* handle of [the cancellation rule](super#cancellation-ownership-decides):
+/// pass tasks to a helper wrapped in it and every helper that gives up on
+/// them or is cancelled aborts them ([`join_all`](super::join_all),
+/// [`try_join_all`](super::try_join_all) and
+/// [`as_completed`](super::as_completed) dropped early or failing, the
+/// loser of [`race`](super::race), a [`timeout`](crate::time::timeout)
+/// around it, a dropped [`wait`](super::wait)), where a bare `JoinHandle`
+/// would leave the task running. [`JoinHandle::abort_on_drop`] is the same
+/// as [`AbortOnDrop::new`].
 ///
 /// ```
 /// use windlass::join::AbortOnDrop;

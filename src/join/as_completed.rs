@@ -23,8 +23,12 @@ use super::join_all::{Item, Items};
 /// - **Identity**: the stream yields outputs only; to know which input
 ///   finished, make each return its key (`async move { (key, fut.await) }`).
 /// - **Cost**: O(n) in all, as for [`join_all`](super::join_all).
-/// - **Dropping** the stream drops the inputs not yet yielded: plain futures
-///   are cancelled, `JoinHandle`s detached.
+/// - **Dropping** the stream cancels the inputs not yet yielded by dropping
+///   them ([the rule](super#cancellation-ownership-decides)): plain futures
+///   are cancelled, owned handles
+///   ([`abort_on_drop`](crate::JoinHandle::abort_on_drop)) abort their
+///   tasks, bare `JoinHandle`s detach theirs (asyncio's `as_completed`,
+///   which cancels nothing).
 ///
 /// Use it with `futures_lite::StreamExt` (`next().await`), or any other
 /// `Stream` combinator crate.

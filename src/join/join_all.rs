@@ -82,22 +82,19 @@ impl<F: Future> Items<F> {
         }
     }
 
-    /// Drops every item still `Running`, in place, so that each `JoinHandle`
-    /// dropped with them (an input, or one an input future holds) aborts its
-    /// task: [`try_join_all`]'s cancellation of the rest. Finished outputs
-    /// are left alone.
-    fn abandon_running(&mut self) {
+    /// Cancels every item still `Running` by dropping it, in place (the
+    /// future never moves): [`try_join_all`] giving up on the rest. What
+    /// that does to a task depends on the input's type (rule 2 of the
+    /// module docs). Finished outputs are left alone.
+    fn cancel_running(&mut self) {
         if self.running == 0 {
             return;
         }
-        super::abandon::abort_dropped_handles(|| {
-            for item in self.items.iter_mut() {
-                if let Item::Running(_) = item {
-                    // Dropped in place: the future never moves.
-                    *item = Item::Gone;
-                }
+        for item in self.items.iter_mut() {
+            if let Item::Running(_) = item {
+                *item = Item::Gone;
             }
-        });
+        }
         self.running = 0;
     }
 
@@ -133,10 +130,11 @@ impl<F: Future> Items<F> {
 ///   use [`try_join_all`].
 /// - **Cost**: O(n) in all. Each input is polled once to start, then only
 ///   when its own waker fires (see the module docs).
-/// - **Dropping** the `JoinAll` early drops the inputs: plain futures are
-///   cancelled, `JoinHandle`s are detached (the tasks keep running), as
-///   dropping a `JoinHandle` always does. Use [`JoinSet`](super::JoinSet) or
-///   [`AbortOnDrop`](super::AbortOnDrop) to cancel tasks with it.
+/// - **Dropping** the `JoinAll` early (asyncio's cancelled `gather`)
+///   cancels the inputs by dropping them ([the rule](super#cancellation-ownership-decides)):
+///   plain futures are cancelled, owned handles
+///   ([`abort_on_drop`](crate::JoinHandle::abort_on_drop)) abort their
+///   tasks, and bare `JoinHandle`s detach theirs.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -162,6 +160,14 @@ impl<F: Future> Items<F> {
 ///
 ///     let none: Vec<u8> = join_all(Vec::<std::future::Ready<u8>>::new()).await;
 ///     assert!(none.is_empty());
+///
+///     // Owned tasks: a gather given up on by a timeout aborts them.
+///     let owned = [windlass::spawn(std::future::pending::<()>())].map(|t| t.abort_on_drop());
+///     let abort = owned[0].abort_handle();
+///     assert!(windlass::time::timeout(Duration::from_millis(5), join_all(owned)).await.is_err());
+///     while !abort.is_finished() {
+///         windlass::task::yield_now().await; // it waited forever, now cancelled
+///     }
 /// });
 /// ```
 pub fn join_all<I>(iter: I) -> JoinAll<<I::Item as IntoFuture>::IntoFuture>
@@ -224,32 +230,33 @@ impl<F: Future> fmt::Debug for JoinAll<F> {
 /// not the first in input order), the result is `Err(e)` and every input
 /// still running is cancelled right there, before `try_join_all` returns.
 ///
-/// **The cancellation rule.** `try_join_all` cancels every input it gives
-/// up on, tasks included, whether it gives up at the first error or because
-/// the `TryJoinAll` itself was dropped before finishing (say, by a
-/// [`timeout`](crate::time::timeout)):
+/// **Cancelling the rest** follows [the rule](super#cancellation-ownership-decides)
+/// of every helper: at the first error, or when the `TryJoinAll` itself is
+/// dropped before finishing (say, by a [`timeout`](crate::time::timeout)),
+/// every input still running is dropped in place:
 ///
-/// - a plain future is dropped in place, so its drop guards have run when
-///   you get the error;
-/// - a [`JoinHandle`](crate::JoinHandle) is **aborted**, not detached:
-///   while `try_join_all` drops the rest, dropping a `JoinHandle` aborts its
-///   task. That holds for handles that are inputs and for handles held inside
-///   input futures (such as `async move { handle.await? }`), as asyncio
-///   cancels the task a cancelled coroutine awaits. `abort` takes effect at
-///   once for a task that is waiting, but its drop guards run on a worker:
-///   they may still be running when you get the error (a
-///   [`TaskGroup`](super::TaskGroup) waits for them);
+/// - a plain future is cancelled, so its drop guards have run when you get
+///   the error;
+/// - an owned handle ([`JoinHandle::abort_on_drop`](crate::JoinHandle::abort_on_drop))
+///   aborts its task, inputs and handles held inside input futures alike
+///   (such as `async move { owned.await? }`: asyncio cancels the task a
+///   cancelled coroutine awaits). `abort` takes effect at once for a task
+///   that is waiting, but its drop guards run on a worker: they may still
+///   be running when you get the error (a [`TaskGroup`](super::TaskGroup)
+///   waits for them);
+/// - a bare [`JoinHandle`](crate::JoinHandle) detaches its task, which runs
+///   on, as dropping a `JoinHandle` does everywhere;
 /// - outputs that had already arrived (`Ok` values of finished inputs) are
-///   dropped as they are: a `JoinHandle` *returned* by an input is detached
-///   like any dropped handle.
+///   yours and dropped as they are: a `JoinHandle` *returned* by an input is
+///   detached like any dropped handle.
 ///
 /// - **Empty input**: `Ok(vec![])` at once.
 /// - **What is an error over handles**: a task's output is
 ///   `Result<T, JoinError>`, so an error is a task that panicked or was
 ///   cancelled. A task that *returns* `Err` gives `Ok(Err(_))`, a success
 ///   here; to stop on those too, pass futures that flatten both layers, such
-///   as `async move { handle.await.map_err(MyError::Join)? }` (the handles
-///   they hold are then aborted like inputs).
+///   as `async move { handle.await.map_err(MyError::Join)? }` (a handle
+///   they hold is aborted with them if it is owned, as above).
 ///
 /// ```
 /// use std::time::Duration;
@@ -264,10 +271,10 @@ impl<F: Future> fmt::Debug for JoinAll<F> {
 ///     });
 ///     assert_eq!(try_join_all(jobs).await, Err("job 1 failed".to_string()));
 ///
-///     // Spawned tasks: the sleeping one is aborted when the other panics.
+///     // Owned tasks: the sleeping one is aborted when the other panics.
 ///     let sleeper = windlass::spawn(async { sleep(Duration::from_secs(60)).await; 1 });
 ///     let abort = sleeper.abort_handle();
-///     let tasks = [sleeper, windlass::spawn(async { panic!("boom") })];
+///     let tasks = [sleeper, windlass::spawn(async { panic!("boom") })].map(|t| t.abort_on_drop());
 ///     let err = try_join_all(tasks).await.unwrap_err();
 ///     assert!(err.is_panic());
 ///     while !abort.is_finished() {
@@ -289,7 +296,7 @@ where
 }
 
 /// Future of [`try_join_all`]. Dropping it before it finishes cancels the
-/// inputs still running, tasks included (see [`try_join_all`]).
+/// inputs still running, owned tasks included (see [`try_join_all`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -298,7 +305,8 @@ where
 /// windlass::Runtime::new().unwrap().block_on(async {
 ///     let task = windlass::spawn(async { Ok::<(), ()>(std::future::pending().await) });
 ///     let abort = task.abort_handle();
-///     let all = try_join_all([async move { task.await.unwrap() }]);
+///     let owned = task.abort_on_drop();
+///     let all = try_join_all([async move { owned.await.unwrap() }]);
 ///     // Given up on after 10 ms: the TryJoinAll is dropped, the task aborted.
 ///     assert!(windlass::time::timeout(Duration::from_millis(10), all).await.is_err());
 ///     while !abort.is_finished() {
@@ -332,7 +340,7 @@ where
         Poll::Ready(match first_error {
             Some(e) => {
                 // Cancel the rest now, then free the finished outputs.
-                items.abandon_running();
+                items.cancel_running();
                 items.items = Box::default();
                 Err(e)
             }
@@ -341,14 +349,6 @@ where
                 Err(_) => unreachable!("errors are returned, not stored"),
             })),
         })
-    }
-}
-
-impl<F: Future> Drop for TryJoinAll<F> {
-    /// Dropped before finishing: cancels the inputs still running, as the
-    /// first error would.
-    fn drop(&mut self) {
-        self.items.abandon_running();
     }
 }
 

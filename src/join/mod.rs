@@ -5,10 +5,12 @@
 //! |---|---|---|
 //! | `await gather(*aws)` | [`join_all`] | `Vec` of outputs, input order |
 //! | `gather(*aws, return_exceptions=True)` | [`join_all`] over `JoinHandle`s | one `Result<T, JoinError>` per task |
-//! | `gather` where the first exception propagates | [`try_join_all`] | `Ok(Vec)` or the first `Err`; the rest are cancelled, tasks aborted |
+//! | `gather(*tasks)`, cancelled with its children | [`join_all`] over `handle.abort_on_drop()` | as above; dropping the `JoinAll` aborts the tasks |
+//! | `gather` where the first exception propagates | [`try_join_all`] | `Ok(Vec)` or the first `Err`; the rest are cancelled (owned tasks aborted) |
 //! | `wait(aws, timeout, return_when)` | [`wait`] + [`ReturnWhen`] | `(done outputs, pending inputs)` |
 //! | `as_completed(aws)` | [`as_completed`] | a `Stream` of outputs, completion order |
-//! | `wait_for(aw, timeout)` | [`time::timeout`](crate::time::timeout) | `Err(Elapsed)`, the future dropped |
+//! | `wait_for(task, timeout)` | [`time::wait_for`](crate::time::wait_for) | `Err(Elapsed)` once the task is aborted and stopped |
+//! | `wait_for(coro, timeout)` | [`time::timeout`](crate::time::timeout) | `Err(Elapsed)`, the future dropped |
 //! | `TaskGroup()` | [`TaskGroup`] (fail-fast), [`JoinSet`] (plain set) | aborts the rest on failure / on drop |
 //! | `tg.create_task(coro)` inside a task | [`GroupSpawner`] ([`TaskGroup::spawner`]) | `Err` once the group stops or finishes |
 //! | select / race of two | [`race`], [`or`], [`zip`], [`try_zip`] | re-exported from `futures-lite` |
@@ -38,19 +40,70 @@
 //!   the whole set, not one per input). The helpers also stop after the
 //!   task's cooperative budget, so a huge batch of finished tasks does not
 //!   hold a worker for long.
-//! - **Dropping** a helper drops the inputs it still holds: plain futures
-//!   are cancelled, and `JoinHandle`s are *detached* (the tasks keep
-//!   running), as dropping a `JoinHandle` always does. Two kinds of helper
-//!   cancel their tasks instead:
-//!   - [`JoinSet`] and [`TaskGroup`] own their tasks and abort them when
-//!     dropped (a `TaskGroup` also on its first failure);
-//!   - [`try_join_all`] cancels every input it gives up on, at the first
-//!     error or when dropped unfinished: there, dropping a `JoinHandle`
-//!     (an input, or one held inside an input future) **aborts** its task.
+//! - **Dropping** a helper cancels the inputs it still holds, by the rule
+//!   below.
 //!
-//!   Elsewhere ([`join_all`], [`as_completed`], [`race`], the `pending` of
-//!   [`wait`]), wrap handles in [`AbortOnDrop`]
-//!   (`handle.abort_on_drop()`) to cancel what is dropped.
+//! # Cancellation: ownership decides
+//!
+//! One rule covers [`join_all`], [`try_join_all`], [`wait`],
+//! [`as_completed`], [`race`]/[`or`]/[`zip`], and
+//! [`time::timeout`](crate::time::timeout):
+//!
+//! 1. **A helper owns its inputs, and cancels an input by dropping it.** It
+//!    drops every input it does not run to the end: when it gives up
+//!    ([`try_join_all`]'s first error, the loser of a [`race`], the
+//!    deadline of a `timeout`) and when it is itself dropped unfinished (a
+//!    `timeout` around it, an aborted task awaiting it: asyncio's cancelled
+//!    `gather`). When it gives up, it drops them before it returns.
+//! 2. **The input's type says what dropping it does to a task**, the same
+//!    inside a helper as anywhere else:
+//!    - a plain future is cancelled (its drop guards run);
+//!    - an [`AbortOnDrop`] (`handle.abort_on_drop()`) **owns** its task and
+//!      aborts it: asyncio's gather, whose children are cancelled with it;
+//!    - a bare [`JoinHandle`](crate::JoinHandle) is only a reference to a
+//!      task the runtime runs, and dropping it **detaches** the task, which
+//!      runs on (asyncio's `wait` and `as_completed`, which never cancel).
+//! 3. **What a helper hands back is yours**: outputs, the `pending` inputs
+//!    of [`wait`], a `JoinHandle` an input returned. A helper that finishes
+//!    normally cancels nothing.
+//! 4. **Two kinds of owner abort their tasks themselves**: [`JoinSet`] and
+//!    [`TaskGroup`] abort theirs when dropped (a `TaskGroup` also on its
+//!    first failure); [`time::wait_for`](crate::time::wait_for) takes a
+//!    task, aborts it at the deadline and waits for it to stop: asyncio's
+//!    `wait_for(task, t)`.
+//!
+//! Why the input's type decides and not the helper: a helper is generic
+//! over any future, and without specialization it cannot tell a
+//! `JoinHandle` from another future. (Round 1 had `try_join_all` set a
+//! thread-local scope that `JoinHandle`'s drop read: every handle drop paid
+//! for the read, a handle buried in a user's future changed meaning inside
+//! the scope, and the other helpers behaved differently.) The type is
+//! explicit, costs nothing, and means the same in every helper.
+//!
+//! ```
+//! use std::time::Duration;
+//! use windlass::join::join_all;
+//! use windlass::time::timeout;
+//!
+//! windlass::Runtime::new().unwrap().block_on(async {
+//!     let (tx, delivered) = futures_channel::oneshot::channel();
+//!     let owned = windlass::spawn(std::future::pending::<()>()).abort_on_drop();
+//!     let owned_abort = owned.abort_handle();
+//!     let referenced = windlass::spawn(async move {
+//!         windlass::time::sleep(Duration::from_millis(20)).await;
+//!         tx.send("delivered").unwrap();
+//!     });
+//!
+//!     // A gather of the owned task, cancelled by a timeout: the task is aborted.
+//!     assert!(timeout(Duration::from_millis(5), join_all([owned])).await.is_err());
+//!     // The same with a bare handle: the task runs on, detached.
+//!     assert!(timeout(Duration::from_millis(5), join_all([referenced])).await.is_err());
+//!     assert_eq!(delivered.await, Ok("delivered"));
+//!     while !owned_abort.is_finished() {
+//!         windlass::task::yield_now().await; // aborted, though it waited forever
+//!     }
+//! });
+//! ```
 //!
 //! # Cancellation, made visible
 //!
@@ -90,7 +143,6 @@
 //! });
 //! ```
 
-pub(crate) mod abandon;
 mod abort_on_drop;
 mod as_completed;
 mod group_spawner;

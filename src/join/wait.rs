@@ -56,21 +56,26 @@ pub enum ReturnWhen {
 ///   order** (as seen by `wait`). Each output is taken out of its input; a
 ///   finished `JoinHandle` is not handed back.
 /// - **`pending`**: the inputs that had not finished, **in input order**,
-///   untouched: tasks keep running, and you can await them, `wait` on them
-///   again, or abort them. Dropping a pending `JoinHandle` detaches its task;
-///   dropping a pending plain future cancels it.
+///   untouched and yours: tasks keep running, and you can await them, `wait`
+///   on them again, or abort them. What dropping them does follows
+///   [the rule](super#cancellation-ownership-decides): a bare `JoinHandle`
+///   detaches its task, an owned one ([`AbortOnDrop`](super::AbortOnDrop))
+///   aborts it, a plain future is cancelled.
+/// - **Dropping** the `Wait` before it returns drops every input by the
+///   same rule. asyncio's `wait` never cancels: pass bare handles for that.
 /// - **Exception** ([`ReturnWhen::FirstException`]): an `Err` output. With
 ///   handles, that is a panic or a cancellation (a `JoinError`); a task
 ///   that *returns* `Err` has completed (`Ok(Err(_))`). To stop on those
 ///   too, wait on futures that flatten both, such as
 ///   `Box::pin(async move { handle.await.map_err(MyError::Join)? })` (the
-///   pending ones are then such futures, and dropping them detaches).
+///   pending ones are then such futures; dropping one drops the handle it
+///   holds).
 /// - **Timeout**: `None` waits as long as it takes. `Some(d)` returns once
 ///   `d` has passed since `wait` was called, with whatever is done by then
 ///   (possibly nothing); `Some(Duration::ZERO)` polls each input once and
 ///   returns. A timeout needs the windlass timer: the `Wait` must then be
-///   polled inside a windlass runtime. Unlike asyncio's `wait_for`, a
-///   timeout cancels nothing.
+///   polled inside a windlass runtime. As in asyncio, this timeout cancels
+///   nothing: the unfinished inputs come back in `pending`.
 /// - **Empty input**: returns `(vec![], vec![])` at once, in every mode
 ///   (asyncio raises `ValueError`; here there is simply nothing to wait for).
 /// - **Cost**: O(n) in all: each input is polled once to start, then only

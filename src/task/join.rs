@@ -20,9 +20,10 @@ use super::state::ToNotified;
 /// and its output is dropped when it finishes. To cancel the task with the
 /// handle instead, turn it into an [`AbortOnDrop`](crate::join::AbortOnDrop)
 /// ([`abort_on_drop`](Self::abort_on_drop)), or put it in a
-/// [`JoinSet`](crate::join::JoinSet). The one place where a plain drop
-/// aborts is [`try_join_all`](crate::join::try_join_all) giving up on the
-/// rest of its inputs: the tasks it abandons are cancelled.
+/// [`JoinSet`](crate::join::JoinSet). Dropping a `JoinHandle` detaches
+/// everywhere, inside the [`join`](crate::join) helpers too: a bare handle
+/// is a reference to a task, an `AbortOnDrop` owns it (the rule is in the
+/// [`join`](crate::join#cancellation-ownership-decides) module docs).
 ///
 /// It can be awaited from any runtime, or from a plain thread with
 /// `futures_lite::future::block_on`.
@@ -178,11 +179,6 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        // The one exception to "dropping detaches": `try_join_all` giving
-        // up on the rest of its inputs.
-        if crate::join::abandon::aborting_dropped_handles() {
-            self.abort();
-        }
         if !self.header().state.drop_join_handle_fast() {
             // SAFETY: we are the JoinHandle and give up our reference.
             unsafe { (self.header().vtable.drop_join_handle_slow)(self.raw) };

@@ -1,5 +1,7 @@
 //! Time: [`sleep`] (asyncio's `asyncio.sleep`), [`timeout`] (asyncio's
-//! `wait_for`) and [`interval`] (periodic work, `loop.call_later` in a loop).
+//! `wait_for` over a future), [`wait_for`] (asyncio's `wait_for` over a
+//! task: aborts it at the deadline) and [`interval`] (periodic work,
+//! `loop.call_later` in a loop).
 //!
 //! Timers are kept by the runtime's reactor in deadline order and fire with
 //! sub-millisecond precision (the reactor's wait is bounded by a timerfd). A
@@ -36,8 +38,10 @@
 mod interval;
 mod sleep;
 mod timeout;
+mod wait_for;
 
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use std::time::{Duration, Instant};
 pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
+pub use wait_for::{WaitFor, wait_for};

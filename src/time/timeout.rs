@@ -14,6 +14,14 @@ use super::sleep::Sleep;
 /// If the time runs out first, the inner future is dropped (cancelled, so
 /// its destructors run) and the result is `Err(Elapsed)`.
 ///
+/// Over a task, dropping is what cancels, so the handle decides
+/// ([the rule](crate::join#cancellation-ownership-decides)): `timeout(d,
+/// handle)` with a bare `JoinHandle` stops *waiting* and leaves the task
+/// running, detached; with `handle.abort_on_drop()` it aborts the task
+/// (without waiting for it to stop). [`wait_for`](super::wait_for) is
+/// asyncio's `wait_for(task, t)`: it aborts the task at the deadline and
+/// returns once the task has stopped.
+///
 /// ```
 /// use std::time::Duration;
 /// use windlass::time::{sleep, timeout};
@@ -77,6 +85,14 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed(());
+
+impl Elapsed {
+    /// The error; built only by this module's timeouts and
+    /// [`wait_for`](super::wait_for).
+    pub(super) fn new() -> Elapsed {
+        Elapsed(())
+    }
+}
 
 impl fmt::Display for Elapsed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
