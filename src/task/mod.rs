@@ -228,6 +228,11 @@ impl Notified {
     pub(crate) fn id(&self) -> Id {
         self.0.header().id
     }
+
+    /// The task this entitles to run, e.g. to find it in an owned list.
+    pub(crate) fn header_ptr(&self) -> NonNull<Header> {
+        self.0.ptr
+    }
 }
 
 impl std::fmt::Debug for Notified {
