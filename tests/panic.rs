@@ -346,34 +346,72 @@ fn panic_dropping_detached_output_on_current_thread_is_contained() {
     });
 }
 
-#[test]
-fn panic_dropping_output_discarded_by_abort_is_contained() {
-    common::watchdog_for(std::time::Duration::from_secs(20), || {
-        for rt in [
-            Builder::new_multi_thread()
-                .worker_threads(1)
-                .build()
-                .unwrap(),
-            Builder::new_current_thread().build().unwrap(),
-        ] {
-            let (ah_tx, ah_rx) = oneshot::channel::<windlass::task::AbortHandle>();
-            let h = rt.spawn(async move {
-                // Abort ourselves and complete in the same poll: the abort
-                // wins and the output is discarded, panicking.
-                ah_rx.await.unwrap().abort();
-                PanickyOutput
-            });
-            ah_tx.send(h.abort_handle()).unwrap();
-            let err = match rt.block_on(h) {
-                Ok(_) => panic!("an abort before completion wins"),
-                Err(e) => e,
-            };
-            // The output was dropped as the task: its destructor's panic is
-            // the task's panic.
-            assert!(err.is_panic(), "{err:?}");
-            assert_eq!(panic_message(&*err.into_panic()), "output drop panicked");
-            // The runtime still runs tasks.
-            assert_eq!(rt.block_on(rt.spawn(async { 9 })).unwrap(), 9);
+/// Waits (through the runtime) until `h` has finished.
+fn wait_finished<T>(rt: &Runtime, h: &windlass::task::JoinHandle<T>) {
+    rt.block_on(async {
+        while !h.is_finished() {
+            windlass::yield_now().await;
         }
+    });
+}
+
+/// Issue #13, defect 1: dropping the `JoinHandle` of a finished task whose
+/// output panics on drop used to re-raise that panic in the dropping
+/// thread (and two such handles dropped together aborted the process; that
+/// case runs in a child process in `tests/stress_misuse.rs`). Now the drop
+/// returns normally and the panic goes to the unhandled-panic policy, like
+/// a panic inside a task.
+#[test]
+fn dropping_a_finished_handle_reports_the_output_panic_to_the_policy() {
+    common::watchdog_for(std::time::Duration::from_secs(20), || {
+        for policy in [UnhandledPanic::Ignore, UnhandledPanic::ShutdownRuntime] {
+            let rts = [
+                Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .unhandled_panic(policy)
+                    .build()
+                    .unwrap(),
+                Builder::new_current_thread()
+                    .unhandled_panic(policy)
+                    .build()
+                    .unwrap(),
+            ];
+            for rt in rts {
+                let h = rt.spawn(async { PanickyOutput });
+                wait_finished(&rt, &h);
+                let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(h)));
+                assert!(dropped.is_ok(), "JoinHandle::drop must not unwind");
+                if policy == UnhandledPanic::ShutdownRuntime {
+                    // As after a task's panic: the next block_on says so.
+                    let msg = expect_panic(|| rt.block_on(std::future::pending::<()>()));
+                    assert!(msg.contains("ShutdownRuntime"), "{msg}");
+                    assert!(rt.handle().is_shutdown());
+                } else {
+                    assert_eq!(rt.block_on(rt.spawn(async { 9 })).unwrap(), 9);
+                    assert!(!rt.handle().is_shutdown());
+                }
+            }
+        }
+    });
+}
+
+/// The detached case goes to the policy too (it was silently dropped).
+#[test]
+fn panic_dropping_detached_output_goes_to_the_policy() {
+    common::watchdog_for(std::time::Duration::from_secs(20), || {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+            .build()
+            .unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        drop(rt.spawn(async move {
+            rx.await.unwrap();
+            PanickyOutput
+        }));
+        tx.send(()).unwrap();
+        let msg = expect_panic(|| rt.block_on(std::future::pending::<()>()));
+        assert!(msg.contains("ShutdownRuntime"), "{msg}");
+        assert!(rt.handle().is_shutdown());
     });
 }

@@ -211,3 +211,63 @@ fn dropped_recv_futures_lose_nothing() {
         assert_eq!(counts, vec![MESSAGES; 4]);
     });
 }
+
+/// A message whose original panics when dropped; its clones do not.
+struct Bomb(bool);
+
+impl Clone for Bomb {
+    fn clone(&self) -> Bomb {
+        Bomb(false)
+    }
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.0 && !std::thread::panicking() {
+            panic!("boom: evicted message dropped");
+        }
+    }
+}
+
+#[derive(Default)]
+struct CountWaker(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Issue #13, sync audit ("state changed, then a panic before the wake"):
+/// `send` evicts the oldest message when the ring is full, and that
+/// message's destructor is user code. Before the fix it ran before the
+/// receivers were woken, so its panic lost the wake-up for the new message.
+#[test]
+fn panicking_drop_of_an_evicted_message_does_not_lose_the_wake_up() {
+    use std::task::{Context, Poll, Waker};
+    let (tx, _lagging) = broadcast::channel::<Bomb>(1);
+    let mut rx = tx.subscribe();
+    tx.send(Bomb(true)).unwrap_or_else(|_| panic!("send"));
+    drop(rx.try_recv().unwrap()); // a clone: `_lagging` keeps the original
+    let wakes = Arc::new(CountWaker::default());
+    let waker = Waker::from(wakes.clone());
+    let mut recv = Box::pin(rx.recv());
+    assert!(
+        recv.as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+
+    let msg = common::expect_panic(|| tx.send(Bomb(false)));
+    assert!(msg.contains("boom"), "{msg}");
+    assert_eq!(
+        wakes.0.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "receiver woken"
+    );
+    match recv.as_mut().poll(&mut Context::from_waker(&waker)) {
+        Poll::Ready(Ok(m)) => assert!(!m.0, "the new message arrived"),
+        Poll::Ready(Err(e)) => panic!("{e:?}"),
+        Poll::Pending => panic!("the new message was not delivered"),
+    }
+}

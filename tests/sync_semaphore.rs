@@ -341,3 +341,40 @@ fn random_aborts_lose_no_permit() {
         assert!(sem.try_acquire_many(PERMITS).is_ok());
     });
 }
+
+/// Issue #13, defect 5: `add_permits` past `MAX_PERMITS` while a task
+/// waits panics (as documented) but leaves the semaphore as it was. Before
+/// the fix the waiter was granted and unlinked first, its wake-up was lost
+/// in the unwind and `QUEUED` stayed set, so the waiter never woke and
+/// later acquires queued forever.
+#[test]
+fn add_permits_overflow_with_a_waiter_leaves_the_semaphore_usable() {
+    let sem = Semaphore::new(0);
+    let wakes = Arc::new(CountWaker::default());
+    let waker = Waker::from(wakes.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut waiter = pin!(sem.acquire());
+    assert!(waiter.as_mut().poll(&mut cx).is_pending(), "queued");
+
+    let msg = common::expect_panic(|| sem.add_permits(usize::MAX));
+    assert!(msg.contains("overflow"), "{msg}");
+    assert!(
+        waiter.as_mut().poll(&mut cx).is_pending(),
+        "the failed call granted nothing"
+    );
+    assert_eq!(sem.available_permits(), 0);
+
+    sem.add_permits(1);
+    assert_eq!(
+        wakes.0.load(SeqCst),
+        1,
+        "the waiter was woken by the next release"
+    );
+    match waiter.as_mut().poll(&mut cx) {
+        Poll::Ready(Ok(permit)) => drop(permit),
+        other => panic!("the waiter did not get its permit: {other:?}"),
+    }
+    // The permit went back to the word: the fast path works again.
+    assert_eq!(sem.available_permits(), 1);
+    assert!(sem.try_acquire().is_ok());
+}

@@ -167,3 +167,39 @@ fn dropped_changed_future_keeps_the_change_unseen() {
     future::block_on(rx.changed()).unwrap();
     assert_eq!(*rx.borrow_and_update(), 1);
 }
+
+/// Issue #13, sync audit: a `send_modify` closure that panics may already
+/// have changed the value. Before the fix the version was not bumped and
+/// nobody was woken, so receivers kept a stale view forever; now the change
+/// is published before the panic goes on.
+#[test]
+fn panicking_send_modify_still_tells_the_receivers() {
+    let (tx, mut rx) = watch::channel(0u32);
+    let wakes = Arc::new(CountWaker::default());
+    let waker = Waker::from(wakes.clone());
+    {
+        let mut changed = pin!(rx.changed());
+        assert!(
+            changed
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        let msg = common::expect_panic(|| {
+            tx.send_modify(|v| {
+                *v = 7;
+                panic!("half-way through an update");
+            })
+        });
+        assert!(msg.contains("half-way"), "{msg}");
+        assert_eq!(wakes.0.load(SeqCst), 1, "the receiver was woken");
+        assert!(matches!(
+            changed.as_mut().poll(&mut Context::from_waker(&waker)),
+            Poll::Ready(Ok(()))
+        ));
+    }
+    assert_eq!(*rx.borrow_and_update(), 7);
+    // The channel goes on working.
+    tx.send(8).unwrap();
+    assert_eq!(*rx.borrow_and_update(), 8);
+}

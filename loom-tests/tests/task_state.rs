@@ -75,15 +75,18 @@ fn complete_vs_drop_join_handle() {
 }
 
 /// 1(ii), rules 2, 4 and 6: the task is polled (and completes) on thread A
-/// while thread B aborts it. The handle gives either the output or a
-/// cancelled error; an abort that lands during the poll wins (the poller
-/// sees `CANCELLED` and drops the output itself).
+/// while thread B aborts it. An abort that lands before the poll cancels
+/// the task unpolled; one that lands during or after the poll leaves the
+/// output, which the join yields. So the handle reports cancelled exactly
+/// when the future never returned (issue #13, defect 6: before, an abort
+/// during the poll replaced an output that had been produced).
 #[test]
 fn poll_vs_abort() {
     model(|| {
         let s = TestScheduler::new();
         let d = Drops::new();
-        let jh = s.spawn(d.ready());
+        let returned = Returned::new();
+        let jh = s.spawn(returned.wrap(d.ready()));
 
         let a = {
             let s = s.clone();
@@ -96,11 +99,47 @@ fn poll_vs_abort() {
         // complete when it came.
         assert_eq!(s.run_all(), 0);
         match block_on(jh) {
-            Ok(out) => drop(out),
-            Err(e) => assert!(e.is_cancelled()),
+            Ok(out) => {
+                assert!(returned.get(), "an output without a return");
+                drop(out);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled());
+                assert!(
+                    !returned.get(),
+                    "the future returned, yet the join says cancelled"
+                );
+            }
         }
         d.check(&s);
     });
+}
+
+/// Records whether the wrapped future returned `Ready` (a plain atomic,
+/// outside the model, like `DropCounter`).
+#[derive(Clone)]
+struct Returned(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Returned {
+    fn new() -> Returned {
+        Returned(Default::default())
+    }
+
+    fn get(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn wrap<F: Future + Unpin>(&self, inner: F) -> impl Future<Output = F::Output> + use<F> {
+        let flag = self.0.clone();
+        let mut inner = inner;
+        std::future::poll_fn(move |cx| {
+            let out = Pin::new(&mut inner).poll(cx);
+            if out.is_ready() {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            out
+        })
+    }
 }
 
 /// 1(ii), rules 3 and 6, with a task that stays pending: thread B aborts

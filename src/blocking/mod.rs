@@ -7,8 +7,9 @@
 //!
 //! - `abort()` before a pool thread picks the task up cancels it: the
 //!   closure is dropped unrun and the handle gives a cancelled `JoinError`.
-//! - `abort()` while the closure runs cannot stop it; it finishes, its
-//!   result is dropped, and the handle gives a cancelled `JoinError`.
+//! - `abort()` while the closure runs cannot stop it; it finishes, and
+//!   the handle gives its result (task rule 6: an output that was produced
+//!   is never reported as cancelled).
 //! - A panic in the closure comes back as a `JoinError` (`is_panic()`).
 //! - No closure runs twice: the task is polled once, and completes.
 //!

@@ -10,7 +10,14 @@
 //! Shutdown: mark the pool shut, take the queue, cancel every task that is
 //! not running (through the pool's owned-task list, so each handle resolves
 //! to a cancelled `JoinError`), wake the idle threads so they exit, then
-//! wait (up to a timeout, or not at all) for the running closures.
+//! wait (up to a timeout, or not at all) for the running closures. A
+//! shutdown that runs on one of the pool's own threads (a runtime dropped
+//! inside its own `spawn_blocking` closure) waits for the others only and
+//! detaches its own thread, which exits when the closure returns.
+//!
+//! A thread whose `on_thread_start` hook panicked runs nothing; if it was
+//! the last thread, the closures still queued are cancelled (the next
+//! `spawn` tries a new thread).
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -21,7 +28,7 @@ use super::BlockingTask;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::reactor::Driver;
-use crate::runtime::builder::Config;
+use crate::runtime::builder::{Config, HookResult};
 use crate::runtime::{Handle, context, scheduler};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
@@ -261,9 +268,10 @@ impl BlockingPool {
     /// Shuts the pool down, waiting at most `timeout` for running closures.
     /// Returns true if every thread exited in time.
     ///
-    /// Every handle not yet resolved resolves to a cancelled
-    /// [`JoinError`](crate::JoinError): queued closures never run, and
-    /// running ones run to the end but their results are dropped.
+    /// Queued closures never run: their handles resolve to a cancelled
+    /// [`JoinError`](crate::JoinError). Running ones run to the end, and
+    /// their handles yield their results (an output that was produced is
+    /// never reported as cancelled).
     ///
     /// ```
     /// use std::sync::mpsc::channel;
@@ -288,7 +296,7 @@ impl BlockingPool {
     /// // It still runs to the end, in the background.
     /// release.send(()).unwrap();
     /// assert_eq!(done.recv().unwrap(), "finished");
-    /// assert!(block_on(running).unwrap_err().is_cancelled());
+    /// assert!(block_on(running).is_ok());
     /// ```
     pub fn shutdown_timeout(self, timeout: Duration) -> bool {
         // Dropping `self` afterwards finds the pool shut down and does not
@@ -297,9 +305,8 @@ impl BlockingPool {
     }
 
     /// Shuts the pool down without waiting for running closures: queued
-    /// ones are cancelled, running ones finish in the background. As with
-    /// [`shutdown_timeout`](Self::shutdown_timeout), every handle not yet
-    /// resolved resolves to a cancelled `JoinError`.
+    /// ones are cancelled, running ones finish in the background and keep
+    /// their results, as with [`shutdown_timeout`](Self::shutdown_timeout).
     ///
     /// ```
     /// use std::sync::mpsc::channel;
@@ -315,7 +322,7 @@ impl BlockingPool {
     /// pool.shutdown_background(); // returns although a closure is blocked
     /// release.send(()).unwrap();
     /// let result = futures_lite::future::block_on(running);
-    /// assert!(result.unwrap_err().is_cancelled());
+    /// assert!(result.is_ok()); // it finished, so its result stands
     /// ```
     pub fn shutdown_background(self) {
         self.shutdown_timeout(Duration::ZERO);
@@ -549,12 +556,15 @@ impl Inner {
         state.threads += 1;
         me.high_water.fetch_max(state.threads, Relaxed);
         let inner = me.clone();
-        let body = move || Inner::run(inner, number);
+        let body = move |hook: HookResult| match hook {
+            Ok(()) => Inner::run(inner, number),
+            Err(_) => Inner::hook_failed(&inner, number),
+        };
         let spawned = match &me.config.thread {
             Some(config) => config.spawn_thread(&me.config.name, body),
             None => crate::loom::thread::Builder::new()
                 .name(me.config.name.clone())
-                .spawn(body),
+                .spawn(move || body(Ok(()))),
         };
         match spawned {
             Ok(handle) => {
@@ -573,8 +583,36 @@ impl Inner {
         }
     }
 
+    /// A pool thread whose `on_thread_start` hook panicked: it runs
+    /// nothing and detaches itself. If no thread is left to run the queued
+    /// closures, they are cancelled rather than left waiting forever (the
+    /// next `spawn` tries a new thread again).
+    fn hook_failed(me: &Arc<Self>, number: usize) {
+        let mut state = me.state.lock();
+        state.handles.remove(&number);
+        state.threads -= 1;
+        let orphans = if state.threads == 0 {
+            std::mem::take(&mut state.queue)
+        } else {
+            VecDeque::new()
+        };
+        if state.threads == 0 || state.shutdown {
+            me.all_exited.notify_all();
+        }
+        drop(state);
+        for task in orphans {
+            // Rule 7 of the task protocol, for one task: take it out of the
+            // owned list and cancel it; its `Notified` then finds it done.
+            if let Some(list_ref) = me.owned.remove(task.header_ptr()) {
+                list_ref.shutdown();
+            }
+            drop(task);
+        }
+    }
+
     /// The body of a pool thread.
     fn run(me: Arc<Self>, number: usize) {
+        let _own = OwnThread::enter(&me, number);
         let rt = me.runtime.lock().clone();
         let _current = rt.map(|(rt, driver)| {
             let handle = Handle {
@@ -610,13 +648,22 @@ impl Inner {
             }
         }
         state.threads -= 1;
-        if state.threads == 0 {
+        // At shutdown, every exit: a shutdown running on one of our own
+        // threads waits for the count to reach 1, not 0.
+        if state.threads == 0 || state.shutdown {
             me.all_exited.notify_all();
         }
     }
 
     /// Shutdown; see the module docs. True if all threads exited in time.
+    ///
+    /// Called from one of this pool's own threads (a runtime dropped inside
+    /// its own `spawn_blocking` closure), it cannot wait for that thread,
+    /// which is busy running the very closure that called it: it waits for
+    /// the others only and leaves its own to exit, detached, once the
+    /// closure returns. (Waiting for it hung forever.)
     fn shutdown(&self, timeout: Option<Duration>) -> bool {
+        let own = OwnThread::number_in(self);
         let queued = {
             let mut state = self.state.lock();
             state.shutdown = true;
@@ -627,7 +674,8 @@ impl Inner {
         drop(queued);
         let mut state = self.state.lock();
         let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
-        while state.threads > 0 {
+        let ours = usize::from(own.is_some());
+        while state.threads > ours {
             match (timeout, deadline) {
                 (None, _) | (Some(_), None) => self.all_exited.wait(&mut state),
                 (Some(_), Some(deadline)) => {
@@ -639,7 +687,11 @@ impl Inner {
                 }
             }
         }
-        let done = state.threads == 0;
+        let done = state.threads == ours;
+        if let Some(number) = own {
+            // Detach our own thread: joining it from itself would deadlock.
+            state.handles.remove(&number);
+        }
         let handles: Vec<_> = state.handles.drain().map(|(_, h)| h).collect();
         drop(state);
         if done {
@@ -648,6 +700,35 @@ impl Inner {
             }
         }
         done
+    }
+}
+
+std::thread_local! {
+    /// The pool (by address) and thread number of the pool thread running
+    /// here, if any; see `Inner::shutdown`.
+    static OWN_THREAD: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Marks the current thread as `number` of a pool while it runs.
+struct OwnThread;
+
+impl OwnThread {
+    fn enter(pool: &Arc<Inner>, number: usize) -> OwnThread {
+        let addr = std::ptr::from_ref::<Inner>(pool) as usize;
+        OWN_THREAD.with(|c| c.set((addr, number)));
+        OwnThread
+    }
+
+    /// This thread's number if it is one of `pool`'s threads.
+    fn number_in(pool: &Inner) -> Option<usize> {
+        let (addr, number) = OWN_THREAD.with(std::cell::Cell::get);
+        (addr == std::ptr::from_ref(pool) as usize).then_some(number)
+    }
+}
+
+impl Drop for OwnThread {
+    fn drop(&mut self) {
+        OWN_THREAD.with(|c| c.set((0, 0)));
     }
 }
 

@@ -56,16 +56,26 @@ pub(crate) struct Config {
     pub(crate) on_thread_stop: Option<Callback>,
 }
 
+/// The outcome of `on_thread_start` on a new runtime thread: `Err` holds
+/// the hook's panic message.
+pub(crate) type HookResult = Result<(), String>;
+
 impl Config {
     /// Spawns a runtime thread with the configured name, stack size and
     /// start/stop callbacks around `f`.
+    ///
+    /// `f` is told whether `on_thread_start` returned: if the hook panicked,
+    /// the panic is caught (a hook's bug must not leave the runtime waiting
+    /// for a thread that never counts itself in or out), `f` gets its
+    /// message and must only account for the thread, not do its work; the
+    /// stop hook then does not run either.
     pub(crate) fn spawn_thread<F>(
         &self,
         default_name: &str,
         f: F,
     ) -> io::Result<crate::loom::thread::JoinHandle<()>>
     where
-        F: FnOnce() + Send + 'static,
+        F: FnOnce(HookResult) + Send + 'static,
     {
         let name = self
             .thread_name
@@ -86,12 +96,38 @@ impl Config {
                 }
             }
             if let Some(start) = start {
-                start();
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| start()));
+                if let Err(payload) = ran {
+                    return f(Err(hook_panic_message(payload)));
+                }
             }
             let _stop = Stop(stop);
-            f();
+            f(Ok(()));
         })
     }
+}
+
+/// The message of a hook's panic payload (dropping the payload safely).
+fn hook_panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let msg = if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-string panic payload".to_string()
+    };
+    if let Err(again) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(payload))) {
+        std::mem::forget(again);
+    }
+    msg
+}
+
+/// The error `build()` returns when `on_thread_start` panicked on a worker.
+pub(crate) fn hook_error(msg: &str) -> io::Error {
+    io::Error::other(format!(
+        "windlass: the on_thread_start hook panicked on a worker thread ({msg}); the runtime was not built. \
+         Fix the hook, or catch its panic inside it"
+    ))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,6 +291,24 @@ impl Builder {
 
     /// Runs `f` on each new runtime thread (worker or blocking-pool thread)
     /// before it does anything else: set up thread-locals or logging there.
+    ///
+    /// If `f` panics on a worker thread (workers start in
+    /// [`build`](Self::build), which waits for every worker's hook), the
+    /// runtime shuts down again and `build()` returns an `io::Error` naming
+    /// the hook and its panic message. If it panics on a blocking-pool
+    /// thread (those start later, on demand), that thread exits without
+    /// running anything and `on_thread_stop` is not called for it; closures
+    /// left queued with no pool thread to run them are cancelled (their
+    /// handles give a cancelled `JoinError`). Either way nothing hangs.
+    ///
+    /// ```
+    /// let err = windlass::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(|| panic!("no config file"))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("no config file"));
+    /// ```
     ///
     /// ```
     /// use std::sync::Arc;

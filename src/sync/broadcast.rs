@@ -156,8 +156,11 @@ impl<T> Sender<T> {
             unread: receivers,
         });
         drop(state);
-        drop(dropped);
+        // Wake first: the evicted message's destructor is user code, and a
+        // panic from it must not cost the receivers the new message's
+        // wake-up (the ring is already consistent).
         self.shared.listeners.notify(usize::MAX);
+        drop(dropped);
         Ok(receivers)
     }
 
@@ -350,11 +353,16 @@ fn try_recv_locked<T: Clone>(
             TryRecvError::Empty
         });
     };
+    if slot.unread > 1 || index > 0 {
+        // Clone before the cursor moves: a panicking `clone` leaves the
+        // message unread, not half-received.
+        let value = slot.value.clone();
+        slot.unread -= 1;
+        *next += 1;
+        return Ok(value);
+    }
     *next += 1;
     slot.unread -= 1;
-    if slot.unread > 0 || index > 0 {
-        return Ok(slot.value.clone());
-    }
     // The last reader of the oldest message: move it out.
     let slot = state.ring.pop_front().expect("slot just read");
     state.head += 1;

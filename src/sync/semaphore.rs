@@ -49,6 +49,10 @@
 //!    zero permits (it then clears `QUEUED`).
 //! 7. **Close.** Under the mutex: set `CLOSED`, unlink every waiter, mark
 //!    it closed, wake it, and deposit (rule 5) the down payments.
+//! 8. **Check first.** A release that would overflow the word panics
+//!    before it changes anything: before the fast CAS, and in rule 4
+//!    before the first waiter is granted. (Panicking after a grant lost
+//!    that waiter's wake-up and left `QUEUED` set, wedging the semaphore.)
 //!
 //! Fairness follows from **I**: while anyone waits, the word holds no
 //! permits, so a newcomer's fast acquire fails and it queues behind.
@@ -230,7 +234,10 @@ impl Semaphore {
     /// Adds `n` permits (to waiters first). asyncio's `release()` without
     /// an `acquire()`.
     ///
-    /// Panics if the total would exceed [`MAX_PERMITS`](Self::MAX_PERMITS).
+    /// Panics if `n`, or the total it would make, exceeds
+    /// [`MAX_PERMITS`](Self::MAX_PERMITS). The check comes before anything
+    /// changes: after the panic the semaphore is as it was, and its waiters
+    /// still wait for permits.
     ///
     /// ```
     /// let sem = windlass::sync::Semaphore::new(0);
@@ -239,6 +246,9 @@ impl Semaphore {
     /// ```
     #[track_caller]
     pub fn add_permits(&self, n: usize) {
+        if n > Self::MAX_PERMITS {
+            overflow();
+        }
         self.release(n);
     }
 
@@ -496,8 +506,13 @@ impl Semaphore {
 
     /// Rule 4: assigns `n` permits to waiters from the head, deposits the
     /// rest if the list is left empty (rule 5), unlocks, then wakes.
+    ///
+    /// Overflow is checked before any waiter is touched (rule 8): a panic
+    /// after a waiter was granted and unlinked would lose its wake-up and
+    /// leave `QUEUED` set with nobody to clear it.
     #[track_caller]
     fn release_locked(&self, mut n: usize, mut list: MutexGuard<'_, WaitList<Waiter>>) {
+        self.check_deposit(n, &list);
         let mut wakers = WakeList::new();
         while n > 0 {
             let Some(key) = list.front() else { break };
@@ -519,6 +534,24 @@ impl Semaphore {
         }
         drop(list);
         wakers.wake_all();
+    }
+
+    /// Rule 8: panics, before anything changes, if releasing `n` permits to
+    /// the waiters in `list` would leave more than `MAX_PERMITS` in the
+    /// word. Cheap in the common case: waiters can only lower the deposit.
+    #[track_caller]
+    fn check_deposit(&self, n: usize, list: &WaitList<Waiter>) {
+        let word = self.state.load(Relaxed) >> SHIFT;
+        if n <= Self::MAX_PERMITS - word.min(Self::MAX_PERMITS) {
+            return;
+        }
+        let wanted = list
+            .iter()
+            .fold(0usize, |sum, w| sum.saturating_add(w.needed));
+        let left = n.saturating_sub(wanted);
+        if left > Self::MAX_PERMITS - word.min(Self::MAX_PERMITS) {
+            overflow();
+        }
     }
 
     /// Rule 5: with the mutex held and the list empty, adds `n` permits to

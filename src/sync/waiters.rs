@@ -121,6 +121,19 @@ impl<W> WaitList<W> {
         (self.head != NIL).then_some(self.head)
     }
 
+    /// The linked values, oldest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &W> + '_ {
+        let mut key = self.head;
+        std::iter::from_fn(move || {
+            if key == NIL {
+                return None;
+            }
+            let slot = &self.slots[key];
+            key = slot.next;
+            slot.value.as_ref()
+        })
+    }
+
     /// Unlinks the oldest slot and returns its key; the slot stays allocated
     /// for its owner.
     pub(crate) fn pop_front(&mut self) -> Option<Key> {
@@ -205,13 +218,21 @@ impl WakeList {
         }
     }
 
-    /// Wakes every waker in the batch.
+    /// Wakes every waker in the batch. A waker that panics (a foreign
+    /// executor's) does not cost the others their wake-up: the first panic
+    /// is re-raised once all were woken, and the primitive's state was
+    /// already consistent (the wakers are collected after every change).
     pub(crate) fn wake_all(self) {
-        for waker in self.inline.into_iter().flatten() {
-            waker.wake();
+        let mut first_panic = None;
+        let all = self.inline.into_iter().flatten().chain(self.spill);
+        for waker in all {
+            let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+            if let Err(payload) = woke {
+                first_panic.get_or_insert(payload);
+            }
         }
-        for waker in self.spill {
-            waker.wake();
+        if let Some(payload) = first_panic {
+            std::panic::resume_unwind(payload);
         }
     }
 }
@@ -228,6 +249,36 @@ pub(crate) fn set_waker(slot: &mut Option<Waker>, waker: &Waker) {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// A waker that panics (a foreign executor's bug) must not cost the
+    /// other wakers of the batch their wake-up (issue #13 sync audit).
+    #[test]
+    fn a_panicking_waker_does_not_lose_the_others() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        struct Bad;
+        impl std::task::Wake for Bad {
+            fn wake(self: Arc<Self>) {
+                panic!("bad waker");
+            }
+        }
+        struct Count(AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, SeqCst);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let mut batch = WakeList::new();
+        batch.push(Some(Waker::from(Arc::new(Bad))));
+        for _ in 0..6 {
+            // Past the inline part, into the spill.
+            batch.push(Some(Waker::from(count.clone())));
+        }
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| batch.wake_all()));
+        assert!(res.is_err(), "the panic is re-raised");
+        assert_eq!(count.0.load(SeqCst), 6, "every other waker was woken");
+    }
 
     #[test]
     fn fifo_order_and_unlink_from_the_middle() {

@@ -168,7 +168,9 @@ impl<T> Sender<T> {
     }
 
     /// Runs `modify` on the value; tells the receivers only if it returns
-    /// true (it changed something). Returns what `modify` returned.
+    /// true (it changed something). Returns what `modify` returned. If
+    /// `modify` panics, the value counts as changed (it may have been) and
+    /// the receivers are told before the panic goes on.
     ///
     /// ```
     /// let (tx, rx) = windlass::sync::watch::channel(5);
@@ -177,7 +179,21 @@ impl<T> Sender<T> {
     /// ```
     pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
         let mut value = self.shared.value.lock();
-        if !modify(&mut value) {
+        let modified =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| modify(&mut value)));
+        let modified = match modified {
+            Ok(modified) => modified,
+            Err(payload) => {
+                // `modify` may have changed the value before it panicked:
+                // publish it as changed, so no receiver keeps a stale view
+                // without a wake-up, then let the panic go on.
+                self.shared.version.fetch_add(CHANGE, Release);
+                drop(value);
+                self.shared.changed.notify(usize::MAX);
+                std::panic::resume_unwind(payload);
+            }
+        };
+        if !modified {
             return false;
         }
         // Under the value lock: a receiver that reads the version under

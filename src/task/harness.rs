@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::mem::ManuallyDrop;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
@@ -63,22 +63,10 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             ToIdle::Cancel => cancel_and_complete::<F, S>(ptr),
         },
         Ok(Poll::Ready(output)) => {
-            // Rule 6: an abort that came before completion wins, even if
-            // the future finished in this very poll (a blocking closure
-            // cannot be stopped; its result is discarded).
-            let output = if cell.header.state.load().is_cancelled() {
-                // Dropped as the task, and a panic in its destructor is the
-                // task's panic: it must not unwind into the worker.
-                let dropped =
-                    context::in_task(id, || catch_unwind(AssertUnwindSafe(|| drop(output))));
-                match dropped {
-                    Ok(()) => Err(JoinError::cancelled(id)),
-                    Err(payload) => Err(JoinError::panic(id, payload)),
-                }
-            } else {
-                Ok(output)
-            };
-            store_output::<F, S>(ptr, output);
+            // Rule 6: the future returned, so the output stands, even if an
+            // abort set `CANCELLED` during this poll: the work was done, and
+            // reporting it as cancelled could make a caller do it twice.
+            store_output::<F, S>(ptr, Ok(output));
             complete::<F, S>(ptr);
         }
         Err(payload) => {
@@ -148,16 +136,32 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             });
         }
     }));
+    // A panic here came from dropping the output of a detached task (or
+    // from the join waker). Nobody awaits it, and unwinding would take the
+    // worker (or `block_on`) down with it: it goes to the unhandled-panic
+    // policy like a panic inside the task (the panic hook already printed
+    // it). Before our references go: the cell holds the scheduler.
+    if let Err(payload) = result {
+        report_panic::<F, S>(cell, payload);
+    }
     let n = 1 + usize::from(list_ref.is_some());
     std::mem::forget(list_ref);
     if cell.header.state.ref_dec(n) {
         // SAFETY: those were the last references.
         unsafe { dealloc::<F, S>(ptr) };
     }
-    // A panic here came from dropping the output of a detached task (or
-    // from the join waker). Nobody awaits it, and unwinding would take the
-    // worker (or `block_on`) down with it; the panic hook already reported it.
-    drop(result);
+}
+
+/// A panic from a task's output or join waker, caught outside the task's
+/// poll: applies the runtime's unhandled-panic policy, then drops the
+/// payload (a payload whose own destructor panics is forgotten: a drop
+/// must never unwind into its caller).
+#[cold]
+fn report_panic<F: Future, S: Schedule>(cell: &Cell<F, S>, payload: Box<dyn std::any::Any + Send>) {
+    cell.scheduler.unhandled_panic();
+    if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+        std::mem::forget(again);
+    }
 }
 
 fn release_one<F: Future, S: Schedule>(ptr: NonNull<Header>) {
@@ -276,10 +280,13 @@ pub(super) unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<
     } else {
         Ok(())
     };
-    release_one::<F, S>(ptr);
+    // The output's destructor panicked. Re-raising it here would unwind
+    // out of `JoinHandle::drop`, and two such handles dropped together (a
+    // `Vec`, a `JoinSet`) would abort the process: report it instead.
     if let Err(payload) = result {
-        resume_unwind(payload);
+        report_panic::<F, S>(cell, payload);
     }
+    release_one::<F, S>(ptr);
 }
 
 /// Rule 7: cancels the task for runtime shutdown if nobody is polling it,

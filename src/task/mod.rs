@@ -67,7 +67,8 @@
 //!    left to do with it), then flips `RUNNING` to `COMPLETE`. If
 //!    `JOIN_INTEREST` is gone it drops the output itself; if `JOIN_WAKER` is
 //!    set it wakes the join waker. Then it releases the poller's and the
-//!    list's references.
+//!    list's references. A panic from that drop (or from the join waker)
+//!    is caught and goes to the runtime's unhandled-panic policy.
 //! 5. **Wake.** A waker sets `NOTIFIED`. Only if the task was idle and not
 //!    already notified does it submit a `Notified` (with a new reference for
 //!    `wake_by_ref`, or the waker's own for `wake`). Waking a running task
@@ -76,9 +77,11 @@
 //! 6. **Abort.** `abort()` sets `CANCELLED`. If the task is idle and not
 //!    queued it also submits a `Notified`, so a worker cancels it promptly
 //!    (rule 2); a running task is cancelled by its poller (rule 3). If the
-//!    poll in progress returns `Ready`, the poller still sees `CANCELLED`
-//!    and stores a cancelled error instead of the output (dropping it): an
-//!    `abort()` that happens before completion always wins.
+//!    poll in progress returns `Ready`, the output stands and the join
+//!    yields it: the future finished its work, and a caller that reads
+//!    "cancelled" as "did not happen" must not do it twice (asyncio's
+//!    `cancel()` on a done task). `CANCELLED` only ever stops a future
+//!    that has not returned.
 //! 7. **Shutdown.** The shutdown pass takes each task out of the owned list,
 //!    sets `CANCELLED`, and if the task is idle also takes `RUNNING` and
 //!    cancels it right there. A running task is left to its poller (rule 3).
@@ -87,7 +90,9 @@
 //!    complete, the stage belongs to the `JoinHandle`. Dropping the handle
 //!    clears the bit: before completion, the poller drops the output (rule
 //!    4); after, the handle does. Exactly one of them sees the other's write,
-//!    because both act on the same atomic word.
+//!    because both act on the same atomic word. A panic from the output's
+//!    destructor never leaves `JoinHandle::drop`: it is caught and goes to
+//!    the unhandled-panic policy, so dropping many handles cannot abort.
 //! 9. **Join waker.** The `JoinHandle` writes the waker slot only while
 //!    `JOIN_WAKER` is clear, then sets the bit (failing if `COMPLETE` came
 //!    first, in which case it reads the output). To replace the waker it
@@ -222,6 +227,11 @@ impl Notified {
 
     pub(crate) fn id(&self) -> Id {
         self.0.header().id
+    }
+
+    /// The task this entitles to run, e.g. to find it in an owned list.
+    pub(crate) fn header_ptr(&self) -> NonNull<Header> {
+        self.0.ptr
     }
 }
 

@@ -134,3 +134,140 @@ impl XorShift {
         self.next_u64() % n
     }
 }
+
+/// Running a scenario in a child process, for tests whose failure mode is
+/// a hang, an abort (SIGABRT) or a process-wide change such as a lowered
+/// `RLIMIT_NOFILE`: the parent turns each of those into an ordinary test
+/// failure instead of a stuck or killed test run.
+///
+/// How: the test binary re-executes itself with `--exact <test>` and the
+/// environment variable [`child::ENV`] set to the test's name. In the child,
+/// [`child::run`] sees the variable and runs the body as the test; in the
+/// parent it spawns the child, waits at most the deadline (then kills it)
+/// and returns what happened. A test is written
+///
+/// ```ignore
+/// #[test]
+/// fn my_scenario() {
+///     child::run("my_scenario", Duration::from_secs(10), || { /* body */ })
+///         .assert_passed();
+/// }
+/// ```
+///
+/// The parent checks the child's exit status *and* that the child's test
+/// harness reported exactly one test passed, so a misspelt name (which
+/// would run zero tests and exit 0) fails too.
+pub mod child {
+    use std::io::Read;
+    use std::process::{Command, ExitStatus, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// Names the test a re-executed binary is to run as a child.
+    pub const ENV: &str = "WINDLASS_TEST_CHILD";
+
+    /// What a child run came to.
+    #[derive(Debug)]
+    pub struct Outcome {
+        /// `None`: killed at the deadline (it hung).
+        pub status: Option<ExitStatus>,
+        pub stdout: String,
+        pub stderr: String,
+        /// True if this process is the child (the body already ran here).
+        pub is_child: bool,
+    }
+
+    impl Outcome {
+        /// Fails the test unless the child exited 0 having passed its one test.
+        #[track_caller]
+        pub fn assert_passed(&self) {
+            if self.is_child {
+                return;
+            }
+            let Some(status) = self.status else {
+                panic!("the child hung: killed at its deadline\n{}", self.output());
+            };
+            #[cfg(unix)]
+            {
+                use std::os::unix::process::ExitStatusExt;
+                if let Some(sig) = status.signal() {
+                    panic!(
+                        "the child was killed by signal {sig} (6 = SIGABRT)\n{}",
+                        self.output()
+                    );
+                }
+            }
+            assert!(
+                status.success(),
+                "the child failed: {status}\n{}",
+                self.output()
+            );
+            assert!(
+                self.stdout.contains("1 passed"),
+                "the child did not run exactly one test (misspelt name?)\n{}",
+                self.output()
+            );
+        }
+
+        fn output(&self) -> String {
+            format!(
+                "--- child stdout ---\n{}\n--- child stderr ---\n{}",
+                self.stdout, self.stderr
+            )
+        }
+    }
+
+    /// In the child (see the module docs): runs `body`. In the parent:
+    /// runs the test `name` in a child process, killed after `deadline`.
+    #[track_caller]
+    pub fn run(name: &str, deadline: Duration, body: impl FnOnce()) -> Outcome {
+        if std::env::var(ENV).as_deref() == Ok(name) {
+            body();
+            return Outcome {
+                status: None,
+                stdout: String::new(),
+                stderr: String::new(),
+                is_child: true,
+            };
+        }
+        let exe = std::env::current_exe().expect("current test binary");
+        let mut child = Command::new(exe)
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(ENV, name)
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the child test process");
+        // Drain the pipes on their own threads so a chatty child cannot
+        // block on a full pipe while we wait for it.
+        let drain = |mut r: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                let _ = r.read_to_string(&mut s);
+                s
+            })
+        };
+        let out = drain(Box::new(child.stdout.take().expect("piped stdout")));
+        let err = drain(Box::new(child.stderr.take().expect("piped stderr")));
+        let end = Instant::now() + deadline;
+        // A deadline, not synchronisation: the child is polled for exit.
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for the child") {
+                break Some(status);
+            }
+            if Instant::now() >= end {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Outcome {
+            status,
+            stdout: out.join().unwrap_or_default(),
+            stderr: err.join().unwrap_or_default(),
+            is_child: false,
+        }
+    }
+}

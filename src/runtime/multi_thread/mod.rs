@@ -39,7 +39,7 @@ use self::worker::LocalKind;
 use crate::blocking::BlockingHandle;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
-use crate::runtime::builder::{Config, UnhandledPanic};
+use crate::runtime::builder::{Config, HookResult, UnhandledPanic};
 use crate::runtime::context;
 use crate::runtime::park::{Parker, parker_and_waker};
 use crate::task::core::{Header, Schedule};
@@ -120,6 +120,9 @@ pub(crate) fn start(
         }
     }));
     let mut threads = Vec::with_capacity(num_workers);
+    // Each worker reports whether its `on_thread_start` hook returned; see
+    // `wait_for_hooks`.
+    let (hooks_tx, hooks_rx) = std::sync::mpsc::channel::<HookResult>();
     for (index, local) in locals.into_iter().enumerate() {
         let core = worker::Core::new(index, local);
         let h = crate::runtime::Handle {
@@ -127,27 +130,58 @@ pub(crate) fn start(
             blocking: blocking.clone(),
             driver: driver.clone(),
         };
-        match handle
-            .shared
-            .config
-            .spawn_thread("windlass-worker", move || worker::run(h, core))
-        {
+        let hooks_tx = hooks_tx.clone();
+        let body = move |hook: HookResult| {
+            let ok = hook.is_ok();
+            let _ = hooks_tx.send(hook);
+            if ok {
+                worker::run(h, core);
+            } else if let crate::runtime::scheduler::Handle::MultiThread(me) = &h.inner {
+                // Never entered the loop whose exit guard counts it out.
+                me.worker_exited();
+            }
+        };
+        match handle.shared.config.spawn_thread("windlass-worker", body) {
             Ok(t) => threads.push(t),
             Err(e) => {
                 // The workers never started count as exited already.
                 let missing = num_workers - index;
-                handle.signal_shutdown();
-                if handle.shared.workers_alive.fetch_sub(missing, AcqRel) == missing {
-                    handle.cleanup();
-                }
-                for t in threads {
-                    let _ = t.join();
-                }
+                handle.abandon_start(threads, missing);
                 return Err(e);
             }
         }
     }
+    drop(hooks_tx);
+    if let Err(e) = wait_for_hooks(&hooks_rx, num_workers) {
+        handle.abandon_start(threads, 0);
+        return Err(e);
+    }
     Ok((handle, threads))
+}
+
+/// Waits until every worker has run its start hook: `build()` must fail if
+/// one panicked (the decision documented at `Builder::on_thread_start`),
+/// and a runtime handed to the user has every worker counted in.
+fn wait_for_hooks(reports: &std::sync::mpsc::Receiver<HookResult>, n: usize) -> io::Result<()> {
+    let mut failed = None;
+    for _ in 0..n {
+        match reports.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(msg)) => {
+                failed.get_or_insert(msg);
+            }
+            // Every sender is gone: a worker thread died before reporting,
+            // which `spawn_thread` rules out; fail rather than wait.
+            Err(_) => {
+                failed.get_or_insert_with(|| "a worker thread exited early".into());
+                break;
+            }
+        }
+    }
+    match failed {
+        None => Ok(()),
+        Some(msg) => Err(crate::runtime::builder::hook_error(&msg)),
+    }
 }
 
 impl Shared {
@@ -226,6 +260,18 @@ impl Handle {
         let wakers = std::mem::take(&mut *self.shared.block_on_wakers.lock());
         for (_, waker) in wakers {
             waker.wake();
+        }
+    }
+
+    /// A failed `start`: shuts down, counts `missing` never-started workers
+    /// out, and joins the threads that did start.
+    fn abandon_start(&self, threads: Vec<crate::loom::thread::JoinHandle<()>>, missing: usize) {
+        self.signal_shutdown();
+        if missing > 0 && self.shared.workers_alive.fetch_sub(missing, AcqRel) == missing {
+            self.cleanup();
+        }
+        for t in threads {
+            let _ = t.join();
         }
     }
 
