@@ -63,6 +63,8 @@ use futures_channel::oneshot;
 
 mod io;
 mod join;
+mod load;
+mod report;
 mod sync;
 
 // ---------------------------------------------------------------------------
@@ -130,9 +132,13 @@ trait DynContender {
     /// Runs `workload` once and returns the time spent in its timed region.
     fn run(&self, workload: Workload, workers: usize) -> Duration;
     /// Bytes allocated per spawned `async {}`; see [`spawn_bytes`].
-    fn spawn_bytes(&self) -> f64;
+    fn spawn_bytes(&self) -> SpawnBytes;
     /// Mean and p99 timer lateness in µs; see [`io::timer_lateness`].
     fn timer_lateness(&self, n: usize, max_ms: u32) -> (f64, f64);
+    /// Wake-to-poll latency at a paced load; see [`load::latency`].
+    fn latency(&self, rate: Option<f64>) -> load::LatencyReport;
+    /// A million idle tasks; see [`load::idle_tasks`].
+    fn idle_tasks(&self) -> load::IdleReport;
 }
 
 impl<C: Contender> DynContender for C {
@@ -144,12 +150,20 @@ impl<C: Contender> DynContender for C {
         workload.run(self, workers)
     }
 
-    fn spawn_bytes(&self) -> f64 {
+    fn spawn_bytes(&self) -> SpawnBytes {
         spawn_bytes(self)
     }
 
     fn timer_lateness(&self, n: usize, max_ms: u32) -> (f64, f64) {
         io::timer_lateness(self, n, max_ms)
+    }
+
+    fn latency(&self, rate: Option<f64>) -> load::LatencyReport {
+        load::latency(self, rate)
+    }
+
+    fn idle_tasks(&self) -> load::IdleReport {
+        load::idle_tasks(self, &LIVE)
     }
 }
 
@@ -560,10 +574,14 @@ enum Workload {
     SyncMpscBounded,
     SyncMpscUnbounded,
     SyncOneshot,
+    FanIn,
+    FanInBounded,
+    RequestResponse,
+    CpuFanout,
 }
 
 impl Workload {
-    const ALL: [Workload; 20] = [
+    const ALL: [Workload; 24] = [
         Workload::SpawnManyLocal,
         Workload::SpawnManyRemoteIdle,
         Workload::SpawnManyRemoteBusy,
@@ -584,6 +602,10 @@ impl Workload {
         Workload::SyncMpscBounded,
         Workload::SyncMpscUnbounded,
         Workload::SyncOneshot,
+        Workload::FanIn,
+        Workload::FanInBounded,
+        Workload::RequestResponse,
+        Workload::CpuFanout,
     ];
 
     fn name(self) -> &'static str {
@@ -608,6 +630,10 @@ impl Workload {
             Workload::SyncMpscBounded => "sync_mpsc_bounded",
             Workload::SyncMpscUnbounded => "sync_mpsc_unbounded",
             Workload::SyncOneshot => "sync_oneshot",
+            Workload::FanIn => "fan_in",
+            Workload::FanInBounded => "fan_in_bounded",
+            Workload::RequestResponse => "request_response",
+            Workload::CpuFanout => "cpu_fanout",
         }
     }
 
@@ -634,6 +660,12 @@ impl Workload {
                 sync::MPSC_PRODUCERS * sync::MPSC_MESSAGES
             }
             Workload::SyncOneshot => sync::ONESHOT_ROUNDS,
+            Workload::FanIn | Workload::FanInBounded => {
+                let (producers, messages) = load::fan_in_size();
+                producers * messages
+            }
+            Workload::RequestResponse => load::CLIENTS * load::requests_per_client(),
+            Workload::CpuFanout => load::FANOUT_TASKS,
         }
     }
 
@@ -659,6 +691,10 @@ impl Workload {
             Workload::SyncMpscBounded => sync::mpsc_bounded(c),
             Workload::SyncMpscUnbounded => sync::mpsc_unbounded(c),
             Workload::SyncOneshot => sync::oneshot(c),
+            Workload::FanIn => load::fan_in(c),
+            Workload::FanInBounded => load::fan_in_bounded(c),
+            Workload::RequestResponse => load::request_response(c),
+            Workload::CpuFanout => load::cpu_fanout(c),
         }
     }
 }
@@ -878,6 +914,14 @@ fn env_usize(name: &str) -> Option<usize> {
 }
 
 impl Config {
+    /// True if the filter (a comma-separated list of name fragments) picks
+    /// `name`, or there is no filter.
+    fn wants(&self, name: &str) -> bool {
+        self.filter
+            .as_deref()
+            .is_none_or(|f| f.split(',').any(|part| name.contains(part)))
+    }
+
     fn from_env() -> Self {
         let args: Vec<String> = std::env::args().skip(1).collect();
         let quick = !args.iter().any(|a| a == "--bench");
@@ -1056,57 +1100,141 @@ fn print_table(rows: &[(&str, Vec<(&str, f64)>)]) {
     }
 }
 
-/// Counts bytes allocated while `COUNTING` is set; otherwise a plain
-/// pass-through to the system allocator (one relaxed load per allocation).
+/// Counts bytes allocated while `COUNTING` is set, split by allocation
+/// size; otherwise a plain pass-through to the system allocator (one relaxed
+/// load per allocation). Also tracks live bytes at all times (two relaxed
+/// RMWs per call), for the idle-tasks workload's bytes per task.
 struct CountingAlloc;
 
+/// Allocations at least this big are counted apart: they are run-queue
+/// buffers and blocks, not tasks (see [`spawn_bytes`]).
+const LARGE_ALLOC: usize = 1024;
+
 static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATED_SMALL: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATED_LARGE: AtomicUsize = AtomicUsize::new(0);
+/// Bytes allocated and not yet freed, whole process.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards every call unchanged to `System`, which upholds the
 // `GlobalAlloc` contract; the counters have no effect on the memory.
 unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
-        }
+        count_alloc(layout.size());
         // SAFETY: same layout contract as our caller's.
         unsafe { std::alloc::System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
         // SAFETY: `ptr` came from `System.alloc` with this layout.
         unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        count_alloc(new_size);
+        // SAFETY: same contract as our caller's.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+fn count_alloc(size: usize) {
+    LIVE.fetch_add(size, Ordering::Relaxed);
+    if COUNTING.load(Ordering::Relaxed) {
+        let counter = if size >= LARGE_ALLOC {
+            &ALLOCATED_LARGE
+        } else {
+            &ALLOCATED_SMALL
+        };
+        counter.fetch_add(size, Ordering::Relaxed);
     }
 }
 
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc;
 
-/// Bytes allocated per task while spawning 10,000 detached `async {}` tasks
-/// from inside a task: the task cell plus anything else spawn allocates.
-fn spawn_bytes<C: Contender>(c: &C) -> f64 {
+/// Bytes allocated per spawned `async {}`.
+struct SpawnBytes {
+    /// In allocations under [`LARGE_ALLOC`]: the task itself (and, for a
+    /// runtime that allocates per-task queue nodes, those).
+    task: f64,
+    /// In allocations of [`LARGE_ALLOC`] or more: run-queue buffers growing
+    /// while 10,000 tasks are queued. This part depends on how many tasks
+    /// the other workers take while the spawner is still spawning, so it
+    /// changes from run to run; the per-task part does not.
+    queues: f64,
+}
+
+/// Bytes allocated (by any thread) while spawning 10,000 detached
+/// `async {}` tasks from inside a task.
+fn spawn_bytes<C: Contender>(c: &C) -> SpawnBytes {
     const N: usize = 10_000;
-    let total = c.block_on(async {
+    let (small, large) = c.block_on(async {
         let (tx, rx) = oneshot::channel();
         C::spawn(async move {
-            ALLOCATED.store(0, Ordering::Relaxed);
+            ALLOCATED_SMALL.store(0, Ordering::Relaxed);
+            ALLOCATED_LARGE.store(0, Ordering::Relaxed);
             COUNTING.store(true, Ordering::Relaxed);
             for _ in 0..N {
                 C::spawn(async {});
             }
             COUNTING.store(false, Ordering::Relaxed);
-            let _ = tx.send(ALLOCATED.load(Ordering::Relaxed));
+            let small = ALLOCATED_SMALL.load(Ordering::Relaxed);
+            let _ = tx.send((small, ALLOCATED_LARGE.load(Ordering::Relaxed)));
         });
         rx.await.expect("spawn_bytes task")
     });
-    total as f64 / N as f64
+    SpawnBytes {
+        task: small as f64 / N as f64,
+        queues: large as f64 / N as f64,
+    }
+}
+
+/// Prints the bytes per spawned `async {}` table: three runs per runtime,
+/// so that the stable part (the task) and the moving part (queue growth)
+/// can be told apart.
+fn print_spawn_bytes(contenders: &[Box<dyn DynContender>]) {
+    println!(
+        "\nBytes allocated per spawned `async {{}}`, 3 runs (task: allocations under \
+         {LARGE_ALLOC} B; queues: run-queue buffers that grew meanwhile):\n"
+    );
+    println!("| runtime | task bytes | queue bytes, 3 runs |\n|---|---:|---|");
+    for c in contenders {
+        let runs: Vec<SpawnBytes> = (0..3).map(|_| c.spawn_bytes()).collect();
+        let queues: Vec<String> = runs.iter().map(|r| format!("{:.1}", r.queues)).collect();
+        let tasks: Vec<String> = runs.iter().map(|r| format!("{:.1}", r.task)).collect();
+        tasks.windows(2).for_each(|w| {
+            if w[0] != w[1] {
+                eprintln!(
+                    "note: {} task bytes differ between runs: {tasks:?}",
+                    c.name()
+                );
+            }
+        });
+        println!("| {} | {} | {} |", c.name(), tasks[0], queues.join(", "));
+    }
+}
+
+/// The contender called `name`, built with `workers` workers.
+fn build_one(name: &str, workers: usize) -> Box<dyn DynContender> {
+    match name {
+        "windlass" => Box::new(Windlass::build(workers)),
+        "tokio" => Box::new(Tokio::build(workers)),
+        "smol" => Box::new(Smol::build(workers)),
+        other => panic!("unknown contender {other:?}"),
+    }
 }
 
 fn main() {
     let cfg = Config::from_env();
+    load::QUICK.store(cfg.quick, Ordering::Relaxed);
     io::raise_fd_limit();
     watchdog(cfg.timeout);
+    if let Ok(name) = std::env::var(report::IDLE_CHILD_ENV) {
+        report::idle_child(&*build_one(&name, cfg.workers));
+        return;
+    }
 
     let contenders: Vec<Box<dyn DynContender>> = vec![
         Box::new(Windlass::build(cfg.workers)),
@@ -1116,9 +1244,10 @@ fn main() {
 
     let workloads: Vec<Workload> = Workload::ALL
         .into_iter()
-        .filter(|w| cfg.filter.as_deref().is_none_or(|f| w.name().contains(f)))
+        .filter(|w| cfg.wants(w.name()))
         .collect();
-    if workloads.is_empty() {
+    let reports = ["timers", "idle_tasks", "latency"];
+    if workloads.is_empty() && !reports.iter().any(|r| cfg.wants(r)) {
         eprintln!("no workload matches {:?}", cfg.filter);
         return;
     }
@@ -1161,22 +1290,24 @@ fn main() {
         ));
     }
 
-    println!(
-        "\nMedian ns/op over {} interleaved rounds ({} workers; ratio < 1 = faster than {BASELINE}):\n",
-        cfg.rounds, cfg.workers
-    );
-    print_table(&median_rows);
-    println!("\nMinimum ns/op (best round):\n");
-    print_table(&min_rows);
-
-    println!(
-        "\nBytes allocated per spawned `async {{}}` (task cell and anything else spawn allocates):\n"
-    );
-    println!("| runtime | bytes/task |\n|---|---:|");
-    for c in &contenders {
-        println!("| {} | {:.0} |", c.name(), c.spawn_bytes());
+    if !median_rows.is_empty() {
+        println!(
+            "\nMedian ns/op over {} interleaved rounds ({} workers; ratio < 1 = faster than {BASELINE}):\n",
+            cfg.rounds, cfg.workers
+        );
+        print_table(&median_rows);
+        println!("\nMinimum ns/op (best round):\n");
+        print_table(&min_rows);
     }
-    if cfg.filter.as_deref().is_none_or(|f| "timers".contains(f)) {
+
+    print_spawn_bytes(&contenders);
+    if cfg.wants("latency") {
+        report::print_latency(&contenders);
+    }
+    if cfg.wants("idle_tasks") {
+        report::print_idle_tasks(&names);
+    }
+    if cfg.wants("timers") {
         for (n, max_ms, what) in [
             (
                 io::TIMER_TASKS,

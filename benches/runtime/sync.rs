@@ -35,7 +35,7 @@ const MPSC_CAPACITY: usize = 100;
 pub(crate) const ONESHOT_ROUNDS: usize = 1_000;
 
 /// The primitives one contender uses.
-trait SyncApi: 'static {
+pub(crate) trait SyncApi: 'static {
     type Mutex: Send + Sync + 'static;
     fn mutex() -> Self::Mutex;
     /// Locks, adds 1, unlocks; with `hold`, yields once while holding.
@@ -235,7 +235,7 @@ fn oneshot_with<C: Contender, S: SyncApi>(c: &C) -> Duration {
 // The primitives of each contender
 // ---------------------------------------------------------------------------
 
-struct WindlassSync;
+pub(crate) struct WindlassSync;
 
 impl SyncApi for WindlassSync {
     type Mutex = windlass::sync::Mutex<u64>;
@@ -300,12 +300,12 @@ impl SyncApi for WindlassSync {
 }
 
 #[derive(Clone)]
-enum WindlassTx {
+pub(crate) enum WindlassTx {
     Bounded(windlass::sync::mpsc::Sender<u64>),
     Unbounded(windlass::sync::mpsc::UnboundedSender<u64>),
 }
 
-struct TokioSync;
+pub(crate) struct TokioSync;
 
 impl SyncApi for TokioSync {
     type Mutex = tokio::sync::Mutex<u64>;
@@ -373,19 +373,19 @@ impl SyncApi for TokioSync {
 }
 
 #[derive(Clone)]
-enum TokioTx {
+pub(crate) enum TokioTx {
     Bounded(tokio::sync::mpsc::Sender<u64>),
     Unbounded(tokio::sync::mpsc::UnboundedSender<u64>),
 }
 
-enum TokioRx {
+pub(crate) enum TokioRx {
     Bounded(tokio::sync::mpsc::Receiver<u64>),
     Unbounded(tokio::sync::mpsc::UnboundedReceiver<u64>),
 }
 
 /// smol's stack: `async-lock` and `async-channel` (smol has no oneshot; a
 /// bounded channel of one is what its users write).
-struct SmolSync;
+pub(crate) struct SmolSync;
 
 impl SyncApi for SmolSync {
     type Mutex = async_lock::Mutex<u64>;

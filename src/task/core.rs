@@ -47,11 +47,39 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
 }
 
-/// What the task holds: the future, then its output, then nothing.
+/// What the task holds: the future, then its output (or why there is
+/// none), then nothing.
+///
+/// The failure cases are kept apart from the output instead of storing a
+/// whole `Result<F::Output, JoinError>`: a `JoinError` is 32 bytes (id,
+/// lock, fat payload pointer), while the id is already in the header and a
+/// panic is rare enough to pay for one more allocation. For an `async {}`
+/// the stage is 16 bytes (a thin pointer and a tag) instead of 32; see
+/// "Where the bytes of a task go" in docs/ARCHITECTURE.md.
 pub(crate) enum Stage<F: Future> {
     Running(F),
-    Finished(Result<F::Output, JoinError>),
+    Finished(F::Output),
+    /// Cancelled by `abort()` or shutdown (rules 6, 7).
+    Cancelled,
+    /// The future (or the destructor of its output) panicked.
+    Panicked(Box<PanicPayload>),
     Consumed,
+}
+
+/// A panic payload behind a thin pointer (a `Box<dyn Any>` is two words).
+pub(crate) struct PanicPayload(Box<dyn std::any::Any + Send + 'static>);
+
+impl<F: Future> Stage<F> {
+    /// The stage that stores `result` until the `JoinHandle` takes it.
+    pub(crate) fn finished(result: Result<F::Output, JoinError>) -> Stage<F> {
+        match result {
+            Ok(output) => Stage::Finished(output),
+            Err(err) => match err.try_into_panic() {
+                Ok(payload) => Stage::Panicked(Box::new(PanicPayload(payload))),
+                Err(_cancelled) => Stage::Cancelled,
+            },
+        }
+    }
 }
 
 /// The whole allocation of one task.
@@ -149,7 +177,9 @@ impl<F: Future, S: Schedule> Cell<F, S> {
             // SAFETY: after COMPLETE, with JOIN_INTEREST, the stage belongs
             // to the JoinHandle (rule 8).
             match std::mem::replace(unsafe { &mut *stage }, Stage::Consumed) {
-                Stage::Finished(out) => out,
+                Stage::Finished(out) => Ok(out),
+                Stage::Cancelled => Err(JoinError::cancelled(self.header.id)),
+                Stage::Panicked(p) => Err(JoinError::panic(self.header.id, p.0)),
                 _ => panic!("windlass: JoinHandle polled after it returned Ready"),
             }
         })
@@ -164,5 +194,24 @@ mod tests {
     fn header_fits_in_a_cache_line() {
         assert_eq!(std::mem::size_of::<Header>(), 40);
         assert!(std::mem::size_of::<Header>() <= 64);
+    }
+
+    fn cell_size<F: Future, S>(_: &F) -> usize {
+        std::mem::size_of::<Cell<F, S>>()
+    }
+
+    /// The byte budget of docs/ARCHITECTURE.md ("Where the bytes of a task
+    /// go"): header 40, scheduler 8, stage 16, join waker 16.
+    #[test]
+    fn an_empty_task_is_80_bytes() {
+        use crate::runtime::multi_thread::Handle;
+        use std::sync::Arc;
+        let fut = async {};
+        assert_eq!(std::mem::size_of::<Stage<std::future::Ready<()>>>(), 16);
+        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 80);
+        // A future that holds a word: the stage grows by that word only.
+        let n = 7u64;
+        let fut = async move { n };
+        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 88);
     }
 }

@@ -101,7 +101,7 @@ fn store_output<F: Future, S: Schedule>(
         Err(payload) => Err(JoinError::panic(id, payload)),
     };
     // SAFETY: as above.
-    unsafe { cell.set_stage(Stage::Finished(output)) };
+    unsafe { cell.set_stage(Stage::finished(output)) };
 }
 
 /// Rule 6/7: the owner of RUNNING cancels the task and completes it.
