@@ -48,6 +48,7 @@
 //! | [`fs`] | files and directories, on the blocking pool | `aiofiles` |
 //! | [`blocking`] | [`spawn_blocking`], [`BlockingPool`](blocking::BlockingPool) | `run_in_executor`, `ThreadPoolExecutor` |
 //! | [`signal`] | [`ctrl_c`](signal::ctrl_c), Unix signals | `KeyboardInterrupt`, `add_signal_handler` |
+//! | [`process`] | [`Command`](process::Command), [`Child`](process::Child) with pipes on the reactor | `create_subprocess_exec`, `communicate` |
 //!
 //! Each module's page opens with a worked example. Here `time` and `join`
 //! work together: three "downloads" run concurrently under one deadline,
@@ -83,6 +84,7 @@ pub mod io;
 pub mod join;
 mod loom;
 pub mod net;
+pub mod process;
 mod reactor;
 pub mod runtime;
 pub mod signal;

@@ -63,6 +63,13 @@ impl SignalKind {
         SignalKind(sig::SIGWINCH)
     }
 
+    /// SIGCHLD: a child process exited (or stopped, or continued).
+    /// [`windlass::process`](crate::process) listens for it where the
+    /// kernel has no pidfds; listening yourself does not disturb that.
+    pub const fn child() -> SignalKind {
+        SignalKind(sig::SIGCHLD)
+    }
+
     /// Any signal by number. Whether it may be listened for is checked by
     /// [`signal`](super::unix::signal), not here.
     pub const fn from_raw(signum: i32) -> SignalKind {

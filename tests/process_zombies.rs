@@ -1,0 +1,52 @@
+//! No zombies: 1,000 short children, waited for, dropped unwaited, and
+//! killed on drop, then `/proc` must show no zombie child of this process.
+//! One test in its own file, so no other test's children are counted.
+
+mod common;
+mod process_support;
+
+use std::time::Duration;
+
+use common::watchdog;
+use process_support::{eventually, is_gone, zombie_children};
+use windlass::process::{Command, Stdio};
+
+#[test]
+fn a_thousand_children_leave_no_zombie() {
+    let rt = windlass::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let dropped = watchdog(move || {
+        let dropped = rt.block_on(async {
+            let mut dropped = Vec::new();
+            for i in 0..1000 {
+                let mut cmd = Command::new("true");
+                cmd.stdout(Stdio::null());
+                match i % 3 {
+                    // Waited for.
+                    0 => assert!(cmd.status().await.unwrap().success()),
+                    // Dropped at once, possibly before it even ran.
+                    1 => dropped.push(cmd.spawn().unwrap().id()),
+                    // Dropped with kill_on_drop (killed, or exited already).
+                    _ => dropped.push(cmd.kill_on_drop(true).spawn().unwrap().id()),
+                }
+            }
+            dropped
+        });
+        // The reaper tasks run on the workers: keep the runtime alive
+        // until every dropped child is gone.
+        let all_gone = eventually(Duration::from_secs(30), || {
+            dropped.iter().all(|&p| is_gone(p))
+        });
+        assert!(all_gone, "dropped children were not reaped");
+        drop(rt);
+        dropped
+    });
+    assert_eq!(dropped.len(), 666);
+    let zombies = zombie_children();
+    assert!(
+        zombies.is_empty(),
+        "zombie children of this process: {zombies:?}"
+    );
+}
