@@ -96,6 +96,11 @@ pub mod time;
 #[doc(hidden)]
 pub mod __loom;
 
+/// The `#[windlass::main]` and `#[windlass::test]` attributes (feature
+/// `macros`).
+#[cfg(feature = "macros")]
+pub use windlass_macros::{main, test};
+
 pub use blocking::spawn_blocking;
 pub use join::{JoinSet, ReturnWhen, TaskGroup, as_completed, join_all, try_join_all, wait};
 pub use runtime::{Handle, Runtime, spawn};
