@@ -12,7 +12,9 @@
 //! `task.cancel()` is [`JoinHandle::abort`](task::JoinHandle::abort),
 //! `await asyncio.sleep(0)` is [`task::yield_now`], and
 //! `loop.run_in_executor(None, f)` is [`spawn_blocking`]. See
-//! `docs/asyncio.md` for the full map.
+//! `docs/asyncio.md` for the full map. With the `macros` feature,
+//! `asyncio.run(main())` is also written `#[windlass::main] async fn main()`,
+//! and an async test `#[windlass::test] async fn ...()`.
 //!
 //! ```
 //! use windlass::Runtime;
