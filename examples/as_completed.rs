@@ -11,7 +11,7 @@
 //! order (1, 2, 4) differs from input order. One "second" of the original is
 //! 100 ms.
 //!
-//! Run it with `cargo run --example as_completed`. It checks its own claims.
+//! Run it with `cargo run --example as_completed --features macros`. It checks its own claims.
 
 use std::time::{Duration, Instant};
 
@@ -28,27 +28,24 @@ async fn do_some_work(x: u32) -> String {
     format!("Done after {x}s")
 }
 
-fn main() -> std::io::Result<()> {
-    let rt = windlass::Runtime::new()?;
-    rt.block_on(async {
-        let start = Instant::now();
-        let tasks = [4, 1, 2].map(|x| windlass::spawn(do_some_work(x)));
-        let mut finished = as_completed(tasks);
-        let mut order = Vec::new();
-        while let Some(result) = finished.next().await {
-            let result = result.expect("task");
-            println!("Task ret: {result} (at {:.2?})", start.elapsed());
-            order.push(result);
-        }
-        let took = start.elapsed();
-        println!("Time: {took:.2?} (one after another: {:.2?})", UNIT * 7);
-        assert_eq!(
-            order,
-            ["Done after 1s", "Done after 2s", "Done after 4s"],
-            "completion order"
-        );
-        assert!(took < UNIT * 6, "overlapped: {took:?}");
-    });
+#[windlass::main]
+async fn main() {
+    let start = Instant::now();
+    let tasks = [4, 1, 2].map(|x| windlass::spawn(do_some_work(x)));
+    let mut finished = as_completed(tasks);
+    let mut order = Vec::new();
+    while let Some(result) = finished.next().await {
+        let result = result.expect("task");
+        println!("Task ret: {result} (at {:.2?})", start.elapsed());
+        order.push(result);
+    }
+    let took = start.elapsed();
+    println!("Time: {took:.2?} (one after another: {:.2?})", UNIT * 7);
+    assert_eq!(
+        order,
+        ["Done after 1s", "Done after 2s", "Done after 4s"],
+        "completion order"
+    );
+    assert!(took < UNIT * 6, "overlapped: {took:?}");
     println!("\nall claims checked: OK");
-    Ok(())
 }

@@ -31,7 +31,7 @@
 //! of the original), so two readers side by side show that waiting for one
 //! line lets other tasks run.
 //!
-//! Run it with `cargo run --example async_iterator`. It checks its own
+//! Run it with `cargo run --example async_iterator --features macros`. It checks its own
 //! claims.
 
 use std::pin::Pin;
@@ -94,60 +94,57 @@ async fn read_all<S: Stream<Item = u32> + Unpin>(mut reader: S) -> Vec<u32> {
     items
 }
 
-fn main() -> std::io::Result<()> {
-    let rt = windlass::Runtime::new()?;
-    rt.block_on(async {
-        let expected: Vec<u32> = (1..100).collect();
+#[windlass::main]
+async fn main() {
+    let expected: Vec<u32> = (1..100).collect();
 
-        // 1. async for item in Reader(): print(item)
-        let start = Instant::now();
-        let items = read_all(Reader::new()).await;
-        let one = start.elapsed();
-        let shown: Vec<String> = items.iter().map(u32::to_string).collect();
-        println!(
-            "Reader: {} ... {}",
-            shown[..5].join(" "),
-            shown[94..].join(" ")
-        );
-        println!(
-            "  {} items in {one:.2?}, then StopAsyncIteration",
-            items.len()
-        );
-        assert_eq!(items, expected, "1..=99, then the stream ended");
+    // 1. async for item in Reader(): print(item)
+    let start = Instant::now();
+    let items = read_all(Reader::new()).await;
+    let one = start.elapsed();
+    let shown: Vec<String> = items.iter().map(u32::to_string).collect();
+    println!(
+        "Reader: {} ... {}",
+        shown[..5].join(" "),
+        shown[94..].join(" ")
+    );
+    println!(
+        "  {} items in {one:.2?}, then StopAsyncIteration",
+        items.len()
+    );
+    assert_eq!(items, expected, "1..=99, then the stream ended");
 
-        // 2. The unfold version reads the same lines.
-        let items = read_all(Box::pin(reader_unfold())).await;
-        println!(
-            "unfold reader: {} items, last {:?}",
-            items.len(),
-            items.last()
-        );
-        assert_eq!(items, expected);
+    // 2. The unfold version reads the same lines.
+    let items = read_all(Box::pin(reader_unfold())).await;
+    println!(
+        "unfold reader: {} items, last {:?}",
+        items.len(),
+        items.last()
+    );
+    assert_eq!(items, expected);
 
-        // 3. Stream adapters instead of a loop body: the even lines, squared.
-        let evens: Vec<u32> = Reader::new()
-            .filter(|n| n % 2 == 0)
-            .map(|n| n * n)
-            .take(3)
-            .collect()
-            .await;
-        println!("even lines squared, first three: {evens:?}");
-        assert_eq!(evens, [4, 16, 36]);
+    // 3. Stream adapters instead of a loop body: the even lines, squared.
+    let evens: Vec<u32> = Reader::new()
+        .filter(|n| n % 2 == 0)
+        .map(|n| n * n)
+        .take(3)
+        .collect()
+        .await;
+    println!("even lines squared, first three: {evens:?}");
+    assert_eq!(evens, [4, 16, 36]);
 
-        // 4. Two readers in two tasks: each waits for its lines while the
-        //    other reads, so both together take about as long as one.
-        let start = Instant::now();
-        let a = windlass::spawn(read_all(Reader::new()));
-        let b = windlass::spawn(read_all(Box::pin(reader_unfold())));
-        let (a, b) = (a.await.expect("reader a"), b.await.expect("reader b"));
-        let both = start.elapsed();
-        println!(
-            "two readers at once: {both:.2?} (one after another: about {:.2?})",
-            one * 2
-        );
-        assert_eq!((a.len(), b.len()), (99, 99));
-        assert!(both < one * 2 * 7 / 10, "the readers overlapped: {both:?}");
-    });
+    // 4. Two readers in two tasks: each waits for its lines while the
+    //    other reads, so both together take about as long as one.
+    let start = Instant::now();
+    let a = windlass::spawn(read_all(Reader::new()));
+    let b = windlass::spawn(read_all(Box::pin(reader_unfold())));
+    let (a, b) = (a.await.expect("reader a"), b.await.expect("reader b"));
+    let both = start.elapsed();
+    println!(
+        "two readers at once: {both:.2?} (one after another: about {:.2?})",
+        one * 2
+    );
+    assert_eq!((a.len(), b.len()), (99, 99));
+    assert!(both < one * 2 * 7 / 10, "the readers overlapped: {both:?}");
     println!("\nall claims checked: OK");
-    Ok(())
 }

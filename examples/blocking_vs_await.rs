@@ -25,7 +25,7 @@
 //! a blocking task stalls only its own worker, but there are only as many
 //! workers as cores.) One "second" is 100 ms.
 //!
-//! Run it with `cargo run --example blocking_vs_await`. It checks its own
+//! Run it with `cargo run --example blocking_vs_await --features macros`. It checks its own
 //! claims.
 
 use std::sync::Arc;
@@ -33,7 +33,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use windlass::join::{ReturnWhen, wait};
-use windlass::runtime::Builder;
 use windlass::time::sleep;
 
 /// One second of the Python originals.
@@ -102,43 +101,40 @@ async fn run(how: Download) -> (Duration, usize) {
     (took, beats.load(Ordering::SeqCst))
 }
 
-fn main() -> std::io::Result<()> {
-    let rt = Builder::new_current_thread().build()?;
+#[windlass::main(flavor = "current_thread")]
+async fn main() {
     let sequential = UNIT * 3;
-    rt.block_on(async {
-        for how in [Download::Blocking, Download::Awaited, Download::OnThePool] {
-            println!("{how:?}:");
-            let (took, beats) = run(how).await;
-            // What a heartbeat on a free loop would have ticked meanwhile.
-            let free = (took.as_millis() / BEAT.as_millis()) as usize;
-            println!(
-                "  Complete in {took:.2?} (one after another: {sequential:.2?}); \
-                 heartbeat ticked {beats} times (a free loop: about {free})"
-            );
-            match how {
-                Download::Blocking => {
-                    assert!(
-                        took >= sequential,
-                        "the blocking downloads ran one by one: {took:?}"
-                    );
-                    assert!(
-                        beats * 3 < free,
-                        "the loop was stalled: {beats} of {free} beats"
-                    );
-                }
-                Download::Awaited | Download::OnThePool => {
-                    assert!(
-                        took < sequential * 7 / 10,
-                        "the downloads overlapped: {took:?}"
-                    );
-                    assert!(
-                        beats * 3 >= free,
-                        "the loop kept running: {beats} of {free} beats"
-                    );
-                }
+    for how in [Download::Blocking, Download::Awaited, Download::OnThePool] {
+        println!("{how:?}:");
+        let (took, beats) = run(how).await;
+        // What a heartbeat on a free loop would have ticked meanwhile.
+        let free = (took.as_millis() / BEAT.as_millis()) as usize;
+        println!(
+            "  Complete in {took:.2?} (one after another: {sequential:.2?}); \
+             heartbeat ticked {beats} times (a free loop: about {free})"
+        );
+        match how {
+            Download::Blocking => {
+                assert!(
+                    took >= sequential,
+                    "the blocking downloads ran one by one: {took:?}"
+                );
+                assert!(
+                    beats * 3 < free,
+                    "the loop was stalled: {beats} of {free} beats"
+                );
+            }
+            Download::Awaited | Download::OnThePool => {
+                assert!(
+                    took < sequential * 7 / 10,
+                    "the downloads overlapped: {took:?}"
+                );
+                assert!(
+                    beats * 3 >= free,
+                    "the loop kept running: {beats} of {free} beats"
+                );
             }
         }
-    });
+    }
     println!("\nall claims checked: OK");
-    Ok(())
 }

@@ -22,7 +22,7 @@
 //!    windlass that cleanup is a drop guard.
 //!
 //! One "second" of the originals is 100 ms here. Run it with
-//! `cargo run --example cancel`. It checks its own claims.
+//! `cargo run --example cancel --features macros`. It checks its own claims.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -78,63 +78,60 @@ async fn slow_function() -> u32 {
     42
 }
 
-fn main() -> std::io::Result<()> {
-    let rt = windlass::Runtime::new()?;
-    rt.block_on(async {
-        // 1. An interrupt while waiting: cancel everything still running.
-        let start = Instant::now();
-        let tasks: Vec<_> = [1, 2, 2].map(|x| windlass::spawn(do_some_work(x))).into();
-        let interrupt = Some(UNIT * 3 / 2);
-        let (done, pending) = wait(tasks, ReturnWhen::AllCompleted, interrupt).await;
-        println!("^C  (KeyboardInterrupt at {:.2?})", start.elapsed());
-        for result in &done {
-            println!("<Task finished result={:?}>", result.as_ref().unwrap());
-            println!("False"); // cancel() on a finished task does nothing
+#[windlass::main]
+async fn main() {
+    // 1. An interrupt while waiting: cancel everything still running.
+    let start = Instant::now();
+    let tasks: Vec<_> = [1, 2, 2].map(|x| windlass::spawn(do_some_work(x))).into();
+    let interrupt = Some(UNIT * 3 / 2);
+    let (done, pending) = wait(tasks, ReturnWhen::AllCompleted, interrupt).await;
+    println!("^C  (KeyboardInterrupt at {:.2?})", start.elapsed());
+    for result in &done {
+        println!("<Task finished result={:?}>", result.as_ref().unwrap());
+        println!("False"); // cancel() on a finished task does nothing
+    }
+    for task in &pending {
+        println!("<Task pending {:?}>", task.id());
+        let cancelled = !task.is_finished();
+        task.abort();
+        println!("{}", if cancelled { "True" } else { "False" });
+    }
+    let mut cancelled = 0;
+    for task in pending {
+        if task.await.is_err_and(|e| e.is_cancelled()) {
+            cancelled += 1;
         }
-        for task in &pending {
-            println!("<Task pending {:?}>", task.id());
-            let cancelled = !task.is_finished();
-            task.abort();
-            println!("{}", if cancelled { "True" } else { "False" });
-        }
-        let mut cancelled = 0;
-        for task in pending {
-            if task.await.is_err_and(|e| e.is_cancelled()) {
-                cancelled += 1;
-            }
-        }
-        let took = start.elapsed();
-        println!("Time: {took:.2?} (the 2 s tasks did not run to the end)\n");
-        assert_eq!(done.len(), 1);
-        assert_eq!(cancelled, 2);
-        assert!(
-            took < UNIT * 2,
-            "cancelled before the 2 s tasks finished: {took:?}"
-        );
+    }
+    let took = start.elapsed();
+    println!("Time: {took:.2?} (the 2 s tasks did not run to the end)\n");
+    assert_eq!(done.len(), 1);
+    assert_eq!(cancelled, 2);
+    assert!(
+        took < UNIT * 2,
+        "cancelled before the 2 s tasks finished: {took:?}"
+    );
 
-        // 2. The spinner, cancelled when the slow work is done.
-        let frames = Arc::new(AtomicUsize::new(0));
-        let cleared = Arc::new(AtomicBool::new(false));
-        let spinner = windlass::spawn(spin("thinking!", frames.clone(), cleared.clone()));
-        println!("spinner object: {spinner:?}");
-        let result = slow_function().await;
-        spinner.abort();
-        let outcome = spinner.await;
-        println!("Answer: {result}");
-        let frames = frames.load(Ordering::Relaxed);
-        println!(
-            "(the spinner drew {frames} frames, was cancelled: {}, cleared its line: {})",
-            outcome.as_ref().is_err_and(|e| e.is_cancelled()),
-            cleared.load(Ordering::SeqCst)
-        );
-        assert_eq!(result, 42);
-        assert!(outcome.unwrap_err().is_cancelled());
-        assert!(cleared.load(Ordering::SeqCst), "the drop guard ran");
-        assert!(
-            frames >= 10,
-            "the spinner ran while slow_function waited: {frames} frames"
-        );
-    });
+    // 2. The spinner, cancelled when the slow work is done.
+    let frames = Arc::new(AtomicUsize::new(0));
+    let cleared = Arc::new(AtomicBool::new(false));
+    let spinner = windlass::spawn(spin("thinking!", frames.clone(), cleared.clone()));
+    println!("spinner object: {spinner:?}");
+    let result = slow_function().await;
+    spinner.abort();
+    let outcome = spinner.await;
+    println!("Answer: {result}");
+    let frames = frames.load(Ordering::Relaxed);
+    println!(
+        "(the spinner drew {frames} frames, was cancelled: {}, cleared its line: {})",
+        outcome.as_ref().is_err_and(|e| e.is_cancelled()),
+        cleared.load(Ordering::SeqCst)
+    );
+    assert_eq!(result, 42);
+    assert!(outcome.unwrap_err().is_cancelled());
+    assert!(cleared.load(Ordering::SeqCst), "the drop guard ran");
+    assert!(
+        frames >= 10,
+        "the spinner ran while slow_function waited: {frames} frames"
+    );
     println!("\nall claims checked: OK");
-    Ok(())
 }

@@ -23,7 +23,7 @@
 //! how many they woke (and need not hold the lock). `wait_for(guard, pred)`
 //! is asyncio's `wait_for(predicate)`. One "second" is 100 ms.
 //!
-//! Run it with `cargo run --example condition`. It checks its own claims.
+//! Run it with `cargo run --example condition --features macros`. It checks its own claims.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,64 +51,61 @@ async fn consumer(i: u32, shared: Arc<Shared>, done: mpsc::UnboundedSender<u32>)
     done.send(i).expect("main is listening");
 }
 
-fn main() -> std::io::Result<()> {
-    let rt = windlass::Runtime::new()?;
-    rt.block_on(async {
-        let shared = Arc::new(Shared {
-            woken: Mutex::new(0),
-            cond: Condition::new(),
-        });
-        let (done, mut finished) = mpsc::unbounded_channel();
-        for i in 0..4 {
-            windlass::spawn(consumer(i, shared.clone(), done.clone()));
-        }
-        drop(done);
-        // Wait until all four are inside `wait()`: the condition's own
-        // count, checked between yields.
-        while shared.cond.waiting() < 4 {
-            windlass::yield_now().await;
-        }
-
-        // notify(2): exactly two wake.
-        let n = shared.cond.notify(2);
-        println!("notify(2) woke {n}");
-        assert_eq!(n, 2);
-        let first = [finished.recv().await, finished.recv().await];
-        println!("finished: {first:?}");
-        assert!(first.iter().all(Option::is_some));
-        let nobody = timeout(UNIT, finished.recv()).await;
-        println!(
-            "anyone else within {UNIT:?}? {}",
-            if nobody.is_ok() { "yes" } else { "no" }
-        );
-        assert!(nobody.is_err(), "the other two still wait");
-        assert_eq!(shared.cond.waiting(), 2);
-
-        // notify_all(): the rest.
-        let n = shared.cond.notify_all();
-        println!("notify_all() woke {n}");
-        assert_eq!(n, 2);
-        let mut all = vec![first[0].unwrap(), first[1].unwrap()];
-        while let Some(i) = finished.recv().await {
-            all.push(i);
-        }
-        all.sort();
-        println!("every consumer finished: {all:?}");
-        assert_eq!(all, [0, 1, 2, 3]);
-        assert_eq!(*shared.woken.lock().await, 4);
-
-        // wait_for(predicate): a consumer sleeps until the data says go.
-        let s = shared.clone();
-        let patient = windlass::spawn(async move {
-            let guard = s.woken.lock().await;
-            *s.cond.wait_for(guard, |w| *w >= 10).await
-        });
-        *shared.woken.lock().await = 10;
-        shared.cond.notify_all();
-        let seen = patient.await.expect("patient consumer");
-        println!("wait_for(lambda: woken >= 10) returned with woken = {seen}");
-        assert_eq!(seen, 10);
+#[windlass::main]
+async fn main() {
+    let shared = Arc::new(Shared {
+        woken: Mutex::new(0),
+        cond: Condition::new(),
     });
+    let (done, mut finished) = mpsc::unbounded_channel();
+    for i in 0..4 {
+        windlass::spawn(consumer(i, shared.clone(), done.clone()));
+    }
+    drop(done);
+    // Wait until all four are inside `wait()`: the condition's own
+    // count, checked between yields.
+    while shared.cond.waiting() < 4 {
+        windlass::yield_now().await;
+    }
+
+    // notify(2): exactly two wake.
+    let n = shared.cond.notify(2);
+    println!("notify(2) woke {n}");
+    assert_eq!(n, 2);
+    let first = [finished.recv().await, finished.recv().await];
+    println!("finished: {first:?}");
+    assert!(first.iter().all(Option::is_some));
+    let nobody = timeout(UNIT, finished.recv()).await;
+    println!(
+        "anyone else within {UNIT:?}? {}",
+        if nobody.is_ok() { "yes" } else { "no" }
+    );
+    assert!(nobody.is_err(), "the other two still wait");
+    assert_eq!(shared.cond.waiting(), 2);
+
+    // notify_all(): the rest.
+    let n = shared.cond.notify_all();
+    println!("notify_all() woke {n}");
+    assert_eq!(n, 2);
+    let mut all = vec![first[0].unwrap(), first[1].unwrap()];
+    while let Some(i) = finished.recv().await {
+        all.push(i);
+    }
+    all.sort();
+    println!("every consumer finished: {all:?}");
+    assert_eq!(all, [0, 1, 2, 3]);
+    assert_eq!(*shared.woken.lock().await, 4);
+
+    // wait_for(predicate): a consumer sleeps until the data says go.
+    let s = shared.clone();
+    let patient = windlass::spawn(async move {
+        let guard = s.woken.lock().await;
+        *s.cond.wait_for(guard, |w| *w >= 10).await
+    });
+    *shared.woken.lock().await = 10;
+    shared.cond.notify_all();
+    let seen = patient.await.expect("patient consumer");
+    println!("wait_for(lambda: woken >= 10) returned with woken = {seen}");
+    assert_eq!(seen, 10);
     println!("\nall claims checked: OK");
-    Ok(())
 }

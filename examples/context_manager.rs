@@ -22,7 +22,7 @@
 //! normal path, with `Drop` as the guarantee on every other path. One
 //! "second" of the original is 100 ms.
 //!
-//! Run it with `cargo run --example context_manager`. It checks its own
+//! Run it with `cargo run --example context_manager --features macros`. It checks its own
 //! claims.
 
 use std::sync::Mutex;
@@ -108,51 +108,48 @@ async fn fails_midway(id: u32) -> Result<u32, String> {
     Ok(result + parsed)
 }
 
-fn main() -> std::io::Result<()> {
+#[windlass::main]
+async fn main() {
     // The panic below is on purpose: one line instead of a backtrace.
     std::panic::set_hook(Box::new(|info| eprintln!("  (a task raised: {info})")));
-    let rt = windlass::Runtime::new()?;
-    rt.block_on(async {
-        println!("1. async with, normal exit:");
-        let result = use_and_close(1).await;
-        println!("  result {result}");
-        assert_eq!(result, 666);
-        assert_eq!(take_log(), ["open 1", "close 1 (async close)"]);
+    println!("1. async with, normal exit:");
+    let result = use_and_close(1).await;
+    println!("  result {result}");
+    assert_eq!(result, 666);
+    assert_eq!(take_log(), ["open 1", "close 1 (async close)"]);
 
-        println!("2. a plain scope end:");
-        {
-            let f = Connection::open(2).await;
-            assert_eq!(f.do_something().await, 666);
-        }
-        assert_eq!(take_log(), ["open 2", "close 2 (Drop)"]);
+    println!("2. a plain scope end:");
+    {
+        let f = Connection::open(2).await;
+        assert_eq!(f.do_something().await, 666);
+    }
+    assert_eq!(take_log(), ["open 2", "close 2 (Drop)"]);
 
-        println!("3. early return with `?`:");
-        let err = fails_midway(3).await.unwrap_err();
-        println!("  error: {err}");
-        assert_eq!(take_log(), ["open 3", "close 3 (Drop)"]);
+    println!("3. early return with `?`:");
+    let err = fails_midway(3).await.unwrap_err();
+    println!("  error: {err}");
+    assert_eq!(take_log(), ["open 3", "close 3 (Drop)"]);
 
-        println!("4. the task is cancelled while it holds the connection:");
-        let (opened, is_open) = windlass::sync::oneshot::channel();
-        let task = windlass::spawn(async move {
-            let _f = Connection::open(4).await;
-            opened.send(()).expect("main is waiting");
-            sleep(UNIT * 100).await; // a long query, never finished
-        });
-        is_open.await.expect("connection 4 opened");
-        task.abort();
-        assert!(task.await.unwrap_err().is_cancelled());
-        assert_eq!(take_log(), ["open 4", "close 4 (Drop)"]);
-
-        println!("5. the body raises:");
-        let task = windlass::spawn(async {
-            let f = Connection::open(5).await;
-            if f.do_something().await == 666 {
-                panic!("the query result was unlucky");
-            }
-        });
-        assert!(task.await.unwrap_err().is_panic());
-        assert_eq!(take_log(), ["open 5", "close 5 (Drop, during a panic)"]);
+    println!("4. the task is cancelled while it holds the connection:");
+    let (opened, is_open) = windlass::sync::oneshot::channel();
+    let task = windlass::spawn(async move {
+        let _f = Connection::open(4).await;
+        opened.send(()).expect("main is waiting");
+        sleep(UNIT * 100).await; // a long query, never finished
     });
+    is_open.await.expect("connection 4 opened");
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    assert_eq!(take_log(), ["open 4", "close 4 (Drop)"]);
+
+    println!("5. the body raises:");
+    let task = windlass::spawn(async {
+        let f = Connection::open(5).await;
+        if f.do_something().await == 666 {
+            panic!("the query result was unlucky");
+        }
+    });
+    assert!(task.await.unwrap_err().is_panic());
+    assert_eq!(take_log(), ["open 5", "close 5 (Drop, during a panic)"]);
     println!("\nall claims checked: OK");
-    Ok(())
 }

@@ -16,7 +16,7 @@
 //! The two interleave, and the whole takes 3 "seconds" (the longer one),
 //! not 5. One second is 100 ms here.
 //!
-//! Run it with `cargo run --example countdown`. It checks its own claims.
+//! Run it with `cargo run --example countdown --features macros`. It checks its own claims.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,26 +37,23 @@ async fn countdown(number: &'static str, mut n: u32, log: Arc<Mutex<Vec<String>>
     }
 }
 
-fn main() -> std::io::Result<()> {
-    let rt = windlass::Runtime::new()?;
-    rt.block_on(async {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let start = Instant::now();
-        let tasks = vec![
-            windlass::spawn(countdown("A", 2, log.clone())),
-            windlass::spawn(countdown("B", 3, log.clone())),
-        ];
-        let (done, pending) = wait(tasks, ReturnWhen::AllCompleted, None).await;
-        let took = start.elapsed();
-        println!("Time: {took:.2?} (one after another: {:.2?})", UNIT * 5);
-        assert!(pending.is_empty() && done.iter().all(Result::is_ok));
-        assert!(took < UNIT * 4, "the countdowns overlapped: {took:?}");
-        // Interleaved: A's second line comes before B's last.
-        let log = log.lock().unwrap();
-        let pos = |s: &str| log.iter().position(|l| l == s).unwrap();
-        assert!(pos("T-minus 1 (A)") < pos("T-minus 1 (B)"));
-        assert!(pos("T-minus 3 (B)") < pos("T-minus 1 (A)"));
-    });
+#[windlass::main]
+async fn main() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let start = Instant::now();
+    let tasks = vec![
+        windlass::spawn(countdown("A", 2, log.clone())),
+        windlass::spawn(countdown("B", 3, log.clone())),
+    ];
+    let (done, pending) = wait(tasks, ReturnWhen::AllCompleted, None).await;
+    let took = start.elapsed();
+    println!("Time: {took:.2?} (one after another: {:.2?})", UNIT * 5);
+    assert!(pending.is_empty() && done.iter().all(Result::is_ok));
+    assert!(took < UNIT * 4, "the countdowns overlapped: {took:?}");
+    // Interleaved: A's second line comes before B's last.
+    let log = log.lock().unwrap();
+    let pos = |s: &str| log.iter().position(|l| l == s).unwrap();
+    assert!(pos("T-minus 1 (A)") < pos("T-minus 1 (B)"));
+    assert!(pos("T-minus 3 (B)") < pos("T-minus 1 (A)"));
     println!("\nall claims checked: OK");
-    Ok(())
 }

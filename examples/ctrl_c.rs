@@ -18,7 +18,7 @@
 //!
 //! By default the program presses Ctrl+C itself (a SIGINT to its own
 //! process) about 300 ms in, after the first task is done, so that it ends
-//! on its own; `cargo run --example ctrl_c -- --wait` waits for a real
+//! on its own; `cargo run --example ctrl_c --features macros -- --wait` waits for a real
 //! Ctrl+C instead. One "second" is 100 ms, and the two 2-second tasks are
 //! stretched to 10 so they are surely still running when Ctrl+C comes. It
 //! checks its own claims.
@@ -29,10 +29,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rustix::process::{Signal, getpid, kill_process};
+use windlass::JoinHandle;
 use windlass::join::or;
 use windlass::sync::{Event, mpsc};
 use windlass::time::sleep;
-use windlass::{JoinHandle, Runtime};
 
 /// One second of the Python original.
 const UNIT: Duration = Duration::from_millis(100);
@@ -96,98 +96,96 @@ enum Outcome {
     Interrupted(io::Result<()>),
 }
 
-fn main() -> io::Result<()> {
+#[windlass::main]
+async fn main() -> io::Result<()> {
     let wait_for_user = std::env::args().skip(1).any(|a| a == "--wait");
     let sequential = UNIT * WORK.iter().sum::<u32>();
-    Runtime::new()?.block_on(async {
-        // Listen before anything starts: from here on a Ctrl+C is ours (and
-        // no longer kills the process).
-        let ctrl_c = windlass::signal::ctrl_c();
-        if wait_for_user {
-            println!(
-                "mode: --wait: press Ctrl+C to cancel the work (it takes {:?})",
-                UNIT * 10
-            );
-        } else {
-            println!(
-                "mode: self-interrupt: Ctrl+C comes from the program itself (--wait for a real one)"
-            );
-        }
-        let start = Instant::now();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let cleanup = |name: &str| Cleanup {
-            name: name.to_string(),
-            log: log.clone(),
-        };
-        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-        let mut tasks: Vec<(String, JoinHandle<String>)> = Vec::new();
-        for x in WORK {
-            let name = format!("do_some_work({x}) #{}", tasks.len() + 1);
-            let work = do_some_work(x, cleanup(&name), done_tx.clone());
-            tasks.push((name, windlass::spawn(work)));
-        }
-        let frames = Arc::new(AtomicUsize::new(0));
-        let spinner = windlass::spawn(spin(cleanup("spinner"), frames.clone()));
-        tasks.push(("spinner".to_string(), spinner));
-
-        // run_until_complete(wait(tasks)), or Ctrl+C, whichever comes first.
-        let first_done = Arc::new(Event::new());
-        let presser = (!wait_for_user).then(|| windlass::spawn(press_ctrl_c(first_done.clone())));
-        let all_done = async {
-            let mut finished = Vec::new();
-            while finished.len() < WORK.len() {
-                finished.push(done_rx.recv().await.expect("a sender per task"));
-                first_done.set();
-            }
-            Outcome::AllDone
-        };
-        let outcome = or(async { Outcome::Interrupted(ctrl_c.await) }, all_done).await;
-        let at = start.elapsed();
-        let interrupted = match outcome {
-            Outcome::Interrupted(res) => {
-                res?;
-                println!("^C at {at:.2?}: KeyboardInterrupt");
-                true
-            }
-            Outcome::AllDone => {
-                println!("all work finished at {at:.2?}, before any Ctrl+C");
-                false
-            }
-        };
-
-        // for task in all_tasks(): print(task.cancel())
-        // (Aborting a finished task does nothing; its await says which.)
-        for (_, task) in &tasks {
-            task.abort();
-        }
-        let mut cancelled = Vec::new();
-        for (name, task) in tasks.drain(..) {
-            match task.await {
-                Ok(msg) => println!("cancel() -> False  {name}: already done ({msg})"),
-                Err(e) if e.is_cancelled() => {
-                    println!("cancel() -> True   {name}: cancelled");
-                    cancelled.push(name);
-                }
-                Err(e) => panic!("{name} failed: {e}"),
-            }
-        }
-        if let Some(presser) = presser {
-            presser.await.expect("the presser finished");
-        }
-        let took = start.elapsed();
-        println!("Time: {took:.2?} (the work one after another: {sequential:.2?})");
-
-        check_claims(
-            interrupted,
-            wait_for_user,
-            &cancelled,
-            &log,
-            &frames,
-            took,
-            sequential,
+    // Listen before anything starts: from here on a Ctrl+C is ours (and
+    // no longer kills the process).
+    let ctrl_c = windlass::signal::ctrl_c();
+    if wait_for_user {
+        println!(
+            "mode: --wait: press Ctrl+C to cancel the work (it takes {:?})",
+            UNIT * 10
         );
-        Ok::<(), io::Error>(())
-    })?;
+    } else {
+        println!(
+            "mode: self-interrupt: Ctrl+C comes from the program itself (--wait for a real one)"
+        );
+    }
+    let start = Instant::now();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let cleanup = |name: &str| Cleanup {
+        name: name.to_string(),
+        log: log.clone(),
+    };
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let mut tasks: Vec<(String, JoinHandle<String>)> = Vec::new();
+    for x in WORK {
+        let name = format!("do_some_work({x}) #{}", tasks.len() + 1);
+        let work = do_some_work(x, cleanup(&name), done_tx.clone());
+        tasks.push((name, windlass::spawn(work)));
+    }
+    let frames = Arc::new(AtomicUsize::new(0));
+    let spinner = windlass::spawn(spin(cleanup("spinner"), frames.clone()));
+    tasks.push(("spinner".to_string(), spinner));
+
+    // run_until_complete(wait(tasks)), or Ctrl+C, whichever comes first.
+    let first_done = Arc::new(Event::new());
+    let presser = (!wait_for_user).then(|| windlass::spawn(press_ctrl_c(first_done.clone())));
+    let all_done = async {
+        let mut finished = Vec::new();
+        while finished.len() < WORK.len() {
+            finished.push(done_rx.recv().await.expect("a sender per task"));
+            first_done.set();
+        }
+        Outcome::AllDone
+    };
+    let outcome = or(async { Outcome::Interrupted(ctrl_c.await) }, all_done).await;
+    let at = start.elapsed();
+    let interrupted = match outcome {
+        Outcome::Interrupted(res) => {
+            res?;
+            println!("^C at {at:.2?}: KeyboardInterrupt");
+            true
+        }
+        Outcome::AllDone => {
+            println!("all work finished at {at:.2?}, before any Ctrl+C");
+            false
+        }
+    };
+
+    // for task in all_tasks(): print(task.cancel())
+    // (Aborting a finished task does nothing; its await says which.)
+    for (_, task) in &tasks {
+        task.abort();
+    }
+    let mut cancelled = Vec::new();
+    for (name, task) in tasks.drain(..) {
+        match task.await {
+            Ok(msg) => println!("cancel() -> False  {name}: already done ({msg})"),
+            Err(e) if e.is_cancelled() => {
+                println!("cancel() -> True   {name}: cancelled");
+                cancelled.push(name);
+            }
+            Err(e) => panic!("{name} failed: {e}"),
+        }
+    }
+    if let Some(presser) = presser {
+        presser.await.expect("the presser finished");
+    }
+    let took = start.elapsed();
+    println!("Time: {took:.2?} (the work one after another: {sequential:.2?})");
+
+    check_claims(
+        interrupted,
+        wait_for_user,
+        &cancelled,
+        &log,
+        &frames,
+        took,
+        sequential,
+    );
     println!("\nall claims checked: OK");
     Ok(())
 }

@@ -23,7 +23,7 @@
 //!
 //! One "second" of the originals is 100 ms here.
 //!
-//! Run it with `cargo run --example done_callback`. It checks its own
+//! Run it with `cargo run --example done_callback --features macros`. It checks its own
 //! claims.
 
 use std::future::Future;
@@ -103,91 +103,88 @@ where
     out
 }
 
-fn main() -> std::io::Result<()> {
+#[windlass::main]
+async fn main() {
     // One task below panics on purpose: one line instead of a backtrace.
     std::panic::set_hook(Box::new(|info| eprintln!("  (a task raised: {info})")));
-    let rt = windlass::Runtime::new()?;
-    rt.block_on(async {
-        let log: Log = Arc::default();
+    let log: Log = Arc::default();
 
-        // 1. A follow-up task awaits the handle, then calls back. Nobody
-        //    else awaits the work task.
-        let task = windlass::spawn(work(5, log.clone()));
-        let seen = Arc::new(Mutex::new(None));
-        let (l, s) = (log.clone(), seen.clone());
-        let follow_up = add_done_callback(task, move |result| {
-            say(&l, format!("callback: {}", result.as_ref().unwrap()));
-            *s.lock().unwrap() = Some(result.unwrap());
-        });
-        follow_up.await.expect("callback task");
-        assert_eq!(
-            *seen.lock().unwrap(),
-            Some(8),
-            "the callback got future.result()"
-        );
-        let lines = log.lock().unwrap().clone();
-        assert_eq!(
-            lines,
-            ["work(5) waiting", "work(5) returns 8", "callback: 8"]
-        );
-
-        // The follow-up also hears about a cancellation.
-        let doomed = windlass::spawn(sleep(UNIT * 100));
-        doomed.abort();
-        let cancelled = Arc::new(Mutex::new(false));
-        let c = cancelled.clone();
-        add_done_callback(doomed, move |result| {
-            let e = result.unwrap_err();
-            println!("callback: {e}");
-            *c.lock().unwrap() = e.is_cancelled();
-        })
-        .await
-        .expect("callback task");
-        assert!(*cancelled.lock().unwrap(), "callback saw the cancellation");
-
-        // 2. The combinator: the callback runs inside the task itself, for
-        //    every way it can end, with extra arguments captured (Python's
-        //    functools.partial).
-        let outcomes: Arc<Mutex<Vec<String>>> = Arc::default();
-        let record = |name: &'static str| {
-            let outcomes = outcomes.clone();
-            move |o: Outcome<'_, u32>| {
-                let line = format!("{name}: {o:?}");
-                println!("callback {line}");
-                outcomes.lock().unwrap().push(line);
-            }
-        };
-        let ok = windlass::spawn(on_done(work(1, log.clone()), record("ok")));
-        let stuck = windlass::spawn(on_done(
-            async {
-                sleep(UNIT * 100).await;
-                0
-            },
-            record("stuck"),
-        ));
-        let broken = windlass::spawn(on_done(
-            async {
-                sleep(UNIT).await;
-                panic!("work raised")
-            },
-            record("broken"),
-        ));
-        assert_eq!(
-            ok.await.expect("ok task"),
-            4,
-            "the output still reaches the handle"
-        );
-        stuck.abort();
-        assert!(stuck.await.unwrap_err().is_cancelled());
-        assert!(broken.await.unwrap_err().is_panic());
-
-        let mut outcomes = outcomes.lock().unwrap().clone();
-        outcomes.sort();
-        assert_eq!(
-            outcomes,
-            ["broken: Panicked", "ok: Done(4)", "stuck: Cancelled"]
-        );
+    // 1. A follow-up task awaits the handle, then calls back. Nobody
+    //    else awaits the work task.
+    let task = windlass::spawn(work(5, log.clone()));
+    let seen = Arc::new(Mutex::new(None));
+    let (l, s) = (log.clone(), seen.clone());
+    let follow_up = add_done_callback(task, move |result| {
+        say(&l, format!("callback: {}", result.as_ref().unwrap()));
+        *s.lock().unwrap() = Some(result.unwrap());
     });
+    follow_up.await.expect("callback task");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Some(8),
+        "the callback got future.result()"
+    );
+    let lines = log.lock().unwrap().clone();
+    assert_eq!(
+        lines,
+        ["work(5) waiting", "work(5) returns 8", "callback: 8"]
+    );
+
+    // The follow-up also hears about a cancellation.
+    let doomed = windlass::spawn(sleep(UNIT * 100));
+    doomed.abort();
+    let cancelled = Arc::new(Mutex::new(false));
+    let c = cancelled.clone();
+    add_done_callback(doomed, move |result| {
+        let e = result.unwrap_err();
+        println!("callback: {e}");
+        *c.lock().unwrap() = e.is_cancelled();
+    })
+    .await
+    .expect("callback task");
+    assert!(*cancelled.lock().unwrap(), "callback saw the cancellation");
+
+    // 2. The combinator: the callback runs inside the task itself, for
+    //    every way it can end, with extra arguments captured (Python's
+    //    functools.partial).
+    let outcomes: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = |name: &'static str| {
+        let outcomes = outcomes.clone();
+        move |o: Outcome<'_, u32>| {
+            let line = format!("{name}: {o:?}");
+            println!("callback {line}");
+            outcomes.lock().unwrap().push(line);
+        }
+    };
+    let ok = windlass::spawn(on_done(work(1, log.clone()), record("ok")));
+    let stuck = windlass::spawn(on_done(
+        async {
+            sleep(UNIT * 100).await;
+            0
+        },
+        record("stuck"),
+    ));
+    let broken = windlass::spawn(on_done(
+        async {
+            sleep(UNIT).await;
+            panic!("work raised")
+        },
+        record("broken"),
+    ));
+    assert_eq!(
+        ok.await.expect("ok task"),
+        4,
+        "the output still reaches the handle"
+    );
+    stuck.abort();
+    assert!(stuck.await.unwrap_err().is_cancelled());
+    assert!(broken.await.unwrap_err().is_panic());
+
+    let mut outcomes = outcomes.lock().unwrap().clone();
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        ["broken: Panicked", "ok: Done(4)", "stuck: Cancelled"]
+    );
     println!("\nall claims checked: OK");
-    Ok(())
 }

@@ -17,7 +17,7 @@
 //! incremented by 200 tasks that yield inside the critical section (a
 //! lost update without the lock) ends exact. One "second" is 100 ms.
 //!
-//! Run it with `cargo run --example lock`. It checks its own claims.
+//! Run it with `cargo run --example lock --features macros`. It checks its own claims.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -63,41 +63,38 @@ async fn three_requests(locked: bool) -> (Duration, usize) {
     (origin.elapsed(), holders.peak.load(Ordering::SeqCst))
 }
 
-fn main() -> std::io::Result<()> {
-    let rt = windlass::Runtime::new()?;
-    rt.block_on(async {
-        // 1. With the lock: one at a time.
-        println!("with the lock:");
-        let (took, peak) = three_requests(true).await;
-        println!("  {took:.2?}, at most {peak} inside at once");
-        assert_eq!(peak, 1, "one holder at a time");
-        assert!(took >= UNIT * 3, "serialised: {took:?}");
+#[windlass::main]
+async fn main() {
+    // 1. With the lock: one at a time.
+    println!("with the lock:");
+    let (took, peak) = three_requests(true).await;
+    println!("  {took:.2?}, at most {peak} inside at once");
+    assert_eq!(peak, 1, "one holder at a time");
+    assert!(took >= UNIT * 3, "serialised: {took:?}");
 
-        // 2. Without: they overlap.
-        println!("without it:");
-        let (took, peak) = three_requests(false).await;
-        println!("  {took:.2?}, {peak} inside at once");
-        assert!(took < UNIT * 3 * 7 / 10, "overlapped: {took:?}");
+    // 2. Without: they overlap.
+    println!("without it:");
+    let (took, peak) = three_requests(false).await;
+    println!("  {took:.2?}, {peak} inside at once");
+    assert!(took < UNIT * 3 * 7 / 10, "overlapped: {took:?}");
 
-        // 3. A read-modify-write with an `.await` in the middle: correct only
-        //    because the guard is held across it.
-        let counter = Arc::new(Mutex::new(0u64));
-        let tasks = (0..200).map(|_| {
-            let counter = counter.clone();
-            windlass::spawn(async move {
-                let mut value = counter.lock().await;
-                let read = *value;
-                windlass::yield_now().await; // other tasks run here
-                *value = read + 1;
-            })
-        });
-        for result in join_all(tasks).await {
-            result.expect("increment");
-        }
-        let total = *counter.lock().await;
-        println!("200 tasks incremented the counter under the lock: {total}");
-        assert_eq!(total, 200, "no update lost");
+    // 3. A read-modify-write with an `.await` in the middle: correct only
+    //    because the guard is held across it.
+    let counter = Arc::new(Mutex::new(0u64));
+    let tasks = (0..200).map(|_| {
+        let counter = counter.clone();
+        windlass::spawn(async move {
+            let mut value = counter.lock().await;
+            let read = *value;
+            windlass::yield_now().await; // other tasks run here
+            *value = read + 1;
+        })
     });
+    for result in join_all(tasks).await {
+        result.expect("increment");
+    }
+    let total = *counter.lock().await;
+    println!("200 tasks incremented the counter under the lock: {total}");
+    assert_eq!(total, 200, "no update lost");
     println!("\nall claims checked: OK");
-    Ok(())
 }

@@ -11,7 +11,7 @@
 //! others are cancelled at once and the group reports the failure. Fetching
 //! is simulated (a sleep per page, 100 ms standing for one second).
 //!
-//! Run it with `cargo run --example task_group`. It checks its own claims.
+//! Run it with `cargo run --example task_group --features macros`. It checks its own claims.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -58,55 +58,52 @@ async fn fetch(url: &'static str, secs: u32, cancelled: Arc<AtomicUsize>) -> Res
     Ok(len)
 }
 
-fn main() -> std::io::Result<()> {
-    let rt = windlass::Runtime::new()?;
-    rt.block_on(async {
-        let cancelled = Arc::new(AtomicUsize::new(0));
+#[windlass::main]
+async fn main() {
+    let cancelled = Arc::new(AtomicUsize::new(0));
 
-        // 1. Every fetch succeeds: the lengths come back in spawn order.
-        let start = Instant::now();
-        let mut group = TaskGroup::new();
-        for (url, secs) in [
-            ("https://a.example", 3),
-            ("https://b.example", 1),
-            ("https://c.example", 2),
-        ] {
-            group.spawn(fetch(url, secs, cancelled.clone()));
-        }
-        let lens = group.join().await.expect("all fetches succeed");
-        let took = start.elapsed();
-        println!(
-            "lengths {lens:?} in {took:.2?} (one after another: {:.2?})\n",
-            UNIT * 6
-        );
-        assert_eq!(lens, [17_000, 17_000, 17_000]);
-        assert!(took < UNIT * 5, "the fetches overlapped: {took:?}");
+    // 1. Every fetch succeeds: the lengths come back in spawn order.
+    let start = Instant::now();
+    let mut group = TaskGroup::new();
+    for (url, secs) in [
+        ("https://a.example", 3),
+        ("https://b.example", 1),
+        ("https://c.example", 2),
+    ] {
+        group.spawn(fetch(url, secs, cancelled.clone()));
+    }
+    let lens = group.join().await.expect("all fetches succeed");
+    let took = start.elapsed();
+    println!(
+        "lengths {lens:?} in {took:.2?} (one after another: {:.2?})\n",
+        UNIT * 6
+    );
+    assert_eq!(lens, [17_000, 17_000, 17_000]);
+    assert!(took < UNIT * 5, "the fetches overlapped: {took:?}");
 
-        // 2. One host fails after 1 s: the two slow fetches are cancelled at
-        //    once, and the group reports the failure.
-        let start = Instant::now();
-        let mut group = TaskGroup::new();
-        for (url, secs) in [
-            ("https://slow.example", 10),
-            ("https://bad.example", 1),
-            ("https://slower.example", 20),
-        ] {
-            group.spawn(fetch(url, secs, cancelled.clone()));
-        }
-        let err = group.join().await.unwrap_err();
-        let took = start.elapsed();
-        println!("group failed after {took:.2?}: {err}");
-        assert!(matches!(&err, TaskGroupError::Task(e) if e.contains("bad.example")));
-        assert_eq!(
-            cancelled.load(Ordering::SeqCst),
-            2,
-            "both slow fetches were cancelled"
-        );
-        assert!(
-            took < UNIT * 5,
-            "did not wait for the slow fetches: {took:?}"
-        );
-    });
+    // 2. One host fails after 1 s: the two slow fetches are cancelled at
+    //    once, and the group reports the failure.
+    let start = Instant::now();
+    let mut group = TaskGroup::new();
+    for (url, secs) in [
+        ("https://slow.example", 10),
+        ("https://bad.example", 1),
+        ("https://slower.example", 20),
+    ] {
+        group.spawn(fetch(url, secs, cancelled.clone()));
+    }
+    let err = group.join().await.unwrap_err();
+    let took = start.elapsed();
+    println!("group failed after {took:.2?}: {err}");
+    assert!(matches!(&err, TaskGroupError::Task(e) if e.contains("bad.example")));
+    assert_eq!(
+        cancelled.load(Ordering::SeqCst),
+        2,
+        "both slow fetches were cancelled"
+    );
+    assert!(
+        took < UNIT * 5,
+        "did not wait for the slow fetches: {took:?}"
+    );
     println!("\nall claims checked: OK");
-    Ok(())
 }

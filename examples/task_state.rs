@@ -17,7 +17,7 @@
 //! deterministically waits until the spawning code yields. One "second" of
 //! the original is 100 ms.
 //!
-//! Run it with `cargo run --example task_state`. It checks its own claims.
+//! Run it with `cargo run --example task_state --features macros`. It checks its own claims.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -59,69 +59,66 @@ async fn do_some_work(x: u32, probe: Arc<Probe>) -> String {
     format!("Done after {x}s")
 }
 
-fn main() -> std::io::Result<()> {
-    let rt = windlass::runtime::Builder::new_current_thread().build()?;
-    rt.block_on(async {
-        // 1. pending -> running -> pending (waiting) -> finished.
-        let probe = Arc::new(Probe::default());
-        let mut task = windlass::spawn(do_some_work(2, probe.clone()));
-        let before = show(&task, &probe);
-        println!("{before}");
-        assert_eq!(
-            before,
-            format!("<Task pending, not started id={}>", task.id())
-        );
+#[windlass::main(flavor = "current_thread")]
+async fn main() {
+    // 1. pending -> running -> pending (waiting) -> finished.
+    let probe = Arc::new(Probe::default());
+    let mut task = windlass::spawn(do_some_work(2, probe.clone()));
+    let before = show(&task, &probe);
+    println!("{before}");
+    assert_eq!(
+        before,
+        format!("<Task pending, not started id={}>", task.id())
+    );
 
-        windlass::yield_now().await; // let the loop run the task to its sleep
-        let waiting = show(&task, &probe);
-        println!("{waiting}");
-        assert!(waiting.contains("pending, waiting"), "{waiting}");
-        assert_eq!(probe.id_inside.load(Ordering::SeqCst), task.id().as_u64());
+    windlass::yield_now().await; // let the loop run the task to its sleep
+    let waiting = show(&task, &probe);
+    println!("{waiting}");
+    assert!(waiting.contains("pending, waiting"), "{waiting}");
+    assert_eq!(probe.id_inside.load(Ordering::SeqCst), task.id().as_u64());
 
-        // `&mut task` awaits without consuming the handle, so it can still
-        // be printed afterwards.
-        let result = (&mut task).await.expect("task");
-        let after = show(&task, &probe);
-        println!("{after} result={result:?}");
-        assert!(task.is_finished());
-        assert_eq!(result, "Done after 2s");
+    // `&mut task` awaits without consuming the handle, so it can still
+    // be printed afterwards.
+    let result = (&mut task).await.expect("task");
+    let after = show(&task, &probe);
+    println!("{after} result={result:?}");
+    assert!(task.is_finished());
+    assert_eq!(result, "Done after 2s");
 
-        // 2. Cancelled: cancel() on a waiting task.
-        let probe = Arc::new(Probe::default());
-        let task = windlass::spawn(do_some_work(10, probe.clone()));
-        windlass::yield_now().await;
-        println!("{}", show(&task, &probe));
-        task.abort();
-        let outcome = task.await;
-        println!("<Task cancelled> -> {outcome:?}");
-        assert!(outcome.unwrap_err().is_cancelled());
+    // 2. Cancelled: cancel() on a waiting task.
+    let probe = Arc::new(Probe::default());
+    let task = windlass::spawn(do_some_work(10, probe.clone()));
+    windlass::yield_now().await;
+    println!("{}", show(&task, &probe));
+    task.abort();
+    let outcome = task.await;
+    println!("<Task cancelled> -> {outcome:?}");
+    assert!(outcome.unwrap_err().is_cancelled());
 
-        // 3. Cancelled before it ever ran: the body never starts.
-        let probe = Arc::new(Probe::default());
-        let task = windlass::spawn(do_some_work(1, probe.clone()));
-        task.abort();
-        assert!(task.await.unwrap_err().is_cancelled());
-        println!(
-            "cancelled while pending: the body started? {}",
-            probe.started.load(Ordering::SeqCst)
-        );
-        assert!(!probe.started.load(Ordering::SeqCst));
+    // 3. Cancelled before it ever ran: the body never starts.
+    let probe = Arc::new(Probe::default());
+    let task = windlass::spawn(do_some_work(1, probe.clone()));
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    println!(
+        "cancelled while pending: the body started? {}",
+        probe.started.load(Ordering::SeqCst)
+    );
+    assert!(!probe.started.load(Ordering::SeqCst));
 
-        // 4. cancel() on a finished task does nothing (asyncio returns
-        //    False): the result is kept. The task completes in the same poll
-        //    that sends, so once the message is here the task is finished.
-        let (tx, rx) = oneshot::channel();
-        let task = windlass::spawn(async move {
-            tx.send(()).expect("receiver alive");
-            "kept"
-        });
-        rx.await.expect("task sent");
-        assert!(task.is_finished());
-        task.abort();
-        let outcome = task.await;
-        println!("cancel() after it finished -> {outcome:?}");
-        assert_eq!(outcome.expect("a finished task is not cancelled"), "kept");
+    // 4. cancel() on a finished task does nothing (asyncio returns
+    //    False): the result is kept. The task completes in the same poll
+    //    that sends, so once the message is here the task is finished.
+    let (tx, rx) = oneshot::channel();
+    let task = windlass::spawn(async move {
+        tx.send(()).expect("receiver alive");
+        "kept"
     });
+    rx.await.expect("task sent");
+    assert!(task.is_finished());
+    task.abort();
+    let outcome = task.await;
+    println!("cancel() after it finished -> {outcome:?}");
+    assert_eq!(outcome.expect("a finished task is not cancelled"), "kept");
     println!("\nall claims checked: OK");
-    Ok(())
 }

@@ -12,7 +12,9 @@
 //! `task.cancel()` is [`JoinHandle::abort`](task::JoinHandle::abort),
 //! `await asyncio.sleep(0)` is [`task::yield_now`], and
 //! `loop.run_in_executor(None, f)` is [`spawn_blocking`]. See
-//! `docs/asyncio.md` for the full map.
+//! `docs/asyncio.md` for the full map. With the `macros` feature,
+//! `asyncio.run(main())` is also written `#[windlass::main] async fn main()`,
+//! and an async test `#[windlass::test] async fn ...()`.
 //!
 //! ```
 //! use windlass::Runtime;
@@ -95,6 +97,11 @@ pub mod time;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod __loom;
+
+/// The `#[windlass::main]` and `#[windlass::test]` attributes (feature
+/// `macros`).
+#[cfg(feature = "macros")]
+pub use windlass_macros::{main, test};
 
 pub use blocking::spawn_blocking;
 pub use join::{JoinSet, ReturnWhen, TaskGroup, as_completed, join_all, try_join_all, wait};

@@ -13,6 +13,7 @@ use windlass::process::{Command, Stdio};
 
 #[test]
 fn a_thousand_children_leave_no_zombie() {
+    scanner_sees_a_zombie();
     let rt = windlass::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
@@ -49,4 +50,15 @@ fn a_thousand_children_leave_no_zombie() {
         zombies.is_empty(),
         "zombie children of this process: {zombies:?}"
     );
+}
+
+/// The `/proc` scan must be able to fail: a std child that exited and was
+/// not waited for is a zombie it reports, until it is waited for.
+fn scanner_sees_a_zombie() {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    let seen = eventually(Duration::from_secs(10), || zombie_children().contains(&pid));
+    assert!(seen, "the scan did not report the unreaped child {pid}");
+    child.wait().unwrap();
+    assert!(!zombie_children().contains(&pid));
 }

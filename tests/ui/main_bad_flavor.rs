@@ -1,0 +1,4 @@
+#[windlass::main(flavor = "single_thread")]
+async fn run() {}
+
+fn main() {}

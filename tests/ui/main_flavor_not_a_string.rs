@@ -1,0 +1,4 @@
+#[windlass::main(flavor = current_thread)]
+async fn run() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[windlass::main]
+fn main() {}

@@ -1,0 +1,4 @@
+#[windlass::main(threads = 4)]
+async fn run() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[windlass::main]
+async fn run(port: u16) {}
+
+fn main() {}

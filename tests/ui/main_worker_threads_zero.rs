@@ -1,0 +1,4 @@
+#[windlass::main(worker_threads = 0)]
+async fn run() {}
+
+fn main() {}

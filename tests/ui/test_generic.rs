@@ -1,0 +1,4 @@
+#[windlass::test]
+async fn generic<T: Default>() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[windlass::test(start_paused = "yes")]
+async fn paused() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[windlass::test(start_pasued = true)]
+async fn typo() {}
+
+fn main() {}
