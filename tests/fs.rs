@@ -640,3 +640,60 @@ fn works_on_current_thread_runtime_and_from_tasks() {
         assert_eq!(fs::read_dir(&root).await.unwrap().count().await, 16);
     });
 }
+
+/// Bytes that report, when dropped, the thread that dropped them and the
+/// address of their heap buffer.
+struct Tracked {
+    bytes: Vec<u8>,
+    report: std::sync::mpsc::Sender<(std::thread::ThreadId, usize)>,
+}
+
+impl AsRef<[u8]> for Tracked {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        let _ = self
+            .report
+            .send((std::thread::current().id(), self.bytes.as_ptr() as usize));
+    }
+}
+
+#[test]
+fn write_moves_its_buffer_to_the_blocking_pool_uncopied() {
+    let dir = TempDir::new("write-moves");
+    let path = dir.join("f");
+    let (report, reports) = std::sync::mpsc::channel();
+    let bytes = vec![9u8; 100_000];
+    let heap = bytes.as_ptr() as usize;
+    run(fs::write(&path, Tracked { bytes, report })).unwrap();
+    let (dropped_on, dropped_heap) = reports.recv().unwrap();
+    // The very buffer we made, dropped on a pool thread after the write:
+    // moved there, not copied (a copy would leave ours to drop here).
+    assert_eq!(dropped_heap, heap);
+    assert_ne!(dropped_on, std::thread::current().id());
+    assert_eq!(std::fs::read(&path).unwrap(), vec![9u8; 100_000]);
+}
+
+#[test]
+fn try_exists_tells_files_dirs_missing_paths_and_broken_links() {
+    let dir = TempDir::new("try-exists");
+    run(async {
+        assert!(fs::try_exists(&dir.0).await.unwrap());
+        assert!(!fs::try_exists(dir.join("missing")).await.unwrap());
+        fs::write(dir.join("file"), "x").await.unwrap();
+        assert!(fs::try_exists(dir.join("file")).await.unwrap());
+        std::os::unix::fs::symlink(dir.join("missing"), dir.join("broken")).unwrap();
+        assert!(!fs::try_exists(dir.join("broken")).await.unwrap());
+        // A path *through* a file cannot exist, and std says so with an
+        // error (ENOTDIR), not `false`.
+        let through_file = fs::try_exists(dir.join("file/child")).await;
+        assert_eq!(
+            through_file.map_err(|e| e.kind()),
+            Err(io::ErrorKind::NotADirectory)
+        );
+    });
+}

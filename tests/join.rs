@@ -216,3 +216,28 @@ fn many_joiners_across_threads() {
         }
     });
 }
+
+#[test]
+fn debug_shows_the_id_and_whether_the_task_finished() {
+    watchdog(|| {
+        let rt = rt2();
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = rt.spawn(async move { rx.await.unwrap() });
+        let id = handle.id();
+        assert_eq!(
+            format!("{handle:?}"),
+            format!("JoinHandle {{ id: {id:?}, finished: false }}")
+        );
+        tx.send(()).unwrap();
+        // Wait for the flag itself (no timer): the task ends at once.
+        while !handle.is_finished() {
+            std::thread::yield_now();
+        }
+        assert_eq!(
+            format!("{handle:?}"),
+            format!("JoinHandle {{ id: {id:?}, finished: true }}")
+        );
+        let abort = handle.abort_handle();
+        assert_eq!(format!("{abort:?}"), format!("AbortHandle {{ id: {id:?} }}"));
+    });
+}

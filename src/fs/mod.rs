@@ -14,6 +14,7 @@
 //! | `await f.write(b)`, `await f.flush()` | `AsyncWriteExt::write_all`, `AsyncWriteExt::flush` |
 //! | `await f.seek(n)`, `await f.tell()` | `AsyncSeekExt::seek(SeekFrom::Start(n))`, `seek(SeekFrom::Current(0))` |
 //! | `aiofiles.os.stat`, `rename`, `remove`, `mkdir`, `makedirs`, `rmdir`, `scandir` | [`metadata`], [`rename`], [`remove_file`], [`create_dir`], [`create_dir_all`], [`remove_dir`], [`read_dir`] |
+//! | `aiofiles.os.path.exists` | [`try_exists`] (an error when it cannot tell, instead of `False`) |
 //! | `shutil.copyfile`, `shutil.rmtree`, `os.path.realpath` | [`copy`], [`remove_dir_all`], [`canonicalize`] |
 //!
 //! (`AsyncReadExt` and friends are the `futures-lite` extension traits over
@@ -162,7 +163,13 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 }
 
 /// Writes `contents` as the whole file, creating it or truncating it, like
-/// [`std::fs::write`]. The bytes are copied, for the blocking pool.
+/// [`std::fs::write`].
+///
+/// `contents` **moves** to the blocking pool, uncopied: pass an owned
+/// buffer (`Vec<u8>`, `String`, `bytes::Bytes`, an `Arc<[u8]>`) or a
+/// `'static` one (a literal). For bytes you only borrow, copy them
+/// yourself (`buf.to_vec()`): the write may still be running on a pool
+/// thread after this future is dropped, so it cannot borrow.
 ///
 /// ```
 /// # let rt = windlass::Runtime::new().unwrap();
@@ -171,12 +178,28 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 /// windlass::fs::write(&path, "first").await?;
 /// windlass::fs::write(&path, b"second").await?;
 /// assert_eq!(windlass::fs::read_to_string(&path).await?, "second");
+/// // A big owned buffer moves to the pool thread as it is.
+/// let image = vec![7u8; 1 << 20];
+/// windlass::fs::write(&path, image).await?;
+/// assert_eq!(windlass::fs::metadata(&path).await?.len(), 1 << 20);
 /// windlass::fs::remove_file(&path).await?;
 /// # std::io::Result::Ok(())
 /// # }).unwrap();
 /// ```
-pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
-    let (path, contents) = (path.as_ref().to_owned(), contents.as_ref().to_owned());
+///
+/// Borrowed bytes do not compile; the fix is an explicit copy:
+///
+/// ```compile_fail
+/// # async fn f(path: std::path::PathBuf) -> std::io::Result<()> {
+/// let local = vec![1u8, 2, 3];
+/// windlass::fs::write(&path, &local[..]).await?; // borrowed: use `local.to_vec()` or move `local`
+/// # Ok(()) }
+/// ```
+pub async fn write(
+    path: impl AsRef<Path>,
+    contents: impl AsRef<[u8]> + Send + 'static,
+) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
     asyncify(move || std::fs::write(path, contents)).await
 }
 
@@ -336,6 +359,27 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     let path = path.as_ref().to_owned();
     asyncify(move || std::fs::metadata(path)).await
+}
+
+/// Whether `path` names something that exists, like [`std::fs::exists`]:
+/// `Ok(false)` only when it is known not to exist, and an error when that
+/// cannot be told (permission denied on a parent directory, for example),
+/// where `Path::exists` would say `false`. A broken symlink does not exist.
+///
+/// ```
+/// # let rt = windlass::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// let path = std::env::temp_dir().join(format!("windlass-doc-try-exists-{}", std::process::id()));
+/// assert!(!windlass::fs::try_exists(&path).await?);
+/// windlass::fs::write(&path, "here").await?;
+/// assert!(windlass::fs::try_exists(&path).await?);
+/// windlass::fs::remove_file(&path).await?;
+/// # std::io::Result::Ok(())
+/// # }).unwrap();
+/// ```
+pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::exists(path)).await
 }
 
 /// The absolute path with every symlink and `.`/`..` resolved, like

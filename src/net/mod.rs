@@ -55,4 +55,6 @@ mod unix;
 pub use addr::ToSocketAddrs;
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
-pub use unix::{UnixDatagram, UnixIncoming, UnixListener, UnixStream};
+pub use unix::{
+    UnixDatagram, UnixIncoming, UnixListener, UnixOwnedReadHalf, UnixOwnedWriteHalf, UnixStream,
+};

@@ -13,6 +13,10 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::io::Async;
 
+mod split;
+
+pub use split::{UnixOwnedReadHalf, UnixOwnedWriteHalf};
+
 /// A Unix-domain stream server.
 ///
 /// ```
@@ -303,6 +307,25 @@ impl UnixStream {
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }
+
+    /// This end's address: unnamed for a client (`as_pathname()` is
+    /// `None`), the listener's path for a connection it accepted.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "stream-local", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let listener = windlass::net::UnixListener::bind(&path).unwrap();
+    /// let client = windlass::net::UnixStream::connect(&path).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// assert!(client.local_addr().unwrap().is_unnamed());
+    /// assert_eq!(server.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.get_ref().local_addr()
+    }
 }
 
 impl AsyncRead for UnixStream {
@@ -524,6 +547,41 @@ impl UnixDatagram {
     /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read_with(|s| s.recv(buf)).await
+    }
+
+    /// This socket's address: its path if bound, unnamed otherwise.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "dgram-local", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let bound = windlass::net::UnixDatagram::bind(&path).unwrap();
+    /// assert_eq!(bound.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+    /// assert!(windlass::net::UnixDatagram::unbound().unwrap().local_addr().unwrap().is_unnamed());
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.get_ref().local_addr()
+    }
+
+    /// The address of the peer set by [`connect`](Self::connect); an error
+    /// of kind `NotConnected` if there is none.
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("windlass-doc-{}-{}.sock", "dgram-peer", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let _server = windlass::net::UnixDatagram::bind(&path).unwrap();
+    /// let client = windlass::net::UnixDatagram::unbound().unwrap();
+    /// assert_eq!(client.peer_addr().unwrap_err().kind(), std::io::ErrorKind::NotConnected);
+    /// client.connect(&path).unwrap();
+    /// assert_eq!(client.peer_addr().unwrap().as_pathname(), Some(path.as_path()));
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.get_ref().peer_addr()
     }
 }
 
