@@ -10,7 +10,7 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 use windlass::__loom::{Activity, Parker, Presence};
-use windlass_loom_tests::model;
+use windlass_loom_tests::{builder, check, model};
 
 /// Rules 2 and 3 for a `block_on` thread: a waker (a busy worker holding a
 /// unit) wakes the `block_on` future and then leaves, while the `block_on`
@@ -121,6 +121,63 @@ fn queue_handoff_vs_decider() {
         activity.stop_waiting();
         pusher.join().unwrap();
         sleeper.join().unwrap();
+        assert_eq!(activity.units(), 0);
+    });
+}
+
+/// Rule 4's epoch: a chain of hand-offs through the queue. A woken
+/// worker pops the first task and its run pushes a second one for another
+/// worker, all between the decider's two reads of the word. Without the
+/// epoch the two reads could both see a count of zero, with the second
+/// task pushed after the decider looked at the queue. That interleaving
+/// needs three preemptions (checked: comparing counts only fails here), so
+/// this model runs with a bound of at least 3.
+#[test]
+fn queue_chain_vs_decider() {
+    let mut builder = builder();
+    builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(3).max(3));
+    check(builder, || {
+        let activity = Arc::new(Activity::new());
+        let queued = Arc::new(AtomicUsize::new(1)); // the first task
+        let ran_second = Arc::new(AtomicBool::new(false));
+        {
+            let queued = queued.clone();
+            activity.set_queued_hook(move || queued.load(SeqCst) != 0);
+        }
+        let first = Arc::new(Parker::new());
+        let second = Arc::new(Parker::new());
+        let one = {
+            let (activity, queued, first, second) =
+                (activity.clone(), queued.clone(), first.clone(), second.clone());
+            thread::spawn(move || {
+                first.park();
+                activity.enter();
+                queued.fetch_sub(1, SeqCst); // pop the first task
+                queued.fetch_add(1, SeqCst); // its run pushes the second
+                second.unpark();
+                activity.leave();
+            })
+        };
+        let two = {
+            let (activity, queued, ran_second, second) =
+                (activity.clone(), queued.clone(), ran_second.clone(), second.clone());
+            thread::spawn(move || {
+                second.park();
+                activity.enter();
+                queued.fetch_sub(1, SeqCst);
+                ran_second.store(true, SeqCst);
+                activity.leave();
+            })
+        };
+        // The pusher of the first task (outside the model's count, like
+        // the decider's own turn wake) notifies the first worker.
+        first.unpark();
+        if activity.is_idle() {
+            assert!(ran_second.load(SeqCst), "jumped with the second task pending");
+        }
+        activity.stop_waiting();
+        one.join().unwrap();
+        two.join().unwrap();
         assert_eq!(activity.units(), 0);
     });
 }

@@ -54,7 +54,7 @@
 //!   before leaving, so the count is non-zero from the wake until the
 //!   `block_on` thread has polled and leaves; [`Presence::before_park`]
 //!   never leaves while its `woken` flag is set (its re-check after giving
-//!   up the flag pairs with the waker's set-then-swap).
+//!   up the flag pairs with the waker's set-then-RMW; see [`Presence`]).
 //! - If W is a blocking job: its unit was entered at submit and is left
 //!   after the job completed and woke its awaiter (a visible-queue or
 //!   `block_on` hand-off, the two cases above).
@@ -64,11 +64,14 @@
 //!
 //! # No lost wake-up of the decider (rule 5)
 //!
-//! A store-load pair on each side, all SeqCst: the decider stores `waiting`
-//! then reads the word; a leaver decrements the word then reads `waiting`.
-//! Either the leaver reads `waiting == true` and wakes the poller (a wake
-//! before the wait makes the wait return at once), or the decider's read
-//! comes after the decrement and sees a count of zero.
+//! The decider stores `waiting`, then does its RMW on the word; a leaver
+//! does its RMW on the word, then reads `waiting`. The two RMWs are ordered
+//! (rule 1). If the decider's comes first, the leaver's reads from it (or a
+//! later RMW) and so sees `waiting == true`: it wakes the poller (a wake
+//! before the wait makes the wait return at once). If the leaver's comes
+//! first, the decider reads a count of zero. (Only acquire/release through
+//! the word is needed, which loom can check; no store-load SeqCst
+//! reasoning.)
 //!
 //! # Outside the protocol
 //!
@@ -190,11 +193,20 @@ impl Activity {
 
 /// The unit of a thread that parks and is woken by others: a `block_on`
 /// thread (rule 2; the `woken` flag is its future's).
+///
+/// Both sides reach the state word with RMWs only, so the hand-off needs
+/// no store-load (SeqCst) reasoning: the waker sets `woken`, then ORs
+/// `COUNTED` in; the parking thread swaps `RELEASED` in, then reads
+/// `woken`. If the waker's RMW comes first in the word's order, the
+/// thread's swap reads from it (or a later RMW) and so sees `woken`; if the
+/// thread's swap comes first, the waker's RMW reads `RELEASED` and enters a
+/// unit on the thread's behalf.
 #[derive(Debug)]
 pub(crate) struct Presence {
     /// `COUNTED` while a unit is held for this thread, by itself or
     /// entered on its behalf by a waker; `RELEASED` while it sleeps without
-    /// one; `CLOSED` once the thread is done (later wakes enter nothing).
+    /// one; the `CLOSED` bit once the thread is done (later wakes enter
+    /// nothing).
     state: AtomicUsize,
 }
 
@@ -214,13 +226,9 @@ impl Presence {
     /// The waker's side of rule 3. Call after setting the `woken` flag and
     /// before unparking the thread.
     pub(crate) fn wake(&self, activity: &Activity) {
-        // SeqCst CAS after the caller's SeqCst `woken` store: pairs with
-        // `before_park`'s swap and re-check.
-        if self
-            .state
-            .compare_exchange(RELEASED, COUNTED, SeqCst, SeqCst)
-            .is_ok()
-        {
+        // RMW (AcqRel would do; SeqCst like the rest): releases the
+        // caller's `woken` store to `before_park`'s swap (type docs).
+        if self.state.fetch_or(COUNTED, SeqCst) == RELEASED {
             activity.enter();
         }
     }
@@ -232,9 +240,7 @@ impl Presence {
         // enters a unit of its own.
         let held = self.state.swap(RELEASED, SeqCst);
         debug_assert_eq!(held, COUNTED, "Presence::before_park without a unit");
-        // A waker that set `woken` before our swap is seen here (its CAS
-        // or its failed read came before our swap in the flag's order, and
-        // its store before that).
+        // A waker whose RMW came before our swap is seen here (type docs).
         if woken() {
             if self.state.swap(COUNTED, SeqCst) == COUNTED {
                 // A waker entered a unit after our swap: we hold two.
@@ -248,11 +254,7 @@ impl Presence {
 
     /// After parking: takes a unit unless a waker entered one for us.
     pub(crate) fn after_park(&self, activity: &Activity) {
-        if self
-            .state
-            .compare_exchange(RELEASED, COUNTED, SeqCst, SeqCst)
-            .is_ok()
-        {
+        if self.state.fetch_or(COUNTED, SeqCst) == RELEASED {
             activity.enter();
         }
     }
@@ -260,7 +262,7 @@ impl Presence {
     /// The thread is done (its `block_on` returns or unwinds): gives up the
     /// unit; wakes from now on enter nothing.
     pub(crate) fn exit(&self, activity: &Activity) {
-        if self.state.swap(CLOSED, SeqCst) == COUNTED {
+        if self.state.swap(CLOSED, SeqCst) & COUNTED != 0 {
             activity.leave();
         }
     }

@@ -74,8 +74,8 @@ impl Wake for BlockOnSignal {
     }
 
     fn wake_by_ref(self: &StdArc<Self>) {
-        // SeqCst store before the presence's swap: rule 3's hand-off,
-        // paired with `Presence::before_park`'s re-check.
+        // Before the presence's RMW, which releases it to
+        // `Presence::before_park`'s swap and re-check (rule 3's hand-off).
         self.woken.store(true, SeqCst);
         self.presence.wake(&self.clock.activity);
         self.parker.unpark();

@@ -240,9 +240,9 @@ impl Wake for MainWaker {
     }
 
     fn wake_by_ref(self: &StdArc<Self>) {
-        // SeqCst store before the presence's CAS: the hand-off of rule 3,
-        // paired with `park_on`'s re-check. (It also releases what the
-        // waker wrote to the `swap` that consumes it.)
+        // Before the presence's RMW, which releases it to `park_on`'s
+        // re-check (rule 3's hand-off). SeqCst, as before this protocol,
+        // for the `swap` that consumes it.
         self.woken.store(true, SeqCst);
         self.presence.wake(&self.handle.clock.activity);
         self.own.unpark();
