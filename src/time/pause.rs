@@ -33,7 +33,10 @@ fn current_clock(what: &str) -> Arc<Clock> {
 ///
 /// Work on threads the runtime does not know (a `std::thread` the test
 /// started) is invisible to it: a task waiting only for such a thread
-/// lets the clock jump.
+/// lets the clock jump. Conversely, a blocking-pool closure holds the
+/// clock still for as long as it runs, so a closure that blocks until a
+/// timer fires (say `blocking_recv` on a channel fed by a sleeping task)
+/// waits forever while paused; tokio's auto-advance behaves the same.
 ///
 /// # Panics
 ///
