@@ -147,8 +147,12 @@ fn queue_chain_vs_decider() {
         let first = Arc::new(Parker::new());
         let second = Arc::new(Parker::new());
         let one = {
-            let (activity, queued, first, second) =
-                (activity.clone(), queued.clone(), first.clone(), second.clone());
+            let (activity, queued, first, second) = (
+                activity.clone(),
+                queued.clone(),
+                first.clone(),
+                second.clone(),
+            );
             thread::spawn(move || {
                 first.park();
                 activity.enter();
@@ -159,8 +163,12 @@ fn queue_chain_vs_decider() {
             })
         };
         let two = {
-            let (activity, queued, ran_second, second) =
-                (activity.clone(), queued.clone(), ran_second.clone(), second.clone());
+            let (activity, queued, ran_second, second) = (
+                activity.clone(),
+                queued.clone(),
+                ran_second.clone(),
+                second.clone(),
+            );
             thread::spawn(move || {
                 second.park();
                 activity.enter();
@@ -173,7 +181,10 @@ fn queue_chain_vs_decider() {
         // the decider's own turn wake) notifies the first worker.
         first.unpark();
         if activity.is_idle() {
-            assert!(ran_second.load(SeqCst), "jumped with the second task pending");
+            assert!(
+                ran_second.load(SeqCst),
+                "jumped with the second task pending"
+            );
         }
         activity.stop_waiting();
         one.join().unwrap();
