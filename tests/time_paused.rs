@@ -262,6 +262,37 @@ fn no_jump_while_a_task_runs() {
     }
 }
 
+/// The same for a spawned task on a worker while `block_on` waits.
+#[test]
+fn no_jump_while_a_spawned_task_runs() {
+    for flavor in FLAVORS {
+        paused(flavor).block_on(async {
+            let start = Instant::now();
+            let (armed_tx, armed_rx) = windlass::sync::oneshot::channel::<()>();
+            let sleeper = windlass::spawn(async move {
+                let mut nap = std::pin::pin!(sleep(Duration::from_secs(30)));
+                assert!(
+                    futures_lite::future::poll_once(nap.as_mut())
+                        .await
+                        .is_none()
+                );
+                armed_tx.send(()).unwrap();
+                nap.await;
+                start.elapsed()
+            });
+            let busy = windlass::spawn(async move {
+                armed_rx.await.unwrap();
+                let before = Instant::now();
+                std::thread::sleep(Duration::from_millis(50)); // CPU-bound step
+                (before, Instant::now())
+            });
+            let seen = busy.await.unwrap();
+            assert_eq!(seen, (start, start), "{flavor}: jumped while a task ran");
+            assert_eq!(sleeper.await.unwrap(), Duration::from_secs(30), "{flavor}");
+        });
+    }
+}
+
 #[test]
 fn pause_advance_and_resume_inside_a_plain_runtime() {
     for flavor in FLAVORS {
