@@ -440,3 +440,92 @@ impl Drop for Ready {
         }
     }
 }
+
+/// The auto-advance's activity word (`reactor::activity`): units, epoch,
+/// the decider's idle test and its `waiting` flag.
+pub struct Activity(reactor::activity::Activity);
+
+impl Activity {
+    /// No units, no hooks.
+    pub fn new() -> Activity {
+        Activity(reactor::activity::Activity::new())
+    }
+
+    /// Rule 4's hook: true if a visible queue holds a task.
+    pub fn set_queued_hook(&self, hook: impl Fn() -> bool + Send + Sync + 'static) {
+        self.0.set_queued_hook(Some(StdArc::new(hook)));
+    }
+
+    /// Rule 5's wake of the decider.
+    pub fn set_wake_hook(&self, hook: impl Fn() + Send + Sync + 'static) {
+        self.0.set_wake_hook(Box::new(hook));
+    }
+
+    /// Takes a unit.
+    pub fn enter(&self) {
+        self.0.enter()
+    }
+
+    /// Gives a unit back.
+    pub fn leave(&self) {
+        self.0.leave()
+    }
+
+    /// The decider's idle test (leaves `waiting` set when false).
+    pub fn is_idle(&self) -> bool {
+        self.0.is_idle()
+    }
+
+    /// The decider stopped waiting.
+    pub fn stop_waiting(&self) {
+        self.0.stop_waiting()
+    }
+
+    /// Units held now.
+    pub fn units(&self) -> u64 {
+        self.0.units()
+    }
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity::new()
+    }
+}
+
+impl fmt::Debug for Activity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Activity").field(&self.0.units()).finish()
+    }
+}
+
+/// The unit of a `block_on` thread (`reactor::activity::Presence`).
+#[derive(Debug)]
+pub struct Presence(reactor::activity::Presence);
+
+impl Presence {
+    /// Holding a unit.
+    pub fn entered(activity: &Activity) -> Presence {
+        Presence(reactor::activity::Presence::entered(&activity.0))
+    }
+
+    /// The waker's side (after setting the `woken` flag, before unparking).
+    pub fn wake(&self, activity: &Activity) {
+        self.0.wake(&activity.0)
+    }
+
+    /// Before parking; true if the caller may park.
+    pub fn before_park(&self, activity: &Activity, woken: impl Fn() -> bool) -> bool {
+        self.0.before_park(&activity.0, woken)
+    }
+
+    /// After parking.
+    pub fn after_park(&self, activity: &Activity) {
+        self.0.after_park(&activity.0)
+    }
+
+    /// The thread is done.
+    pub fn exit(&self, activity: &Activity) {
+        self.0.exit(&activity.0)
+    }
+}

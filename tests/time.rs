@@ -14,7 +14,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{DropCounter, XorShift, expect_panic, watchdog};
 use futures_lite::StreamExt;
@@ -22,7 +22,8 @@ use futures_lite::future::poll_once;
 use io_support::{current, multi, signal_when_pending};
 use windlass::runtime::Handle;
 use windlass::time::{
-    Elapsed, MissedTickBehavior, interval, interval_at, sleep, sleep_until, timeout, timeout_at,
+    Elapsed, Instant, MissedTickBehavior, interval, interval_at, sleep, sleep_until, timeout,
+    timeout_at,
 };
 
 const LONG: Duration = Duration::from_secs(20);
@@ -520,20 +521,44 @@ fn dropped_sleeps_leave_no_timers() {
     });
 }
 
+/// #11 "Small gaps": a timer built outside a runtime binds to the one it
+/// is first polled in; polled with no runtime at all, it panics with a
+/// message naming the fix.
 #[test]
-fn timers_outside_a_runtime_panic_with_a_helpful_message() {
+fn timers_built_outside_a_runtime_bind_at_first_poll() {
+    let nap = sleep(Duration::from_millis(1));
+    let until = sleep_until(Instant::now() + Duration::from_millis(1));
+    let bounded = timeout(Duration::from_millis(1), std::future::pending::<()>());
+    for rt in [multi(), current()] {
+        let mut ticks = interval(Duration::from_millis(1));
+        rt.block_on(async {
+            let start = Instant::now();
+            ticks.next().await;
+            ticks.tick().await;
+            assert!(start.elapsed() > Duration::ZERO);
+        });
+    }
+    multi().block_on(async {
+        nap.await;
+        until.await;
+        assert!(bounded.await.is_err());
+    });
     for msg in [
-        expect_panic(|| sleep(Duration::from_millis(1))),
-        expect_panic(|| sleep_until(Instant::now())),
-        expect_panic(|| timeout(Duration::from_millis(1), async {})),
-        expect_panic(|| interval(Duration::from_millis(1))),
+        expect_panic(|| futures_lite::future::block_on(sleep(Duration::from_millis(1)))),
+        expect_panic(|| {
+            futures_lite::future::block_on(timeout(
+                Duration::from_millis(1),
+                std::future::pending::<()>(),
+            ))
+        }),
+        expect_panic(|| futures_lite::future::block_on(interval(HOUR).tick())),
     ] {
         assert!(
-            msg.contains("block_on") && msg.contains("Runtime::enter"),
+            msg.contains("outside a windlass runtime") && msg.contains("block_on"),
             "unhelpful panic message: {msg}"
         );
     }
-    // Under `Runtime::enter` a sleep can be created, then awaited later.
+    // Under `Runtime::enter` a sleep binds at once, then is awaited later.
     let rt = multi();
     let s = {
         let _guard = rt.enter();

@@ -28,6 +28,7 @@ use super::BlockingTask;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::reactor::Driver;
+use crate::reactor::clock::Clock;
 use crate::runtime::builder::{Config, HookResult};
 use crate::runtime::{Handle, context, scheduler};
 use crate::task::core::{Header, Schedule};
@@ -91,6 +92,9 @@ pub(crate) struct Inner {
     high_water: AtomicUsize,
     /// The runtime whose context the pool threads enter, if any.
     runtime: Mutex<Option<(scheduler::Handle, std::sync::Arc<Driver>)>>,
+    /// The runtime's clock: a queued or running job holds a unit of its
+    /// activity (`reactor/activity.rs`, rule 2).
+    clock: std::sync::OnceLock<std::sync::Arc<Clock>>,
 }
 
 /// A pool of threads for blocking work, like passing a
@@ -195,6 +199,7 @@ impl BlockingPool {
             config,
             high_water: AtomicUsize::new(0),
             runtime: Mutex::new(None),
+            clock: std::sync::OnceLock::new(),
         });
         BlockingPool {
             handle: BlockingHandle { inner },
@@ -329,6 +334,7 @@ impl BlockingPool {
     }
 
     pub(crate) fn set_runtime(&self, rt: scheduler::Handle, driver: std::sync::Arc<Driver>) {
+        let _ = self.handle.inner.clock.set(driver.clock().clone());
         *self.handle.inner.runtime.lock() = Some((rt, driver));
     }
 
@@ -539,6 +545,11 @@ impl Inner {
             drop(task);
             return;
         }
+        // Rule 3: entered on the job's behalf while the caller still holds
+        // its own unit; left by the pool thread once the job has run.
+        if let Some(clock) = me.clock.get() {
+            clock.activity.enter();
+        }
         state.queue.push_back(task);
         if state.idle > state.notified {
             state.notified += 1;
@@ -627,6 +638,9 @@ impl Inner {
             if let Some(task) = state.queue.pop_front() {
                 drop(state);
                 task.run();
+                if let Some(clock) = me.clock.get() {
+                    clock.activity.leave();
+                }
                 state = me.state.lock();
                 continue;
             }

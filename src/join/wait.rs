@@ -4,11 +4,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::ready::ReadyQueue;
 use super::yield_if_budget_spent;
-use crate::time::{Sleep, sleep_until};
+use crate::time::{Instant, Sleep, sleep_until};
 
 /// When [`wait`] returns: asyncio's `return_when`.
 ///

@@ -72,6 +72,8 @@
 //! and timers panic with a message saying their runtime is gone (waiting on
 //! them would hang).
 
+pub(crate) mod activity;
+pub(crate) mod clock;
 pub(crate) mod source;
 pub(crate) mod timers;
 
@@ -85,6 +87,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Mutex, MutexGuard};
 use polling::{Event, Events, PollMode, Poller};
 
+use self::clock::Clock;
 pub(crate) use self::source::{Direction, Source};
 use self::timers::Timers;
 
@@ -108,6 +111,8 @@ pub(crate) struct Reactor {
     poller: Poller,
     sources: Mutex<Slab>,
     timers: Mutex<Timers>,
+    /// The runtime's clock: the "now" of every timer (see `clock.rs`).
+    pub(crate) clock: Arc<Clock>,
     /// Registered sources plus pending timers, kept beside the two locks
     /// for [`has_interest`](Self::has_interest).
     interest: AtomicUsize,
@@ -141,15 +146,14 @@ impl Turn<'_> {
     /// Wakes nobody yet: see [`wake`](Self::wake).
     pub(crate) fn wait(&mut self, max: Option<Duration>) {
         let r = self.reactor;
-        let deadline = r.timers.lock().next_deadline();
-        let until_timer = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let timeout = match (until_timer, max) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let plan = r.clock.plan(r.timers.lock().next_deadline(), max);
         let bufs = &mut *self.bufs;
         bufs.events.clear();
-        if let Err(e) = r.poller.wait(&mut bufs.events, timeout) {
+        let polled = r.poller.wait(&mut bufs.events, plan.timeout);
+        if plan.waiting {
+            r.clock.activity.stop_waiting();
+        }
+        if let Err(e) = polled {
             if e.kind() != io::ErrorKind::Interrupted {
                 // Nothing sensible to do but report and retry; a poller
                 // that keeps failing is an OS-level problem.
@@ -168,9 +172,12 @@ impl Turn<'_> {
         for (source, ev) in bufs.ready.drain(..) {
             source.on_event(ev.readable, ev.writable, &mut bufs.wakers);
         }
-        if deadline.is_some() {
+        if let Some(deadline) = plan.deadline {
+            if plan.jump && bufs.wakers.is_empty() {
+                r.clock.jump_to(deadline);
+            }
             let mut timers = r.timers.lock();
-            let fired = timers.fire(Instant::now(), &mut bufs.wakers);
+            let fired = timers.fire(r.clock.now(), &mut bufs.wakers);
             r.interest.fetch_sub(fired, Relaxed);
         }
     }
@@ -196,7 +203,10 @@ impl Turn<'_> {
 impl Reactor {
     /// Creates the reactor. With `thread_name`, a thread of that name drives
     /// it; without, the caller's worker threads do (see "Who waits").
-    pub(crate) fn start(thread_name: Option<String>) -> io::Result<Arc<Reactor>> {
+    pub(crate) fn start(
+        thread_name: Option<String>,
+        clock: Arc<Clock>,
+    ) -> io::Result<Arc<Reactor>> {
         let poller = Poller::new()?;
         if !poller.supports_edge() {
             return Err(io::Error::new(
@@ -208,11 +218,20 @@ impl Reactor {
             poller,
             sources: Mutex::new(Slab::default()),
             timers: Mutex::new(Timers::default()),
+            clock,
             interest: AtomicUsize::new(0),
             turn: Mutex::new(TurnBufs::default()),
             shutdown: AtomicBool::new(false),
             thread: Mutex::new(None),
         });
+        // Rule 5 of the auto-advance (`activity.rs`): the last leave wakes
+        // the turn's holder. Weak: the clock outlives no reactor.
+        let weak = Arc::downgrade(&reactor);
+        reactor.clock.activity.set_wake_hook(Box::new(move || {
+            if let Some(r) = weak.upgrade() {
+                r.notify();
+            }
+        }));
         if let Some(name) = thread_name {
             let r = reactor.clone();
             let handle = std::thread::Builder::new()
@@ -440,6 +459,8 @@ pub(crate) struct Driver {
     init: Mutex<bool>,
     /// Who waits on the poller.
     mode: DriveMode,
+    /// The runtime's clock, which exists before the reactor starts.
+    clock: Arc<Clock>,
 }
 
 /// See [`DriveMode::Workers`].
@@ -480,6 +501,7 @@ impl Driver {
             reactor: std::sync::OnceLock::new(),
             init: Mutex::new(false),
             mode,
+            clock: Arc::new(Clock::new()),
         }
     }
 
@@ -503,8 +525,8 @@ impl Driver {
             return Err(gone());
         }
         let r = match &self.mode {
-            DriveMode::Thread(name) => Reactor::start(Some(name.clone()))?,
-            DriveMode::Workers(_) => Reactor::start(None)?,
+            DriveMode::Thread(name) => Reactor::start(Some(name.clone()), self.clock.clone())?,
+            DriveMode::Workers(_) => Reactor::start(None, self.clock.clone())?,
         };
         let _ = self.reactor.set(r.clone());
         drop(shut);
@@ -515,6 +537,11 @@ impl Driver {
             }
         }
         Ok(r)
+    }
+
+    /// The runtime's clock.
+    pub(crate) fn clock(&self) -> &Arc<Clock> {
+        &self.clock
     }
 
     /// The reactor if it was started.

@@ -156,6 +156,8 @@ pub struct Builder {
     worker_threads: Option<usize>,
     config: Config,
     pool: PoolConfig,
+    /// Start with the clock paused ([`start_paused`](Self::start_paused)).
+    start_paused: bool,
 }
 
 impl Builder {
@@ -197,6 +199,7 @@ impl Builder {
                 on_thread_stop: None,
             },
             pool: PoolConfig::default(),
+            start_paused: false,
         }
     }
 
@@ -425,6 +428,36 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (default `false`): virtual
+    /// time from the first instant, as if [`time::pause`] were called first
+    /// thing. While every task is idle the clock jumps to the next timer;
+    /// see [`time::pause`]. Works on both flavors. For tests; the
+    /// `#[windlass::test(start_paused = true)]` attribute sets it.
+    ///
+    /// [`time::pause`]: crate::time::pause
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use windlass::time::{Instant, sleep};
+    ///
+    /// let rt = windlass::runtime::Builder::new_multi_thread()
+    ///     .start_paused(true)
+    ///     .build()
+    ///     .unwrap();
+    /// let wall = std::time::Instant::now();
+    /// let virtual_elapsed = rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(24 * 3600)).await;
+    ///     start.elapsed()
+    /// });
+    /// assert_eq!(virtual_elapsed, Duration::from_secs(24 * 3600));
+    /// assert!(wall.elapsed() < Duration::from_secs(60)); // a day, instantly
+    /// ```
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Builder {
+        self.start_paused = start_paused;
+        self
+    }
+
     /// Creates the runtime and starts its worker threads (blocking-pool
     /// threads start on demand). Fails if a thread cannot be started.
     ///
@@ -448,9 +481,16 @@ impl Builder {
             Kind::CurrentThread => Driver::with_thread(reactor_name),
             Kind::MultiThread => Driver::for_workers(reactor_name),
         });
+        if self.start_paused {
+            // A fresh clock is running: pausing it cannot be refused.
+            let _ = driver.clock().pause();
+        }
         let (inner, threads) = match self.kind {
             Kind::CurrentThread => (
-                scheduler::Handle::CurrentThread(current_thread::Handle::new(self.config.clone())),
+                scheduler::Handle::CurrentThread(current_thread::Handle::new(
+                    self.config.clone(),
+                    driver.clock().clone(),
+                )),
                 Vec::new(),
             ),
             Kind::MultiThread => {
@@ -475,6 +515,7 @@ impl fmt::Debug for Builder {
             .field("kind", &self.kind)
             .field("worker_threads", &self.worker_threads)
             .field("unhandled_panic", &self.config.unhandled_panic)
+            .field("start_paused", &self.start_paused)
             .finish_non_exhaustive()
     }
 }

@@ -17,6 +17,8 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
 use crate::loom::sync::{Arc, Mutex};
+use crate::reactor::activity::Presence;
+use crate::reactor::clock::Clock;
 use crate::runtime::builder::{Config, UnhandledPanic};
 use crate::runtime::multi_thread::panic_shutdown;
 use crate::runtime::park::Parker;
@@ -44,20 +46,36 @@ pub(crate) struct Handle {
     core_waiters: Mutex<Vec<Waker>>,
     /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
     panicked: AtomicBool,
+    /// The runtime's clock, whose activity counts the `block_on` threads
+    /// (`reactor/activity.rs`, rule 2).
+    clock: StdArc<Clock>,
     pub(crate) config: Config,
 }
 
 impl Handle {
-    pub(crate) fn new(config: Config) -> Arc<Handle> {
-        Arc::new(Handle {
+    pub(crate) fn new(config: Config, clock: StdArc<Clock>) -> Arc<Handle> {
+        let handle = Arc::new(Handle {
             queue: Mutex::new(Some(VecDeque::new())),
             owned: OwnedTasks::new(1),
             parker: Parker::new(),
             core_taken: AtomicBool::new(false),
             core_waiters: Mutex::new(Vec::new()),
             panicked: AtomicBool::new(false),
+            clock,
             config,
-        })
+        });
+        // Rule 4 of the auto-advance: the run queue is the visible queue.
+        // Cleared in `shutdown` (the hook holds the handle).
+        let h = handle.clone();
+        handle
+            .clock
+            .activity
+            .set_queued_hook(Some(StdArc::new(move || h.has_queued())));
+        handle
+    }
+
+    fn has_queued(&self) -> bool {
+        self.queue.lock().as_ref().is_some_and(|q| !q.is_empty())
     }
 
     pub(crate) fn spawn<F>(me: &Arc<Self>, future: F, id: Id) -> JoinHandle<F::Output>
@@ -97,8 +115,10 @@ impl Handle {
         let own = StdArc::new(MainWaker {
             woken: AtomicBool::new(true),
             own: Parker::new(),
+            presence: Presence::entered(&me.clock.activity),
             handle: me.clone(),
         });
+        let _exit = PresenceExit(&own);
         let waker = Waker::from(own.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
@@ -124,9 +144,9 @@ impl Handle {
                 if me.run_tasks() == MAX_TASKS_PER_TICK || own.woken.load(Acquire) {
                     continue;
                 }
-                me.parker.park();
+                own.park_on(&me.parker);
             } else {
-                own.own.park();
+                own.park_on(&own.own);
             }
         }
     }
@@ -156,6 +176,7 @@ impl Handle {
 
     /// Shuts down: no more tasks run; every live task is cancelled here.
     pub(crate) fn shutdown(&self) {
+        self.clock.activity.set_queued_hook(None);
         let queued = self.queue.lock().take();
         self.owned.close_and_shutdown();
         drop(queued);
@@ -188,7 +209,34 @@ struct MainWaker {
     woken: AtomicBool,
     /// Where this `block_on` sleeps while another thread holds the core.
     own: Parker,
+    /// This thread's unit of the clock's activity (held while polling or
+    /// woken; `reactor/activity.rs`, rules 2 and 3).
+    presence: Presence,
     handle: Arc<Handle>,
+}
+
+impl MainWaker {
+    /// Sleeps on `parker`, giving up the thread's unit meanwhile.
+    fn park_on(&self, parker: &Parker) {
+        let activity = &self.handle.clock.activity;
+        // SeqCst load: `Presence::before_park`'s re-check.
+        if self
+            .presence
+            .before_park(activity, || self.woken.load(SeqCst))
+        {
+            parker.park();
+            self.presence.after_park(activity);
+        }
+    }
+}
+
+/// Gives up the `block_on` thread's unit when it returns or unwinds.
+struct PresenceExit<'a>(&'a MainWaker);
+
+impl Drop for PresenceExit<'_> {
+    fn drop(&mut self) {
+        self.0.presence.exit(&self.0.handle.clock.activity);
+    }
 }
 
 impl Wake for MainWaker {
@@ -197,7 +245,11 @@ impl Wake for MainWaker {
     }
 
     fn wake_by_ref(self: &StdArc<Self>) {
-        self.woken.store(true, Release);
+        // Before the presence's RMW, which releases it to `park_on`'s
+        // re-check (rule 3's hand-off). SeqCst, as before this protocol,
+        // for the `swap` that consumes it.
+        self.woken.store(true, SeqCst);
+        self.presence.wake(&self.handle.clock.activity);
         self.own.unpark();
         self.handle.parker.unpark();
     }

@@ -42,6 +42,7 @@
 //! - `context`: the per-thread state (current handle, current task, budget).
 //! - `park`: how a thread sleeps until woken.
 
+pub(crate) mod block_on_waker;
 pub(crate) mod builder;
 pub(crate) mod context;
 pub(crate) mod current_thread;

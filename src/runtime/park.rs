@@ -17,11 +17,8 @@
 //! after the wait leaves only a spurious early return of a later wait);
 //! the swap back to `EMPTY` after the wait consumes the token either way.
 
-use std::sync::Arc as StdArc;
-use std::task::{Wake, Waker};
-
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::loom::sync::{Condvar, Mutex};
 
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
@@ -139,24 +136,4 @@ impl Default for Parker {
     fn default() -> Self {
         Parker::new()
     }
-}
-
-/// A waker that unparks a `Parker`.
-struct ParkWaker(Arc<Parker>);
-
-impl Wake for ParkWaker {
-    fn wake(self: StdArc<Self>) {
-        // Never DRIVING: this parker's thread only uses `park`.
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &StdArc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// A parker and a waker that unparks it.
-pub(crate) fn parker_and_waker() -> (Arc<Parker>, Waker) {
-    let parker = Arc::new(Parker::new());
-    let waker = Waker::from(StdArc::new(ParkWaker(parker.clone())));
-    (parker, waker)
 }

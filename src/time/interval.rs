@@ -3,7 +3,9 @@
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant as StdInstant};
+
+use super::Instant;
 
 use super::sleep::Sleep;
 
@@ -87,7 +89,8 @@ pub fn interval(period: Duration) -> Interval {
 /// });
 /// ```
 #[track_caller]
-pub fn interval_at(start: Instant, period: Duration) -> Interval {
+pub fn interval_at(start: impl Into<Instant>, period: Duration) -> Interval {
+    let start = start.into().into_std();
     assert!(
         !period.is_zero(),
         "windlass::time::interval: the period must be greater than zero"
@@ -124,7 +127,7 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 pub struct Interval {
     sleep: Sleep,
     /// The scheduled time of the next tick.
-    next: Instant,
+    next: StdInstant,
     period: Duration,
     missed: MissedTickBehavior,
 }
@@ -167,7 +170,7 @@ impl Interval {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         std::task::ready!(Pin::new(&mut self.sleep).poll(cx));
         let scheduled = self.next;
-        let now = Instant::now();
+        let now = self.sleep.now();
         let next = scheduled.checked_add(self.period);
         self.next = match (self.missed, next) {
             (_, None) => far_future(now),
@@ -187,7 +190,7 @@ impl Interval {
             }
         };
         self.sleep.reset(self.next);
-        Poll::Ready(scheduled)
+        Poll::Ready(Instant::from(scheduled))
     }
 
     /// Sets how missed ticks are handled (default
@@ -241,14 +244,15 @@ impl Interval {
     /// });
     /// ```
     pub fn reset(&mut self) {
-        self.next = Instant::now()
+        let now = self.sleep.now();
+        self.next = now
             .checked_add(self.period)
-            .unwrap_or_else(|| far_future(Instant::now()));
+            .unwrap_or_else(|| far_future(now));
         self.sleep.reset(self.next);
     }
 }
 
-fn far_future(now: Instant) -> Instant {
+fn far_future(now: StdInstant) -> StdInstant {
     // About 30 years: beyond any realistic wait, and representable.
     now + Duration::from_secs(86_400 * 365 * 30)
 }

@@ -9,9 +9,34 @@
 //! dropped, so an abandoned sleep leaves nothing behind. Deadlines too far
 //! in the future to represent (`Duration::MAX`) never fire.
 //!
-//! Timers belong to the runtime that is current when they are *created*:
-//! create them inside a task, `block_on` or `Runtime::enter` (outside, they
-//! panic with a message saying so).
+//! A timer binds to the runtime that is current when it is created, or,
+//! if none is, when it is first polled (so a `Sleep` may be built outside a
+//! runtime and awaited inside one). Polling it with no runtime at all
+//! panics with a message saying so.
+//!
+//! # Virtual time
+//!
+//! [`pause`] (or [`Builder::start_paused`](crate::runtime::Builder::start_paused))
+//! stops the runtime's clock; while it is paused and every task is idle,
+//! the clock jumps to the next timer, on both runtime flavors.
+//! [`Instant::now`] follows the paused clock, [`advance`] moves it on
+//! explicitly and [`resume`] lets it run again. Tests with timers then take
+//! no real time and see exact virtual durations:
+//!
+//! ```
+//! use std::time::Duration;
+//! use windlass::time::{Instant, sleep, timeout};
+//!
+//! let rt = windlass::runtime::Builder::new_multi_thread().start_paused(true).build().unwrap();
+//! rt.block_on(async {
+//!     let start = Instant::now();
+//!     let res = timeout(Duration::from_secs(10), std::future::pending::<()>()).await;
+//!     assert!(res.is_err());
+//!     assert_eq!(start.elapsed(), Duration::from_secs(10));
+//!     sleep(Duration::from_secs(3600)).await; // an hour, instantly
+//!     assert_eq!(start.elapsed(), Duration::from_secs(3610));
+//! });
+//! ```
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -35,13 +60,24 @@
 //! });
 //! ```
 
+mod instant;
 mod interval;
+mod pause;
 mod sleep;
 mod timeout;
 mod wait_for;
 
+pub use instant::Instant;
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
+pub use pause::{advance, pause, resume};
 pub use sleep::{Sleep, sleep, sleep_until};
-pub use std::time::{Duration, Instant};
+pub use std::time::Duration;
 pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
 pub use wait_for::{WaitFor, wait_for};
+
+/// Now on the current runtime's clock (the real clock outside a runtime),
+/// as a point on the runtime's timeline.
+pub(crate) fn clock_now() -> std::time::Instant {
+    crate::runtime::context::with_current(|h| h.driver.clock().now())
+        .unwrap_or_else(std::time::Instant::now)
+}

@@ -11,8 +11,10 @@ use crate::reactor::{Reactor, timer_after_shutdown};
 
 /// Waits until `duration` has passed: asyncio's `await asyncio.sleep(x)`.
 ///
-/// Must be created inside a runtime (a task, `block_on` or
-/// `Runtime::enter`); panics otherwise, with a message saying so.
+/// Binds to the runtime current when it is created, else to the one current
+/// at its first poll; polling it outside any runtime panics, with a message
+/// saying so. The duration is measured on the runtime's clock, which may be
+/// [paused](super::pause).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -32,12 +34,13 @@ use crate::reactor::{Reactor, timer_after_shutdown};
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(Instant::now().checked_add(duration))
+    Sleep::after(duration)
 }
 
 /// Waits until `deadline`: for steps on a fixed schedule, where a `sleep`
-/// after each step would add up the steps' own time. Must be created
-/// inside a runtime, like [`sleep`].
+/// after each step would add up the steps' own time. Accepts a
+/// [`time::Instant`](super::Instant) or a `std::time::Instant`; binds to a
+/// runtime like [`sleep`].
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -52,8 +55,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// });
 /// ```
 #[track_caller]
-pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(Some(deadline))
+pub fn sleep_until(deadline: impl Into<super::Instant>) -> Sleep {
+    Sleep::new(Some(deadline.into().into_std()))
 }
 
 /// Future of [`sleep`] and [`sleep_until`]. `Unpin`; can be reset.
@@ -83,9 +86,12 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// });
 /// ```
 pub struct Sleep {
-    /// `None`: too far in the future to represent; never fires.
+    /// `None`: too far in the future to represent; never fires. On the
+    /// clock's timeline (see `reactor/clock.rs`).
     deadline: Option<Instant>,
-    reactor: Arc<Reactor>,
+    /// The runtime's reactor: the one current at creation, else the one
+    /// current at the first poll.
+    reactor: Option<Arc<Reactor>>,
     /// `(deadline, id)` while registered with the reactor.
     registered: Option<(Instant, u64)>,
 }
@@ -93,27 +99,53 @@ pub struct Sleep {
 impl Sleep {
     #[track_caller]
     pub(crate) fn new(deadline: Option<Instant>) -> Sleep {
-        let reactor = match crate::runtime::Handle::try_current() {
-            Ok(h) => h
-                .driver
-                .get()
-                .unwrap_or_else(|e| panic!("windlass::time: cannot start the reactor: {e}")),
-            Err(_) => panic!(
-                "windlass::time::sleep (or timeout/interval) called outside a windlass runtime; create timers \
-                 inside a task, Runtime::block_on or Runtime::enter"
-            ),
-        };
         Sleep {
             deadline,
+            reactor: current_reactor(),
+            registered: None,
+        }
+    }
+
+    /// A sleep of `duration` from the current runtime's now (the real now
+    /// outside a runtime).
+    #[track_caller]
+    pub(crate) fn after(duration: Duration) -> Sleep {
+        let reactor = current_reactor();
+        let now = reactor
+            .as_ref()
+            .map_or_else(Instant::now, |r| r.clock.now());
+        Sleep {
+            deadline: now.checked_add(duration),
             reactor,
             registered: None,
+        }
+    }
+
+    /// The now of the clock this sleep runs on.
+    pub(crate) fn now(&self) -> Instant {
+        self.reactor
+            .as_ref()
+            .map_or_else(super::clock_now, |r| r.clock.now())
+    }
+
+    /// Binds a sleep created outside a runtime to the current one.
+    #[cold]
+    #[track_caller]
+    fn bind(&mut self) {
+        self.reactor = current_reactor();
+        if self.reactor.is_none() {
+            panic!(
+                "windlass::time: a sleep, timeout or interval was polled outside a windlass runtime; await it \
+                 inside a task or Runtime::block_on"
+            );
         }
     }
 
     /// The instant this sleep completes at (`None` if never).
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use windlass::time::Instant;
     ///
     /// windlass::Runtime::new().unwrap().block_on(async {
     ///     let at = Instant::now() + Duration::from_secs(60);
@@ -122,8 +154,8 @@ impl Sleep {
     ///     assert_eq!(windlass::time::sleep(Duration::MAX).deadline(), None);
     /// });
     /// ```
-    pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
+    pub fn deadline(&self) -> Option<super::Instant> {
+        self.deadline.map(super::Instant::from)
     }
 
     /// True if the deadline has passed (whether or not the sleep was
@@ -140,7 +172,7 @@ impl Sleep {
     /// });
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.deadline.is_some_and(|d| d <= Instant::now())
+        self.deadline.is_some_and(|d| d <= self.now())
     }
 
     /// Moves the deadline, re-arming the sleep even if it had completed.
@@ -154,14 +186,14 @@ impl Sleep {
     ///     assert!(s.is_elapsed());
     /// });
     /// ```
-    pub fn reset(&mut self, deadline: Instant) {
+    pub fn reset(&mut self, deadline: impl Into<super::Instant>) {
         self.deregister();
-        self.deadline = Some(deadline);
+        self.deadline = Some(deadline.into().into_std());
     }
 
     fn deregister(&mut self) {
-        if let Some((d, id)) = self.registered.take() {
-            self.reactor.remove_timer(d, id);
+        if let (Some((d, id)), Some(reactor)) = (self.registered.take(), &self.reactor) {
+            reactor.remove_timer(d, id);
         }
     }
 }
@@ -169,29 +201,38 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(deadline) = self.deadline else {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let Some(deadline) = this.deadline else {
             return Poll::Pending;
         };
-        if deadline <= Instant::now() {
-            self.deregister();
+        if this.reactor.is_none() {
+            this.bind();
+        }
+        let Some(reactor) = &this.reactor else {
+            unreachable!("bound above")
+        };
+        if deadline <= reactor.clock.now() {
+            if let Some((d, id)) = this.registered.take() {
+                reactor.remove_timer(d, id);
+            }
             return Poll::Ready(());
         }
-        if self.reactor.is_shutdown() {
+        if reactor.is_shutdown() {
             timer_after_shutdown();
         }
-        match self.registered {
+        match this.registered {
             Some((d, id)) => {
-                if !self.reactor.update_timer(d, id, cx.waker()) {
+                if !reactor.update_timer(d, id, cx.waker()) {
                     // Fired between our clock read and now: the reactor's
                     // clock said it was due.
-                    self.registered = None;
+                    this.registered = None;
                     return Poll::Ready(());
                 }
             }
             None => {
-                let id = self.reactor.insert_timer(deadline, cx.waker().clone());
-                self.registered = Some((deadline, id));
+                let id = reactor.insert_timer(deadline, cx.waker().clone());
+                this.registered = Some((deadline, id));
             }
         }
         Poll::Pending
@@ -202,6 +243,14 @@ impl Drop for Sleep {
     fn drop(&mut self) {
         self.deregister();
     }
+}
+
+/// The current runtime's reactor (started now if needed), if a runtime is
+/// current.
+#[track_caller]
+fn current_reactor() -> Option<Arc<Reactor>> {
+    crate::runtime::context::with_current(|h| h.driver.get())
+        .map(|r| r.unwrap_or_else(|e| panic!("windlass::time: cannot start the reactor: {e}")))
 }
 
 impl fmt::Debug for Sleep {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::sleep::Sleep;
 
@@ -37,7 +37,7 @@ use super::sleep::Sleep;
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future: Some(future),
-        sleep: Sleep::new(Instant::now().checked_add(duration)),
+        sleep: Sleep::after(duration),
     }
 }
 
@@ -45,8 +45,8 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// can bound several steps:
 ///
 /// ```
-/// use std::time::{Duration, Instant};
-/// use windlass::time::{sleep, timeout_at};
+/// use std::time::Duration;
+/// use windlass::time::{Instant, sleep, timeout_at};
 ///
 /// windlass::Runtime::new().unwrap().block_on(async {
 ///     let deadline = Instant::now() + Duration::from_millis(30);
@@ -59,10 +59,10 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// });
 /// ```
 #[track_caller]
-pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+pub fn timeout_at<F: Future>(deadline: impl Into<super::Instant>, future: F) -> Timeout<F> {
     Timeout {
         future: Some(future),
-        sleep: Sleep::new(Some(deadline)),
+        sleep: Sleep::new(Some(deadline.into().into_std())),
     }
 }
 

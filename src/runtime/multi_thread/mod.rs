@@ -39,9 +39,10 @@ use self::worker::LocalKind;
 use crate::blocking::BlockingHandle;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::runtime::block_on_waker::{BlockOnSignal, ExitGuard};
 use crate::runtime::builder::{Config, HookResult, UnhandledPanic};
 use crate::runtime::context;
-use crate::runtime::park::{Parker, parker_and_waker};
+use crate::runtime::park::Parker;
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
 use crate::task::{Id, JoinHandle, Notified, Task};
@@ -119,6 +120,15 @@ pub(crate) fn start(
             }
         }
     }));
+    // Rule 4 of the auto-advance (`reactor/activity.rs`): the visible
+    // queues. Cleared in `cleanup` (the hook holds the handle).
+    let h = handle.clone();
+    driver
+        .clock()
+        .activity
+        .set_queued_hook(Some(std::sync::Arc::new(move || {
+            h.shared.has_visible_work()
+        })));
     let mut threads = Vec::with_capacity(num_workers);
     // Each worker reports whether its `on_thread_start` hook returned; see
     // `wait_for_hooks`.
@@ -285,6 +295,7 @@ impl Handle {
 
     /// Shutdown step 3.
     fn cleanup(&self) {
+        self.shared.driver.clock().activity.set_queued_hook(None);
         self.shared.owned.close_and_shutdown();
         while let Some(task) = self.shared.injector.pop() {
             drop(task);
@@ -323,7 +334,8 @@ impl Handle {
     /// `Runtime::block_on` on a thread that is not a worker: poll `future`
     /// here and park between polls; the workers run the tasks.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let (parker, waker) = parker_and_waker();
+        let (signal, waker) = BlockOnSignal::new(self.shared.driver.clock().clone());
+        let _exit = ExitGuard(&signal);
         let key = self.shared.next_block_on.fetch_add(1, Relaxed) as u64;
         self.shared
             .block_on_wakers
@@ -333,6 +345,7 @@ impl Handle {
         let mut future = std::pin::pin!(future);
         let mut cx = std::task::Context::from_waker(&waker);
         loop {
+            signal.before_poll();
             if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                 return out;
             }
@@ -343,7 +356,7 @@ impl Handle {
                 self.signal_shutdown();
                 panic_shutdown();
             }
-            parker.park();
+            signal.park();
         }
     }
 

@@ -151,6 +151,9 @@ pub(super) fn run(rt: crate::runtime::Handle, core: Core) {
         core: RefCell::new(core),
     };
     let worker = context::set_worker(&cx);
+    // An awake worker holds a unit of the clock's activity; `Exit` gives
+    // it back.
+    cx.handle.shared.driver.clock().activity.enter();
     // Runs the exit steps even if the loop unwinds (a windlass bug: task
     // panics are caught), so shutdown still completes.
     let _exit = Exit {
@@ -170,6 +173,7 @@ impl Drop for Exit<'_> {
         // From here on, wakes on this thread go to the injector.
         drop(self.worker.take());
         self.cx.drain_local();
+        self.cx.handle.shared.driver.clock().activity.leave();
         self.cx.handle.worker_exited();
     }
 }
@@ -296,11 +300,19 @@ impl Context {
     fn sleep(&self, index: usize) -> bool {
         let shared = &self.handle.shared;
         let parker = &shared.parkers[index];
+        // Asleep, this worker holds no unit of the clock's activity (rule 2
+        // of `reactor/activity.rs`); awake again, it takes one before it
+        // wakes anything it collected.
+        let activity = &shared.driver.clock().activity;
         let Some(mut turn) = shared.driver.started().and_then(|r| r.try_turn()) else {
+            activity.leave();
             parker.park();
+            activity.enter();
             return false;
         };
+        activity.leave();
         parker.park_driving(|| turn.wait(None));
+        activity.enter();
         if !turn.has_wakers() {
             return false;
         }
