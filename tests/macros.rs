@@ -84,3 +84,31 @@ fn without_the_macro() {
         );
     });
 }
+
+/// `start_paused = true`: the runtime starts with virtual time paused, so
+/// an hour of sleep passes at once and `time::Instant` measures exactly
+/// the virtual hour.
+#[windlass::test(start_paused = true)]
+async fn start_paused_runs_an_hour_of_timers_at_once() {
+    use std::time::Duration;
+    let start = windlass::time::Instant::now();
+    let wall = std::time::Instant::now();
+    windlass::time::sleep(Duration::from_secs(3600)).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(3600));
+    // Generous: virtual time must not wait for the real hour.
+    assert!(wall.elapsed() < Duration::from_secs(60));
+}
+
+/// The same on the multi-thread flavor, where tokio cannot pause time.
+#[windlass::test(flavor = "multi_thread", worker_threads = 2, start_paused = true)]
+async fn start_paused_on_the_multi_thread_flavor() {
+    use std::time::Duration;
+    let start = windlass::time::Instant::now();
+    let sleepers: Vec<_> = (1..=4u64)
+        .map(|i| windlass::spawn(windlass::time::sleep(Duration::from_secs(600 * i))))
+        .collect();
+    for s in sleepers {
+        s.await.unwrap();
+    }
+    assert_eq!(start.elapsed(), Duration::from_secs(2400));
+}
