@@ -38,6 +38,9 @@
 //! BENCH_WORKERS=4 BENCH_ROUNDS=31 cargo bench --bench runtime
 //! ```
 //!
+//! The filter may be a comma-separated list (`-- spawn_many,tcp_echo`);
+//! `BENCH_CONTENDERS=windlass` runs one runtime alone (for `perf stat`).
+//!
 //! Other knobs: `BENCH_WARMUP` (default 3), `BENCH_SAMPLE_MS` (default 50),
 //! `BENCH_VERBOSE=1` (print every sample to stderr) and `BENCH_TIMEOUT_S`
 //! (default 60): a watchdog that aborts the bench, naming the contender and
@@ -1236,11 +1239,14 @@ fn main() {
         return;
     }
 
-    let contenders: Vec<Box<dyn DynContender>> = vec![
-        Box::new(Windlass::build(cfg.workers)),
-        Box::new(Tokio::build(cfg.workers)),
-        Box::new(Smol::build(cfg.workers)),
-    ];
+    // `BENCH_CONTENDERS=windlass,smol` runs only those (for `perf stat`
+    // of one runtime); default: all three.
+    let only = std::env::var("BENCH_CONTENDERS").unwrap_or_default();
+    let contenders: Vec<Box<dyn DynContender>> = COLUMNS
+        .into_iter()
+        .filter(|name| only.is_empty() || only.split(',').any(|o| o == *name))
+        .map(|name| build_one(name, cfg.workers))
+        .collect();
 
     let workloads: Vec<Workload> = Workload::ALL
         .into_iter()
