@@ -41,6 +41,16 @@
 //! The filter may be a comma-separated list (`-- spawn_many,tcp_echo`);
 //! `BENCH_CONTENDERS=windlass` runs one runtime alone (for `perf stat`).
 //!
+//! After the ns/op tables come reports that are not ns/op: bytes per
+//! spawned `async {}` (always, split into the task and run-queue growth;
+//! see [`spawn_bytes`]), and, when the filter picks them, `latency`
+//! (wake-to-poll percentiles at 50% and 90% of the saturated rate),
+//! `idle_tasks` (a million idle tasks: RSS and heap per task, time to wake
+//! them all; each runtime in a fresh process) and `timers` (lateness).
+//! Their sizes shrink in smoke mode. For the scaling table, run the binary
+//! once per `BENCH_WORKERS` value and feed the outputs to
+//! `benches/runtime/plot_scaling.py`.
+//!
 //! Other knobs: `BENCH_WARMUP` (default 3), `BENCH_SAMPLE_MS` (default 50),
 //! `BENCH_VERBOSE=1` (print every sample to stderr) and `BENCH_TIMEOUT_S`
 //! (default 60): a watchdog that aborts the bench, naming the contender and
