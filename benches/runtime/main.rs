@@ -38,6 +38,19 @@
 //! BENCH_WORKERS=4 BENCH_ROUNDS=31 cargo bench --bench runtime
 //! ```
 //!
+//! The filter may be a comma-separated list (`-- spawn_many,tcp_echo`);
+//! `BENCH_CONTENDERS=windlass` runs one runtime alone (for `perf stat`).
+//!
+//! After the ns/op tables come reports that are not ns/op: bytes per
+//! spawned `async {}` (always, split into the task and run-queue growth;
+//! see [`spawn_bytes`]), and, when the filter picks them, `latency`
+//! (wake-to-poll percentiles at 50% and 90% of the saturated rate),
+//! `idle_tasks` (a million idle tasks: RSS and heap per task, time to wake
+//! them all; each runtime in a fresh process) and `timers` (lateness).
+//! Their sizes shrink in smoke mode. For the scaling table, run the binary
+//! once per `BENCH_WORKERS` value and feed the outputs to
+//! `benches/runtime/plot_scaling.py`.
+//!
 //! Other knobs: `BENCH_WARMUP` (default 3), `BENCH_SAMPLE_MS` (default 50),
 //! `BENCH_VERBOSE=1` (print every sample to stderr) and `BENCH_TIMEOUT_S`
 //! (default 60): a watchdog that aborts the bench, naming the contender and
@@ -1236,11 +1249,14 @@ fn main() {
         return;
     }
 
-    let contenders: Vec<Box<dyn DynContender>> = vec![
-        Box::new(Windlass::build(cfg.workers)),
-        Box::new(Tokio::build(cfg.workers)),
-        Box::new(Smol::build(cfg.workers)),
-    ];
+    // `BENCH_CONTENDERS=windlass,smol` runs only those (for `perf stat`
+    // of one runtime); default: all three.
+    let only = std::env::var("BENCH_CONTENDERS").unwrap_or_default();
+    let contenders: Vec<Box<dyn DynContender>> = COLUMNS
+        .into_iter()
+        .filter(|name| only.is_empty() || only.split(',').any(|o| o == *name))
+        .map(|name| build_one(name, cfg.workers))
+        .collect();
 
     let workloads: Vec<Workload> = Workload::ALL
         .into_iter()

@@ -1,11 +1,28 @@
 //! The blocking thread pool.
 //!
 //! One mutex guards the queue and the thread counts; idle threads wait on a
-//! condition variable. `spawn` queues the task, then wakes an idle thread if
-//! one is waiting and not already being woken, else starts a new thread if
-//! the cap allows, else leaves the task queued (nothing is dropped: the next
-//! thread to finish takes it). An idle thread exits after `keep_alive`
-//! without work.
+//! condition variable. An idle thread exits after `keep_alive` without work.
+//!
+//! # Waking threads
+//!
+//! The hand-off rule, applied by `spawn` after it queues a task and by a
+//! pool thread each time it takes one (and when it starts): if work is
+//! queued and no thread is on its way to it (`notified` woken threads plus
+//! `starting` new ones is 0), wake one idle thread, or, if none is idle,
+//! start a thread if the cap allows; otherwise leave the task queued
+//! (nothing is dropped: the next thread to finish takes it).
+//!
+//! So at most one wake-up is in flight, and each woken thread passes it on
+//! only while work remains. A burst of 10,000 cheap closures used to wake
+//! every idle thread, one futex call by the submitter per closure, and the
+//! woken threads then fought the submitter for the lock on 2 cores; now the
+//! first threads drain the queue and the chain stops when it is empty.
+//! Nothing waits forever: a queued task has either a thread on its way
+//! (that thread takes it or passes the wake on), or every
+//! thread is busy and takes it when done, or a new thread was started.
+//! `notified` is corrected when a wake-up races with a keep-alive timeout
+//! (the timed-out thread clamps it to the idle count and checks the queue
+//! itself before exiting).
 //!
 //! Shutdown: mark the pool shut, take the queue, cancel every task that is
 //! not running (through the pool's owned-task list, so each handle resolves
@@ -73,6 +90,9 @@ struct State {
     /// Idle threads already signalled and not yet awake; they will take
     /// queued work, so `spawn` does not wake more than needed.
     notified: usize,
+    /// Threads started and not yet at their first look at the queue; like
+    /// `notified`, a hand-off in flight.
+    starting: usize,
     shutdown: bool,
     next_thread: usize,
     /// Join handles of live threads, by thread number; a thread that exits
@@ -189,6 +209,7 @@ impl BlockingPool {
                 threads: 0,
                 idle: 0,
                 notified: 0,
+                starting: 0,
                 shutdown: false,
                 next_thread: 0,
                 handles: HashMap::new(),
@@ -551,7 +572,20 @@ impl Inner {
             clock.activity.enter();
         }
         state.queue.push_back(task);
-        if state.idle > state.notified {
+        Inner::hand_off(me, state);
+    }
+
+    /// The hand-off rule (module docs, "Waking threads"): while work is
+    /// queued and no thread is on its way to it, wake one idle thread, or
+    /// start one if none is idle and the cap allows. At most one wake-up
+    /// is in flight; the woken thread applies this rule again when it takes
+    /// a task, so a burst wakes threads one after another, only while the
+    /// queue still holds work. Releases the lock.
+    fn hand_off(me: &Arc<Self>, mut state: crate::loom::sync::MutexGuard<'_, State>) {
+        if state.queue.is_empty() || state.notified + state.starting > 0 {
+            return;
+        }
+        if state.idle > 0 {
             state.notified += 1;
             drop(state);
             me.work.notify_one();
@@ -565,6 +599,7 @@ impl Inner {
         let number = state.next_thread;
         state.next_thread += 1;
         state.threads += 1;
+        state.starting += 1;
         me.high_water.fetch_max(state.threads, Relaxed);
         let inner = me.clone();
         let body = move |hook: HookResult| match hook {
@@ -583,6 +618,7 @@ impl Inner {
             }
             Err(err) => {
                 state.threads -= 1;
+                state.starting -= 1;
                 if state.threads == 0 {
                     drop(state);
                     panic!(
@@ -634,9 +670,12 @@ impl Inner {
             context::set_current(&handle)
         });
         let mut state = me.state.lock();
+        // Arrived: the hand-off this thread carried is taken over below.
+        state.starting -= 1;
         loop {
             if let Some(task) = state.queue.pop_front() {
-                drop(state);
+                // Pass the wake-up on if more work waits (hand-off rule).
+                Inner::hand_off(&me, state);
                 task.run();
                 if let Some(clock) = me.clock.get() {
                     clock.activity.leave();

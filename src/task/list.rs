@@ -15,6 +15,8 @@ use std::ptr::NonNull;
 use super::core::{Cell, Header, Schedule};
 use super::id::Id;
 use super::{JoinHandle, Notified, Task};
+use crossbeam_utils::CachePadded;
+
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
 
@@ -45,7 +47,11 @@ unsafe impl Send for Shard {}
 
 /// All live tasks of one runtime.
 pub(crate) struct OwnedTasks {
-    shards: Box<[Mutex<Shard>]>,
+    /// One cache line (or two) per shard: consecutive ids go to consecutive
+    /// shards, so unpadded, a spawner inserting into shard `k` and a worker
+    /// removing a finished task from shard `k + 1` would write the same
+    /// line (three 24-byte shards share one) and bounce it between cores.
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
     /// `shards.len() - 1`; the length is a power of two.
     mask: usize,
     /// Set once, at shutdown; read under each shard lock.
@@ -112,7 +118,7 @@ impl OwnedTasks {
     pub(crate) fn new(workers: usize) -> OwnedTasks {
         let n = (workers * 4).next_power_of_two().clamp(4, 256);
         let shards = (0..n)
-            .map(|_| Mutex::new(Shard { head: None, len: 0 }))
+            .map(|_| CachePadded::new(Mutex::new(Shard { head: None, len: 0 })))
             .collect();
         OwnedTasks {
             shards,

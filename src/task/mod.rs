@@ -37,9 +37,11 @@
 //!
 //! A task is one heap allocation, a `Cell<F, S>` (`task/core.rs`): a 40-byte
 //! `Header` (state word, vtable pointer, owned-list links,
-//! id), the scheduler handle `S`, the *stage* (the future, then its output,
-//! then nothing) and the *join waker* slot. Everything outside this module
-//! holds a `NonNull<Header>` and reaches the typed parts through the vtable.
+//! id), the scheduler handle `S`, the *stage* (the future, then its output
+//! or a cancelled/panicked tag, then nothing) and the *join waker* slot: 80
+//! bytes for an `async {}` (docs/ARCHITECTURE.md, "Where the bytes of a task
+//! go"). Everything outside this module holds a `NonNull<Header>` and
+//! reaches the typed parts through the vtable.
 //!
 //! # The state word
 //!
