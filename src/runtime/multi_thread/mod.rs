@@ -24,6 +24,7 @@
 //! so no `Notified` outlives the runtime in a queue.
 
 pub(crate) mod idle;
+pub(crate) mod lifo;
 pub(crate) mod queue;
 pub(crate) mod worker;
 
@@ -56,6 +57,9 @@ pub(crate) struct Shared {
     injector: Injector,
     /// One per worker, indexed like the workers.
     stealers: Box<[Stealer]>,
+    /// Each worker's LIFO slot and poll counter, indexed like the workers
+    /// (see `lifo`: stealable by a worker rescuing a stuck peer's task).
+    lifo: Box<[lifo::LifoSlot]>,
     /// Sleeping and searching workers.
     idle: Idle,
     /// One per worker; see the park step in `idle`. (A std `Arc`: the
@@ -94,6 +98,7 @@ pub(crate) fn start(
         shared: Shared {
             injector: Injector::new(),
             stealers,
+            lifo: (0..num_workers).map(|_| lifo::LifoSlot::new()).collect(),
             idle: Idle::new(num_workers),
             parkers: (0..num_workers).map(|_| Parker::new()).collect(),
             driver: driver.clone(),
