@@ -126,3 +126,109 @@ impl Drop for LifoSlot {
         drop(self.take());
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    use super::*;
+    use crate::task::core::Schedule;
+    use crate::task::list::OwnedTasks;
+    use crate::task::{Id, JoinHandle};
+
+    /// A scheduler that only owns: the tests run the `Notified`s by hand.
+    #[derive(Clone)]
+    struct Owner(Arc<OwnedTasks>);
+
+    impl Schedule for Owner {
+        fn schedule(&self, _task: Notified) {
+            unreachable!("these tasks never wake")
+        }
+        fn release(&self, task: NonNull<Header>) -> Option<Task> {
+            self.0.remove(task)
+        }
+    }
+
+    /// A task that bumps `runs` when polled; its handle and its `Notified`.
+    fn task(owner: &Owner, runs: &Arc<AtomicUsize>) -> (JoinHandle<()>, Notified) {
+        let runs = runs.clone();
+        let fut = async move {
+            runs.fetch_add(1, SeqCst);
+        };
+        let (join, notified) = owner.0.bind(fut, owner.clone(), Id::next());
+        (join, notified.expect("the list is open"))
+    }
+
+    #[test]
+    fn put_take_and_replace() {
+        let owner = Owner(Arc::new(OwnedTasks::new(1)));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let slot = LifoSlot::new();
+        let (ja, a) = task(&owner, &runs);
+        let (jb, b) = task(&owner, &runs);
+        let (a_id, b_id) = (a.id(), b.id());
+        assert!(slot.take().is_none());
+        assert!(slot.put(a).is_none());
+        assert!(slot.is_occupied());
+        let replaced = slot.put(b).expect("the previous task comes back");
+        assert_eq!(replaced.id(), a_id);
+        let taken = slot.take().expect("b is in the slot");
+        assert_eq!(taken.id(), b_id);
+        assert!(!slot.is_occupied() && slot.take().is_none());
+        replaced.run();
+        taken.run();
+        assert_eq!(runs.load(SeqCst), 2);
+        drop((ja, jb));
+        assert_eq!(owner.0.len(), 0);
+    }
+
+    #[test]
+    fn polls_count_up() {
+        let slot = LifoSlot::new();
+        let before = slot.polls();
+        slot.begin_poll();
+        slot.begin_poll();
+        assert_eq!(slot.polls(), before.wrapping_add(2));
+    }
+
+    /// The owner keeps putting while a thief keeps taking: every task is
+    /// run exactly once, by whoever took it.
+    #[test]
+    fn owner_and_thief_take_each_task_once() {
+        const N: usize = if cfg!(miri) { 20 } else { 2_000 };
+        let owner = Owner(Arc::new(OwnedTasks::new(1)));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let slot = Arc::new(LifoSlot::new());
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thief = {
+            let (slot, done) = (slot.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut stolen = 0;
+                while !done.load(SeqCst) {
+                    if let Some(t) = slot.take() {
+                        t.run();
+                        stolen += 1;
+                    }
+                }
+                stolen
+            })
+        };
+        let mut joins = Vec::with_capacity(N);
+        for _ in 0..N {
+            let (join, t) = task(&owner, &runs);
+            joins.push(join);
+            if let Some(prev) = slot.put(t) {
+                prev.run();
+            }
+        }
+        done.store(true, SeqCst);
+        let _stolen = thief.join().unwrap();
+        if let Some(last) = slot.take() {
+            last.run();
+        }
+        assert_eq!(runs.load(SeqCst), N, "every task ran exactly once");
+        drop(joins);
+        assert_eq!(owner.0.len(), 0);
+    }
+}
