@@ -276,7 +276,10 @@ mod tests {
     /// A scripted accept: resource errors back off, connection errors are
     /// skipped, a success resets the wait, and a fatal error is returned.
     #[test]
-    #[cfg_attr(miri, ignore = "timers need the poller's timerfd, which Miri cannot emulate")]
+    #[cfg_attr(
+        miri,
+        ignore = "timers need the poller's timerfd, which Miri cannot emulate"
+    )]
     fn backs_off_skips_and_returns() {
         let rt = crate::runtime::Builder::new_current_thread()
             .build()

@@ -501,7 +501,11 @@ impl Driver {
         // Under Miri, which cannot emulate the poller (`timerfd_create`),
         // the poller is created on first use instead, so that runtimes that
         // never touch I/O or timers can still be tested there.
-        let reserved = if cfg!(miri) { None } else { Some(Reactor::new()?) };
+        let reserved = if cfg!(miri) {
+            None
+        } else {
+            Some(Reactor::new()?)
+        };
         Ok(Driver {
             reactor: std::sync::OnceLock::new(),
             init: Mutex::new(Reserved {

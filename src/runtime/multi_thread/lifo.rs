@@ -50,7 +50,7 @@ pub(super) const RESCUE_INTERVAL: Duration = Duration::from_millis(10);
 
 /// One worker's LIFO slot and poll counter, on a cache line of their own
 /// (the owner writes both on every task).
-pub(super) struct LifoSlot(CachePadded<Inner>);
+pub(crate) struct LifoSlot(CachePadded<Inner>);
 
 struct Inner {
     /// Rule 1: a `Notified` reference turned into a raw pointer, or null.
@@ -60,7 +60,7 @@ struct Inner {
 }
 
 impl LifoSlot {
-    pub(super) fn new() -> LifoSlot {
+    pub(crate) fn new() -> LifoSlot {
         LifoSlot(CachePadded::new(Inner {
             task: AtomicPtr::new(null_mut()),
             polls: AtomicU32::new(0),
@@ -69,7 +69,7 @@ impl LifoSlot {
 
     /// Owner only (rule 1): puts `task` in the slot and returns the task it
     /// replaced, if any.
-    pub(super) fn put(&self, task: Notified) -> Option<Notified> {
+    pub(crate) fn put(&self, task: Notified) -> Option<Notified> {
         let new = task.0.into_raw().as_ptr();
         // Relaxed: only the owner makes the slot non-null, so an empty slot
         // stays empty until our store.
@@ -85,7 +85,7 @@ impl LifoSlot {
     }
 
     /// Anyone (rule 1): takes the task in the slot, if any.
-    pub(super) fn take(&self) -> Option<Notified> {
+    pub(crate) fn take(&self) -> Option<Notified> {
         if self.0.task.load(Relaxed).is_null() {
             return None;
         }
