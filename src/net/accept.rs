@@ -27,7 +27,7 @@ use super::TcpListener;
 use super::TcpStream;
 
 /// True for an `accept` error that means "out of descriptors or memory":
-/// back off and retry (see the [module docs](self)).
+/// back off and retry (see [`AcceptBackoff`]).
 ///
 /// ```
 /// use std::io::Error;
@@ -43,7 +43,7 @@ pub fn is_resource_error(e: &io::Error) -> bool {
 }
 
 /// True for an `accept` error that concerns only the connection being
-/// accepted: skip it and accept the next (see the [module docs](self)).
+/// accepted: skip it and accept the next (see [`AcceptBackoff`]).
 ///
 /// ```
 /// use std::io::{Error, ErrorKind};
@@ -78,6 +78,15 @@ pub fn is_connection_error(e: &io::Error) -> bool {
 /// Accepts connections the way a long-running server should: backs off on
 /// resource errors, skips per-connection errors, and returns only the
 /// errors a retry cannot fix.
+///
+/// Resource errors (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) mean the
+/// process is out of descriptors or memory: the connection stays in the
+/// backlog and the listener stays readable, so retrying at once spins at
+/// 100% CPU, and giving up kills the server. Per-connection errors
+/// (`ECONNABORTED`, `ECONNRESET`, `EPROTO`, `EPERM` and the network errors
+/// Linux's `accept` passes on from the new socket) concern one connection
+/// that died before it was accepted. Anything else (`EBADF`, `EINVAL`, a
+/// listener whose runtime shut down) is returned.
 ///
 /// The wait after a resource error starts at `min` and doubles with each
 /// one in a row, up to `max` (defaults 10 ms and 1 s); a successful accept
