@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use windlass::join::{ReturnWhen, wait};
-use windlass::net::{TcpListener, TcpStream};
+use windlass::net::{AcceptBackoff, TcpListener, TcpStream};
 use windlass::time::sleep;
 
 /// One second of the Python original.
@@ -77,11 +77,27 @@ async fn serve(mut conn: TcpStream, load: Arc<Load>) -> io::Result<()> {
 }
 
 /// The server: every connection in its own task.
+///
+/// `AcceptBackoff` is the accept loop to copy: out of file descriptors
+/// (`EMFILE`), it waits a little and retries instead of dying or spinning;
+/// a connection that died before it was accepted is skipped. Only an error
+/// of the listener itself ends the loop.
 async fn server(listener: TcpListener, load: Arc<Load>) {
+    let mut backoff = AcceptBackoff::new();
     loop {
-        let (conn, _) = listener.accept().await.expect("accept");
+        let (conn, _) = match backoff.accept(&listener).await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                eprintln!("server: the listener failed, stopping: {e}");
+                return;
+            }
+        };
         let load = load.clone();
-        windlass::spawn(async move { serve(conn, load).await.expect("serve") });
+        windlass::spawn(async move {
+            if let Err(e) = serve(conn, load).await {
+                eprintln!("server: a connection failed: {e}");
+            }
+        });
     }
 }
 

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use windlass::join::{ReturnWhen, join_all, wait};
-use windlass::net::{TcpListener, TcpStream};
+use windlass::net::{AcceptBackoff, TcpListener, TcpStream};
 use windlass::time::sleep;
 
 /// One second of the Python original (long enough that the overlap shows
@@ -100,10 +100,19 @@ async fn part_one() {
 
 /// A tiny server: for each connection, reads the request, waits
 /// [`LATENCY`] (as a far-away site would), and answers.
+///
+/// The accept loop backs off on resource errors such as `EMFILE` and skips
+/// connections that died before they were accepted ([`AcceptBackoff`]);
+/// only a broken listener ends it, and says so.
 async fn serve(listener: TcpListener) {
+    let mut backoff = AcceptBackoff::new();
     loop {
-        let Ok((mut conn, _)) = listener.accept().await else {
-            return;
+        let (mut conn, _) = match backoff.accept(&listener).await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                eprintln!("server: the listener failed, stopping: {e}");
+                return;
+            }
         };
         windlass::spawn(async move {
             let mut buf = [0u8; 256];

@@ -10,6 +10,7 @@
 //!   hand, one `Notified` at a time ([`TestScheduler::run_one`]).
 //! - [`Idle`] and [`Parker`]: the multi-thread scheduler's sleep/wake
 //!   protocol and the per-worker parker.
+//! - [`LifoSlot`]: a worker's stealable LIFO slot.
 //! - [`idle_counts`]: the idle counters of a running multi-thread runtime.
 //! - [`reset_task_ids`]: deterministic task ids for each model iteration.
 //! - [`Source`]: one reactor source (tick, ready bits, waker slots,
@@ -28,11 +29,41 @@ use std::task::{Context, Poll, Waker};
 
 use crate::loom::sync::{Arc, Mutex};
 use crate::reactor::{self, Direction};
-use crate::runtime::multi_thread::idle;
+use crate::runtime::multi_thread::{idle, lifo};
 use crate::runtime::{park, scheduler};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
 use crate::task::{Id, JoinHandle, Notified, Task};
+
+/// One worker's LIFO slot (`runtime::multi_thread::lifo`): the owner puts
+/// through [`TestScheduler::put_into`], anyone takes.
+pub struct LifoSlot(lifo::LifoSlot);
+
+impl LifoSlot {
+    /// An empty slot.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> LifoSlot {
+        LifoSlot(lifo::LifoSlot::new())
+    }
+
+    /// Takes the slot's task, if any, and runs it (as a rescuing worker
+    /// would). True if there was one.
+    pub fn take_and_run(&self) -> bool {
+        match self.0.take() {
+            Some(task) => {
+                task.run();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl fmt::Debug for LifoSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LifoSlot").finish_non_exhaustive()
+    }
+}
 
 /// A scheduler for raw tasks whose queue the model drains by hand.
 ///
@@ -160,6 +191,18 @@ impl TestScheduler {
     pub fn drop_queued(&self) {
         let queued = std::mem::take(&mut *self.inner.queue.lock());
         drop(queued);
+    }
+
+    /// Moves the oldest queued `Notified` into `slot` as its owner would
+    /// (lifo rule 1); a task it replaces goes back to the queue. False if
+    /// the queue was empty.
+    pub fn put_into(&self, slot: &LifoSlot) -> bool {
+        let task = self.inner.queue.lock().pop_front();
+        let Some(task) = task else { return false };
+        if let Some(replaced) = slot.0.put(task) {
+            self.inner.queue.lock().push_back(replaced);
+        }
+        true
     }
 
     /// Tasks still in the owned list.

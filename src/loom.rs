@@ -16,7 +16,9 @@ mod imp {
         pub(crate) use std::sync::Arc;
 
         pub(crate) mod atomic {
-            pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+            pub(crate) use std::sync::atomic::{
+                AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+            };
         }
 
         #[cfg(not(miri))]
@@ -202,7 +204,9 @@ mod imp {
         pub(crate) use loom::sync::Arc;
 
         pub(crate) mod atomic {
-            pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+            pub(crate) use loom::sync::atomic::{
+                AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+            };
         }
 
         /// loom's mutex behind the `parking_lot` API.

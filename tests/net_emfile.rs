@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use common::watchdog;
 use futures_lite::AsyncWriteExt;
-use io_support::multi;
-use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+use io_support::{LimitGuard, multi};
+use rustix::process::{Resource, getrlimit};
 use windlass::net::TcpListener;
 use windlass::time::timeout;
 
@@ -23,58 +23,6 @@ const EMFILE: i32 = 24;
 const PENDING: usize = 32;
 /// Descriptor numbers left free under the lowered limit.
 const SLACK: u64 = 4;
-
-/// Restores the original limit when dropped (also on panic).
-struct LimitGuard(Rlimit);
-
-impl LimitGuard {
-    /// Sets the soft limit so that exactly `SLACK` descriptor numbers
-    /// below it are free. (New descriptors take the lowest free number,
-    /// and inherited descriptors can sit far above the others, so the
-    /// limit is counted in free slots rather than from the highest fd.)
-    fn lower() -> LimitGuard {
-        let original = getrlimit(Resource::Nofile);
-        let mut open: Vec<u64> = std::fs::read_dir("/proc/self/fd")
-            .expect("/proc/self/fd")
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
-            .collect();
-        open.sort_unstable();
-        // (The directory's own descriptor is counted as open; it is closed
-        // by now, which leaves at most one extra free slot.)
-        let mut open = open.into_iter().peekable();
-        let (mut soft, mut free) = (0u64, 0u64);
-        while free < SLACK {
-            if open.peek() == Some(&soft) {
-                open.next();
-            } else {
-                free += 1;
-            }
-            soft += 1;
-        }
-        setrlimit(
-            Resource::Nofile,
-            Rlimit {
-                current: Some(soft),
-                maximum: original.maximum,
-            },
-        )
-        .expect("lower RLIMIT_NOFILE");
-        LimitGuard(original)
-    }
-}
-
-impl Drop for LimitGuard {
-    fn drop(&mut self) {
-        setrlimit(
-            Resource::Nofile,
-            Rlimit {
-                current: self.0.current,
-                maximum: self.0.maximum,
-            },
-        )
-        .expect("restore RLIMIT_NOFILE");
-    }
-}
 
 #[test]
 fn accept_reports_emfile_and_recovers() {
@@ -96,7 +44,7 @@ fn accept_reports_emfile_and_recovers() {
                 .map(|_| std::net::TcpStream::connect(addr).unwrap())
                 .collect();
 
-            let guard = LimitGuard::lower();
+            let guard = LimitGuard::lower(SLACK);
             let mut accepted = Vec::new();
             let err = loop {
                 // The accept must complete, with a stream or an error: a

@@ -13,6 +13,7 @@
 //! | `writer.write_eof()` | [`TcpStream::shutdown`]`(Shutdown::Write)`, or `close().await` |
 //! | `loop.create_datagram_endpoint` | [`UdpSocket`] |
 //! | `asyncio.open_unix_connection`, `start_unix_server` | [`UnixStream::connect`], [`UnixListener`] |
+//! | `start_server`'s accept loop surviving `EMFILE` | [`AcceptBackoff`]: backs off on resource errors, skips per-connection errors |
 //!
 //! An echo server with one task per connection, and three clients at once:
 //!
@@ -47,11 +48,13 @@
 //! });
 //! ```
 
+mod accept;
 mod addr;
 mod tcp;
 mod udp;
 mod unix;
 
+pub use accept::{AcceptBackoff, is_connection_error, is_resource_error};
 pub use addr::ToSocketAddrs;
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;

@@ -23,9 +23,15 @@
 //!   runtime's threads, `windlass-reactor` by default) that loops on the
 //!   turn, so timers and I/O complete even between two `block_on` calls.
 //!
-//! Either way the poller is created on first use of I/O or timers; for the
+//! The poller (its descriptors) is created when the runtime is built, so
+//! that running out of descriptors fails `Builder::build` with an
+//! `io::Error` instead of a later timer or socket (a timer has no error to
+//! return). The reactor *starts* on first use of I/O or timers: for the
 //! workers a start hook then unparks every sleeping worker so that one of
-//! them takes the turn.
+//! them takes the turn; for a current-thread runtime the reactor thread is
+//! spawned then. Starting needs no new descriptor, so it cannot fail with
+//! `EMFILE`; if spawning the reactor thread fails, the reactor stays
+//! reserved and the next use tries again.
 //!
 //! # Registration
 //!
@@ -201,12 +207,10 @@ impl Turn<'_> {
 }
 
 impl Reactor {
-    /// Creates the reactor. With `thread_name`, a thread of that name drives
-    /// it; without, the caller's worker threads do (see "Who waits").
-    pub(crate) fn start(
-        thread_name: Option<String>,
-        clock: Arc<Clock>,
-    ) -> io::Result<Arc<Reactor>> {
+    /// Creates the reactor and its poller on `clock`, without starting
+    /// anyone waiting on it (see [`Driver`]). Fails if the poller cannot be
+    /// created (e.g. `EMFILE`).
+    pub(crate) fn new(clock: Arc<Clock>) -> io::Result<Arc<Reactor>> {
         let poller = Poller::new()?;
         if !poller.supports_edge() {
             return Err(io::Error::new(
@@ -232,14 +236,19 @@ impl Reactor {
                 r.notify();
             }
         }));
-        if let Some(name) = thread_name {
-            let r = reactor.clone();
-            let handle = std::thread::Builder::new()
-                .name(name)
-                .spawn(move || r.run())?;
-            *reactor.thread.lock() = Some(handle);
-        }
         Ok(reactor)
+    }
+
+    /// Spawns the thread, named `name`, that drives this reactor (see
+    /// "Who waits"). Needs no descriptor; fails only if the OS refuses a
+    /// thread.
+    fn spawn_thread(self: &Arc<Reactor>, name: &str) -> io::Result<()> {
+        let r = self.clone();
+        let handle = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || r.run())?;
+        *self.thread.lock() = Some(handle);
+        Ok(())
     }
 
     /// The reactor thread's loop.
@@ -451,16 +460,26 @@ pub(crate) fn timer_after_shutdown() -> ! {
     )
 }
 
-/// A runtime's reactor, started on first use (a runtime that never touches
-/// I/O or timers never creates a poller) and stopped at shutdown.
+/// A runtime's reactor: created with the runtime (so a lack of descriptors
+/// fails the build), started on first use (a runtime that never touches
+/// I/O or timers never has a thread or a worker waiting on it), and
+/// stopped at shutdown.
 pub(crate) struct Driver {
     reactor: std::sync::OnceLock<Arc<Reactor>>,
-    /// Serialises start and shutdown; true once shut down.
-    init: Mutex<bool>,
+    /// Serialises start and shutdown. Holds the reactor created at build
+    /// time until it starts (`None` afterwards, and once shut down).
+    init: Mutex<Reserved>,
     /// Who waits on the poller.
     mode: DriveMode,
     /// The runtime's clock, which exists before the reactor starts.
     clock: Arc<Clock>,
+}
+
+/// What [`Driver::init`] guards.
+struct Reserved {
+    /// The reactor, created but not started yet.
+    reactor: Option<Arc<Reactor>>,
+    shut_down: bool,
 }
 
 /// See [`DriveMode::Workers`].
@@ -477,8 +496,9 @@ pub(crate) enum DriveMode {
 }
 
 impl Driver {
-    /// A driver whose reactor has a thread of its own.
-    pub(crate) fn with_thread(thread_name: String) -> Driver {
+    /// A driver whose reactor has a thread of its own. Fails if the poller
+    /// cannot be created.
+    pub(crate) fn with_thread(thread_name: String) -> io::Result<Driver> {
         Driver::new(DriveMode::Thread(thread_name))
     }
 
@@ -488,7 +508,7 @@ impl Driver {
     /// may use timers but no `Async`: the reactor thread would take a
     /// `Source`'s loom lock. (The source protocol is modelled on its own,
     /// in `loom-tests/tests/reactor_source.rs`.)
-    pub(crate) fn for_workers(thread_name: String) -> Driver {
+    pub(crate) fn for_workers(thread_name: String) -> io::Result<Driver> {
         if cfg!(loom) {
             Driver::with_thread(thread_name)
         } else {
@@ -496,13 +516,25 @@ impl Driver {
         }
     }
 
-    fn new(mode: DriveMode) -> Driver {
-        Driver {
+    fn new(mode: DriveMode) -> io::Result<Driver> {
+        // Under Miri, which cannot emulate the poller (`timerfd_create`),
+        // the poller is created on first use instead, so that runtimes that
+        // never touch I/O or timers can still be tested there.
+        let clock = Arc::new(Clock::new());
+        let reserved = if cfg!(miri) {
+            None
+        } else {
+            Some(Reactor::new(clock.clone())?)
+        };
+        Ok(Driver {
             reactor: std::sync::OnceLock::new(),
-            init: Mutex::new(false),
+            init: Mutex::new(Reserved {
+                reactor: reserved,
+                shut_down: false,
+            }),
             mode,
-            clock: Arc::new(Clock::new()),
-        }
+            clock,
+        })
     }
 
     /// Sets the callback of [`DriveMode::Workers`] (once, before any use).
@@ -512,24 +544,34 @@ impl Driver {
         }
     }
 
-    /// The reactor, started now if this is the first use.
+    /// The reactor, started now if this is the first use. Fails only after
+    /// shutdown, or if the reactor thread cannot be spawned (the reactor
+    /// then stays reserved for the next try); never for lack of
+    /// descriptors, which were taken at build time.
     pub(crate) fn get(&self) -> io::Result<Arc<Reactor>> {
         if let Some(r) = self.reactor.get() {
             return Ok(r.clone());
         }
-        let shut = self.init.lock();
+        let mut init = self.init.lock();
         if let Some(r) = self.reactor.get() {
             return Ok(r.clone());
         }
-        if *shut {
+        if init.shut_down {
             return Err(gone());
         }
-        let r = match &self.mode {
-            DriveMode::Thread(name) => Reactor::start(Some(name.clone()), self.clock.clone())?,
-            DriveMode::Workers(_) => Reactor::start(None, self.clock.clone())?,
+        let r = match init.reactor.take() {
+            Some(r) => r,
+            // Only under Miri (see `new`): create it now.
+            None => Reactor::new(self.clock.clone())?,
         };
+        if let DriveMode::Thread(name) = &self.mode {
+            if let Err(e) = r.spawn_thread(name) {
+                init.reactor = Some(r);
+                return Err(e);
+            }
+        }
         let _ = self.reactor.set(r.clone());
-        drop(shut);
+        drop(init);
         if let DriveMode::Workers(cb) = &self.mode {
             // After the `set`: a worker that looks again finds the reactor.
             if let Some(cb) = cb.get() {
@@ -550,8 +592,10 @@ impl Driver {
     }
 
     pub(crate) fn shutdown(&self) {
-        let mut shut = self.init.lock();
-        *shut = true;
+        let mut init = self.init.lock();
+        init.shut_down = true;
+        // A reactor that never started has no thread: just close it.
+        drop(init.reactor.take());
         if let Some(r) = self.reactor.get() {
             r.shutdown();
         }

@@ -459,7 +459,10 @@ impl Builder {
     }
 
     /// Creates the runtime and starts its worker threads (blocking-pool
-    /// threads start on demand). Fails if a thread cannot be started.
+    /// threads start on demand). Fails if a thread cannot be started, if
+    /// the reactor's poller cannot be created (e.g. out of file
+    /// descriptors: it is created here so that a timer never fails later),
+    /// or if `on_thread_start` panics on a worker.
     ///
     /// ```
     /// let mut builder = windlass::runtime::Builder::new_multi_thread();
@@ -477,9 +480,11 @@ impl Builder {
             .thread_name
             .as_ref()
             .map_or_else(|| "windlass-reactor".to_string(), |f| f());
+        // The poller's descriptors are taken now: out of descriptors, the
+        // build fails here rather than a timer later (issue #13).
         let driver = std::sync::Arc::new(match self.kind {
-            Kind::CurrentThread => Driver::with_thread(reactor_name),
-            Kind::MultiThread => Driver::for_workers(reactor_name),
+            Kind::CurrentThread => Driver::with_thread(reactor_name)?,
+            Kind::MultiThread => Driver::for_workers(reactor_name)?,
         });
         if self.start_paused {
             // A fresh clock is running: pausing it cannot be refused.

@@ -57,6 +57,42 @@ impl Parker {
         self.park_slow();
     }
 
+    /// [`park`](Self::park), giving up after `timeout`. An `unpark` that
+    /// comes after the timeout is kept for the next park, as always.
+    pub(crate) fn park_timeout(&self, timeout: std::time::Duration) {
+        // SeqCst throughout, for the same pairing with `unpark` as `park`.
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+        let mut guard = self.lock.lock();
+        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.swap(EMPTY, SeqCst);
+                return;
+            }
+            Err(actual) => panic!(
+                "windlass: parker in unexpected state {actual}; two threads parked on one parker"
+            ),
+        }
+        // One wait: a spurious wake-up only shortens this sleep, which the
+        // caller treats like a timeout.
+        self.cvar.wait_timeout(&mut guard, timeout);
+        // Back to EMPTY, consuming an unpark if one came: the state is
+        // PARKED or NOTIFIED here, and only this thread leaves either.
+        if self
+            .state
+            .compare_exchange(PARKED, EMPTY, SeqCst, SeqCst)
+            .is_err()
+        {
+            self.state.swap(EMPTY, SeqCst);
+        }
+    }
+
     #[cold]
     fn park_slow(&self) {
         let mut guard = self.lock.lock();

@@ -271,3 +271,28 @@ pub mod child {
         }
     }
 }
+
+/// Resident set size of this process in bytes, from `/proc/self/statm`
+/// (its second field, in pages). The page size is taken as 4 KiB (x86_64
+/// and most aarch64 Linux); the stress tests compare two readings, so a
+/// different page size only scales the printed figures.
+pub fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .expect("statm: resident pages");
+    pages * 4096
+}
+
+/// The scale of the `stress_*` tests: 1 by default (bounded for CI: the
+/// whole suite under 60 s on 2 cores, debug build), or the value of
+/// `WINDLASS_STRESS_SCALE` (e.g. `10` for a longer soak by hand).
+pub fn stress_scale() -> usize {
+    std::env::var("WINDLASS_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1)
+}

@@ -132,3 +132,75 @@ pub fn ensure_nofile(wanted: u64) -> u64 {
     );
     getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }
+
+/// A lowered soft `RLIMIT_NOFILE`; restores the original limit when
+/// dropped (also on panic). The limit is per process: a test that lowers
+/// it must be alone in its process (its own test binary, or a child
+/// process, `common::child`).
+pub struct LimitGuard(rustix::process::Rlimit);
+
+impl LimitGuard {
+    /// Sets the soft limit so that exactly `slack` descriptor numbers
+    /// below it are free. (New descriptors take the lowest free number,
+    /// and inherited descriptors can sit far above the others, so the
+    /// limit is counted in free slots rather than from the highest fd.)
+    pub fn lower(slack: u64) -> LimitGuard {
+        let original = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        let mut open: Vec<u64> = std::fs::read_dir("/proc/self/fd")
+            .expect("/proc/self/fd")
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+            .collect();
+        open.sort_unstable();
+        // (The directory's own descriptor is counted as open; it is closed
+        // by now, which leaves at most one extra free slot.)
+        let mut open = open.into_iter().peekable();
+        let (mut soft, mut free) = (0u64, 0u64);
+        while free < slack {
+            if open.peek() == Some(&soft) {
+                open.next();
+            } else {
+                free += 1;
+            }
+            soft += 1;
+        }
+        rustix::process::setrlimit(
+            rustix::process::Resource::Nofile,
+            rustix::process::Rlimit {
+                current: Some(soft),
+                maximum: original.maximum,
+            },
+        )
+        .expect("lower RLIMIT_NOFILE");
+        LimitGuard(original)
+    }
+}
+
+impl Drop for LimitGuard {
+    fn drop(&mut self) {
+        rustix::process::setrlimit(
+            rustix::process::Resource::Nofile,
+            rustix::process::Rlimit {
+                current: self.0.current,
+                maximum: self.0.maximum,
+            },
+        )
+        .expect("restore RLIMIT_NOFILE");
+    }
+}
+
+/// Opens `/dev/null` until the process runs out of descriptors (`EMFILE`)
+/// and returns the files: dropping them frees the descriptors again. Use
+/// under a [`LimitGuard`] so that "out" comes after a few dozen files.
+pub fn hoard_descriptors() -> Vec<std::fs::File> {
+    let mut files = Vec::new();
+    loop {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => files.push(f),
+            Err(e) => {
+                assert_eq!(e.raw_os_error(), Some(24), "expected EMFILE, got {e:?}");
+                return files;
+            }
+        }
+        assert!(files.len() < 100_000, "no descriptor limit in force");
+    }
+}

@@ -147,8 +147,10 @@ impl Idle {
         self.sleepers.lock().contains(&index)
     }
 
-    /// `(unparked, searching)` right now, for tests and metrics.
-    #[cfg_attr(not(loom), allow(dead_code))]
+    /// `(unparked, searching)` right now: for the loom models, and for a
+    /// parking worker deciding whether to sleep with a rescue timeout
+    /// (`lifo` rule 3; a stale answer only costs one timed sleep more or
+    /// one rescue later).
     pub(crate) fn counts(&self) -> (usize, usize) {
         let state = self.state.load(SeqCst);
         (unparked(state), searching(state))

@@ -24,6 +24,7 @@
 //! so no `Notified` outlives the runtime in a queue.
 
 pub(crate) mod idle;
+pub(crate) mod lifo;
 pub(crate) mod queue;
 pub(crate) mod worker;
 
@@ -57,6 +58,9 @@ pub(crate) struct Shared {
     injector: Injector,
     /// One per worker, indexed like the workers.
     stealers: Box<[Stealer]>,
+    /// Each worker's LIFO slot and poll counter, indexed like the workers
+    /// (see `lifo`: stealable by a worker rescuing a stuck peer's task).
+    lifo: Box<[lifo::LifoSlot]>,
     /// Sleeping and searching workers.
     idle: Idle,
     /// One per worker; see the park step in `idle`. (A std `Arc`: the
@@ -95,6 +99,7 @@ pub(crate) fn start(
         shared: Shared {
             injector: Injector::new(),
             stealers,
+            lifo: (0..num_workers).map(|_| lifo::LifoSlot::new()).collect(),
             idle: Idle::new(num_workers),
             parkers: (0..num_workers).map(|_| Parker::new()).collect(),
             driver: driver.clone(),
@@ -131,8 +136,8 @@ pub(crate) fn start(
         })));
     let mut threads = Vec::with_capacity(num_workers);
     // Each worker reports whether its `on_thread_start` hook returned; see
-    // `wait_for_hooks`.
-    let (hooks_tx, hooks_rx) = std::sync::mpsc::channel::<HookResult>();
+    // `HookReports`.
+    let reports = Arc::new(HookReports::new());
     for (index, local) in locals.into_iter().enumerate() {
         let core = worker::Core::new(index, local);
         let h = crate::runtime::Handle {
@@ -140,10 +145,10 @@ pub(crate) fn start(
             blocking: blocking.clone(),
             driver: driver.clone(),
         };
-        let hooks_tx = hooks_tx.clone();
+        let reports = reports.clone();
         let body = move |hook: HookResult| {
             let ok = hook.is_ok();
-            let _ = hooks_tx.send(hook);
+            reports.report(hook);
             if ok {
                 worker::run(h, core);
             } else if let crate::runtime::scheduler::Handle::MultiThread(me) = &h.inner {
@@ -161,36 +166,51 @@ pub(crate) fn start(
             }
         }
     }
-    drop(hooks_tx);
-    if let Err(e) = wait_for_hooks(&hooks_rx, num_workers) {
+    if let Err(e) = reports.wait(num_workers) {
         handle.abandon_start(threads, 0);
         return Err(e);
     }
     Ok((handle, threads))
 }
 
-/// Waits until every worker has run its start hook: `build()` must fail if
-/// one panicked (the decision documented at `Builder::on_thread_start`),
-/// and a runtime handed to the user has every worker counted in.
-fn wait_for_hooks(reports: &std::sync::mpsc::Receiver<HookResult>, n: usize) -> io::Result<()> {
-    let mut failed = None;
-    for _ in 0..n {
-        match reports.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(msg)) => {
-                failed.get_or_insert(msg);
-            }
-            // Every sender is gone: a worker thread died before reporting,
-            // which `spawn_thread` rules out; fail rather than wait.
-            Err(_) => {
-                failed.get_or_insert_with(|| "a worker thread exited early".into());
-                break;
-            }
+/// The workers' reports of their `on_thread_start` hooks. `build()` waits
+/// for all of them: it must fail if one panicked (the decision documented
+/// at `Builder::on_thread_start`), and a runtime handed to the user has
+/// every worker counted in. (Loom-aware locks: under loom the workers are
+/// model threads, which a plain channel would block.)
+struct HookReports {
+    /// Reports so far, and the first hook's panic message.
+    state: Mutex<(usize, Option<String>)>,
+    cvar: Condvar,
+}
+
+impl HookReports {
+    fn new() -> HookReports {
+        HookReports {
+            state: Mutex::new((0, None)),
+            cvar: Condvar::new(),
         }
     }
-    match failed {
-        None => Ok(()),
-        Some(msg) => Err(crate::runtime::builder::hook_error(&msg)),
+
+    fn report(&self, hook: HookResult) {
+        let mut state = self.state.lock();
+        state.0 += 1;
+        if let Err(msg) = hook {
+            state.1.get_or_insert(msg);
+        }
+        drop(state);
+        self.cvar.notify_all();
+    }
+
+    fn wait(&self, n: usize) -> io::Result<()> {
+        let mut state = self.state.lock();
+        while state.0 < n {
+            self.cvar.wait(&mut state);
+        }
+        match &state.1 {
+            None => Ok(()),
+            Some(msg) => Err(crate::runtime::builder::hook_error(msg)),
+        }
     }
 }
 

@@ -17,7 +17,9 @@
 //!
 //! Where a task this worker schedules goes: a spawn or a yield goes to the
 //! back of the local queue; a wake goes to the LIFO slot (the slot's previous
-//! task moves to the local queue). Pushing to the local queue notifies an
+//! task moves to the local queue). The slot is stealable only by a sleeping
+//! worker rescuing a task from a worker stuck in one poll (see
+//! [`lifo`](super::lifo)). Pushing to the local queue notifies an
 //! idle worker only when the queue already held a task: a lone task will be
 //! run by this worker as soon as the current poll ends, while a second one
 //! is work another worker could do in parallel. That keeps chains of spawns
@@ -54,6 +56,7 @@
 use std::cell::RefCell;
 
 use super::Handle;
+use super::lifo::RESCUE_INTERVAL;
 use super::queue::Local;
 use crate::loom::sync::Arc;
 use crate::runtime::{context, scheduler};
@@ -89,9 +92,8 @@ pub(super) struct Core {
     pub(super) index: usize,
     /// This worker's queue; its stealer is in `Shared::stealers[index]`.
     pub(super) local: Local,
-    /// The task to run next (see module docs); never visible to stealers.
-    lifo: Option<Notified>,
-    /// LIFO-slot tasks run in a row.
+    /// LIFO-slot tasks run in a row (the slot itself is
+    /// `Shared::lifo[index]`).
     lifo_polls: u32,
     /// Tasks taken so far, for the injector check.
     tick: u32,
@@ -99,6 +101,9 @@ pub(super) struct Core {
     is_searching: bool,
     /// xorshift state for picking a steal victim.
     rng: u32,
+    /// Every worker's poll counter when this one last went to sleep with a
+    /// timeout (lifo rule 3).
+    seen_polls: Vec<u32>,
 }
 
 impl Core {
@@ -106,11 +111,11 @@ impl Core {
         Core {
             index,
             local,
-            lifo: None,
             lifo_polls: 0,
             tick: 0,
             is_searching: false,
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
+            seen_polls: Vec::new(),
         }
     }
 
@@ -206,7 +211,7 @@ impl Context {
                 return Some(task);
             }
         }
-        if let Some(task) = core.lifo.take() {
+        if let Some(task) = shared.lifo[core.index].take() {
             if core.lifo_polls < MAX_LIFO_POLLS {
                 core.lifo_polls += 1;
                 return Some(task);
@@ -250,6 +255,8 @@ impl Context {
 
     fn run_task(&self, task: Notified) {
         let mut core = self.core.borrow_mut();
+        // Lifo rule 2: progress, for peers looking for a stuck worker.
+        self.handle.shared.lifo[core.index].begin_poll();
         if core.is_searching {
             core.is_searching = false;
             drop(core);
@@ -268,7 +275,10 @@ impl Context {
         let shared = &self.handle.shared;
         let (index, was_searching) = {
             let mut core = self.core.borrow_mut();
-            debug_assert!(core.lifo.is_none(), "parking with a task in the LIFO slot");
+            debug_assert!(
+                !shared.lifo[core.index].is_occupied(),
+                "parking with a task in the LIFO slot"
+            );
             (core.index, std::mem::take(&mut core.is_searching))
         };
         shared
@@ -282,22 +292,67 @@ impl Context {
             return;
         }
         loop {
-            let woke_tasks = self.sleep(index);
+            let timeout = self.snapshot_for_rescue();
+            let woke_tasks = self.sleep(index, timeout);
             if shared.is_shutdown() {
                 return;
             }
             if woke_tasks || !shared.idle.is_parked(index) {
                 break;
             }
-            // A stale notification from an earlier round: sleep again.
+            if timeout.is_some() && self.rescue() {
+                // Awake and searching, as after an unpark; `false` means a
+                // notifier already counted us so (its token comes later).
+                shared.idle.unpark_worker_by_id(index);
+                break;
+            }
+            // A stale notification, or nobody stuck: sleep again.
         }
         self.core.borrow_mut().is_searching = true;
+    }
+
+    /// Lifo rule 3, before a sleep: if another worker is awake, remembers
+    /// every worker's poll counter and returns the sleep's time limit.
+    fn snapshot_for_rescue(&self) -> Option<std::time::Duration> {
+        let shared = &self.handle.shared;
+        // Under loom a timed sleep would only add interleavings; the slot
+        // protocol itself is plain atomics.
+        if cfg!(loom) || shared.idle.counts().0 == 0 {
+            return None;
+        }
+        let mut core = self.core.borrow_mut();
+        core.seen_polls.clear();
+        core.seen_polls
+            .extend(shared.lifo.iter().map(|slot| slot.polls()));
+        Some(RESCUE_INTERVAL)
+    }
+
+    /// Lifo rule 3, after a timed sleep: takes the tasks of a worker that
+    /// stayed in one poll the whole time (its LIFO task, else half of its
+    /// queue: a lone task there is not announced to sleepers either) into
+    /// our own queue. True if it found any.
+    fn rescue(&self) -> bool {
+        let shared = &self.handle.shared;
+        let core = self.core.borrow();
+        for (peer, slot) in shared.lifo.iter().enumerate() {
+            if peer == core.index || slot.polls() != core.seen_polls[peer] {
+                continue;
+            }
+            let task = slot
+                .take()
+                .or_else(|| shared.stealers[peer].steal_half_into(&core.local));
+            if let Some(task) = task {
+                core.local.push(task);
+                return true;
+            }
+        }
+        false
     }
 
     /// Sleeps until unparked: in the reactor if nobody else waits on it
     /// (module docs, "Sleeping in the reactor"), else in the parker. True
     /// if it came back with tasks from the reactor, now woken.
-    fn sleep(&self, index: usize) -> bool {
+    fn sleep(&self, index: usize, timeout: Option<std::time::Duration>) -> bool {
         let shared = &self.handle.shared;
         let parker = &shared.parkers[index];
         // Asleep, this worker holds no unit of the clock's activity (rule 2
@@ -306,12 +361,15 @@ impl Context {
         let activity = &shared.driver.clock().activity;
         let Some(mut turn) = shared.driver.started().and_then(|r| r.try_turn()) else {
             activity.leave();
-            parker.park();
+            match timeout {
+                Some(t) => parker.park_timeout(t),
+                None => parker.park(),
+            }
             activity.enter();
             return false;
         };
         activity.leave();
-        parker.park_driving(|| turn.wait(None));
+        parker.park_driving(|| turn.wait(timeout));
         activity.enter();
         if !turn.has_wakers() {
             return false;
@@ -349,7 +407,7 @@ impl Context {
             return self.handle.schedule_remote(task);
         };
         let notify = match kind {
-            LocalKind::Wake => match core.lifo.replace(task) {
+            LocalKind::Wake => match self.handle.shared.lifo[core.index].put(task) {
                 Some(prev) => core.push_local(prev),
                 None => false,
             },
@@ -364,8 +422,8 @@ impl Context {
     /// Drops every task left in this worker's queues (shutdown: the owned
     /// list cancels the tasks themselves).
     fn drain_local(&self) {
-        let mut core = self.core.borrow_mut();
-        let lifo = core.lifo.take();
+        let core = self.core.borrow_mut();
+        let lifo = self.handle.shared.lifo[core.index].take();
         let mut tasks: Vec<Notified> = lifo.into_iter().collect();
         while let Some(task) = core.local.pop() {
             tasks.push(task);
