@@ -29,11 +29,12 @@ use crate::task::JoinError;
 /// - **At the deadline**: the task is aborted, and `wait_for` waits until
 ///   it has stopped: at once for a task that is waiting (in `sleep`, on a
 ///   channel or a socket), at the end of the current poll for one that is
-///   running (that poll's result is discarded: an abort that comes first
-///   wins). Then `Err(Elapsed)`, with the task's drop guards already run.
-///   If the task had completed before the abort reached it (a race at the
-///   last instant), its output is returned instead (`Ok`), as asyncio
-///   returns a result that beat the cancellation.
+///   running. Then `Err(Elapsed)`, with the task's drop guards already run.
+///   If the task returned its output anyway (it had completed before the
+///   abort reached it, or the poll that was running at the deadline
+///   returned `Ready`), that output is returned instead (`Ok`): the work
+///   was done (task rule 6), as asyncio returns a result that beat the
+///   cancellation.
 /// - **Dropped early** (the caller was cancelled): the task is aborted,
 ///   since `wait_for` owns it.
 ///
