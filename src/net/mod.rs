@@ -48,6 +48,7 @@
 //! ```
 
 mod addr;
+mod stream;
 mod tcp;
 mod udp;
 mod unix;

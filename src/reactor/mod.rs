@@ -1,4 +1,4 @@
-//! The reactor: one `polling::Poller` per runtime, waited on for I/O
+//! The reactor: one epoll poller (`epoll.rs`) per runtime, waited on for I/O
 //! readiness and for the earliest timer, and the wake-ups of the tasks
 //! concerned.
 //!
@@ -33,8 +33,8 @@
 //! once, in *edge-triggered* mode with interest in both directions, under a
 //! key that packs a slab index and that slot's generation. The slab holds an
 //! `Arc<Source>` per registration. Deregistration deletes the descriptor
-//! from the poller (before the descriptor is closed: `polling`'s contract
-//! for `add`) and frees the slot, bumping its generation, so an event still
+//! from the poller (before the descriptor is closed, so that a reused
+//! number is never reported under the old key) and frees the slot, bumping its generation, so an event still
 //! in flight for the old key is recognised as stale and dropped instead of
 //! being delivered to a newer source in the same slot.
 //!
@@ -55,9 +55,10 @@
 //! # Timers
 //!
 //! Timers live in an ordered map keyed by `(deadline, id)`. The reactor
-//! sleeps until the earliest deadline; inserting a timer that becomes the
-//! earliest calls `Poller::notify`, which makes the current or next wait
-//! return at once so the new deadline is taken into account.
+//! sleeps until the earliest deadline (a `timerfd`, set again only when
+//! that deadline changed: `epoll.rs`, rule 3); inserting a timer that
+//! becomes the earliest calls `Poller::notify`, which makes the current or
+//! next wait return at once so the new deadline is taken into account.
 //!
 //! # Waking
 //!
@@ -72,6 +73,7 @@
 //! and timers panic with a message saying their runtime is gone (waiting on
 //! them would hang).
 
+pub(crate) mod epoll;
 pub(crate) mod source;
 pub(crate) mod timers;
 
@@ -82,8 +84,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+use self::epoll::{Event, Events, Poller};
 use parking_lot::{Mutex, MutexGuard};
-use polling::{Event, Events, PollMode, Poller};
 
 pub(crate) use self::source::{Direction, Source};
 use self::timers::Timers;
@@ -142,14 +144,8 @@ impl Turn<'_> {
     pub(crate) fn wait(&mut self, max: Option<Duration>) {
         let r = self.reactor;
         let deadline = r.timers.lock().next_deadline();
-        let until_timer = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let timeout = match (until_timer, max) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
         let bufs = &mut *self.bufs;
-        bufs.events.clear();
-        if let Err(e) = r.poller.wait(&mut bufs.events, timeout) {
+        if let Err(e) = r.poller.wait(&mut bufs.events, deadline, max) {
             if e.kind() != io::ErrorKind::Interrupted {
                 // Nothing sensible to do but report and retry; a poller
                 // that keeps failing is an OS-level problem.
@@ -166,7 +162,7 @@ impl Turn<'_> {
             }
         }
         for (source, ev) in bufs.ready.drain(..) {
-            source.on_event(ev.readable, ev.writable, &mut bufs.wakers);
+            source.on_event(&ev, &mut bufs.wakers);
         }
         if deadline.is_some() {
             let mut timers = r.timers.lock();
@@ -198,12 +194,6 @@ impl Reactor {
     /// it; without, the caller's worker threads do (see "Who waits").
     pub(crate) fn start(thread_name: Option<String>) -> io::Result<Arc<Reactor>> {
         let poller = Poller::new()?;
-        if !poller.supports_edge() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "windlass needs edge-triggered polling",
-            ));
-        }
         let reactor = Arc::new(Reactor {
             poller,
             sources: Mutex::new(Slab::default()),
@@ -258,7 +248,7 @@ impl Reactor {
     /// Interrupts the turn in progress (or makes the next one return at
     /// once).
     pub(crate) fn notify(&self) {
-        let _ = self.poller.notify();
+        self.poller.notify();
     }
 
     /// Registers `fd`. The caller must call [`deregister`](Self::deregister)
@@ -278,15 +268,12 @@ impl Reactor {
         slab.slots[index].source = Some(source.clone());
         self.interest.fetch_add(1, Relaxed);
         drop(slab);
-        // SAFETY: `polling` requires the descriptor to be deleted before it
-        // is closed. Every registered source belongs to one `Async`, whose
-        // drop calls `deregister` (which deletes it) before dropping the I/O
-        // object that owns the descriptor.
-        let added = unsafe {
-            self.poller
-                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
-        };
-        if let Err(e) = added {
+        // The descriptor must leave the poller before it is closed (else a
+        // later descriptor with the same number could be reported under
+        // this key): every registered source belongs to one `Async`, whose
+        // drop calls `deregister` (which deletes it) before dropping the
+        // I/O object that owns the descriptor.
+        if let Err(e) = self.poller.add(fd, key) {
             self.free_slot(key);
             return Err(e);
         }
