@@ -61,6 +61,8 @@ use std::time::{Duration, Instant};
 
 use futures_channel::oneshot;
 
+#[cfg(feature = "hyper")]
+mod http;
 mod io;
 mod join;
 mod sync;
@@ -1106,6 +1108,13 @@ fn spawn_bytes<C: Contender>(c: &C) -> f64 {
 fn main() {
     let cfg = Config::from_env();
     io::raise_fd_limit();
+    #[cfg(feature = "hyper")]
+    if let Ok(name) = std::env::var("BENCH_HTTP_SERVE") {
+        http::serve_forever(&name);
+    }
+    if cfg.filter.as_deref() == Some("http") {
+        return run_http(&cfg); // the HTTP group only (benches/runtime/http.rs)
+    }
     watchdog(cfg.timeout);
 
     let contenders: Vec<Box<dyn DynContender>> = vec![
@@ -1200,5 +1209,19 @@ fn main() {
             }
         }
     }
+    if cfg.filter.is_none() {
+        run_http(&cfg);
+    }
     eprintln!("\ntotal bench time: {:.1?}", started.elapsed());
+}
+
+/// The HTTP group (`http.rs`), which needs the `hyper` feature.
+fn run_http(cfg: &Config) {
+    #[cfg(feature = "hyper")]
+    http::run(cfg.quick);
+    #[cfg(not(feature = "hyper"))]
+    {
+        let _ = cfg;
+        eprintln!("the http workload needs the hyper feature: cargo bench --features hyper");
+    }
 }
