@@ -12,40 +12,47 @@
 //!
 //! What happens here:
 //!
-//! 1. A tiny HTTP/1.1 server starts on `127.0.0.1:0`, on windlass itself
-//!    (`net::TcpListener`, one spawned task per connection). It serves 249
-//!    generated flags, `GET /flags/<cc>.ppm` (three coloured stripes per
-//!    country code, as a PPM image), each after a simulated network delay of
-//!    20 to 60 ms; anything else gets a 404. One request per connection: the
-//!    client asks for `Connection: close` and the server closes after
-//!    answering, so neither side needs to track keep-alive.
-//! 2. One spawned task per flag downloads it with a small client written
-//!    here on `net::TcpStream` (aiohttp's part), at most 25 at a time: a
-//!    `sync::Semaphore` is the `async with semaphore`.
+//! 1. A hyper HTTP/1.1 server (`windlass::hyper`, feature `hyper`) starts
+//!    on `127.0.0.1:0`, on windlass itself, one task per connection,
+//!    keep-alive. It serves 249 generated flags, `GET /flags/<cc>.ppm`
+//!    (three coloured stripes per country code, as a PPM image), each after
+//!    a simulated network delay of 20 to 60 ms; anything else gets a 404.
+//!    Its accept loop backs off when the process runs out of descriptors
+//!    and skips a connection that fails on its own.
+//! 2. One spawned task per flag downloads it with a hyper client (aiohttp's
+//!    part), at most 25 at a time: a `sync::Semaphore` is the
+//!    `async with semaphore`. The client keeps its connections open and
+//!    reuses them (a small pool, as an aiohttp `ClientSession` does), so the
+//!    semaphore also bounds the connections: 25 at most for 279 requests.
 //! 3. Each image is saved into a fresh temporary directory on the blocking
 //!    pool (`spawn_blocking` is `run_in_executor`), then every file on disk is
 //!    read back and compared with what the server generated.
-//! 4. A progress bar on stderr is redrawn by a ticker task
-//!    (`time::interval`); when stderr is not a terminal it prints a line at
-//!    each quarter instead.
+//! 4. An `indicatif` progress bar on stderr; when stderr is not a terminal
+//!    (CI, a pipe) a line at each quarter instead.
 //! 5. A sample of the flags is downloaded again one after another, to show
 //!    what the semaphore's overlap bought.
 //!
-//! Run it with `cargo run --release --example flags`. It checks its own
+//! Run it with `cargo run --release --example flags --features hyper`. It checks its own
 //! claims and ends with `all claims checked: OK`.
 
 use std::collections::HashSet;
-use std::io::{self, IsTerminal, Write};
+use std::convert::Infallible;
+use std::io::{self, IsTerminal};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt, future};
+use futures_lite::StreamExt;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Method, Request, StatusCode};
+use windlass::hyper::WindlassIo;
 use windlass::net::{TcpListener, TcpStream};
-use windlass::sync::{Event, Semaphore};
-use windlass::time::{interval, sleep, timeout};
+use windlass::sync::Semaphore;
+use windlass::time::{sleep, timeout};
 
 /// The ISO 3166 two-letter country codes: one flag each.
 const COUNTRY_CODES: &str = "\
@@ -78,8 +85,8 @@ const DELAY_MS: (u64, u64) = (20, 60);
 /// How long one download may take before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The longest HTTP head either side accepts.
-const MAX_HEAD: usize = 8 * 1024;
+/// How long the accept loop waits when the process is out of descriptors.
+const EMFILE_BACKOFF: Duration = Duration::from_millis(50);
 
 // ---------------------------------------------------------------------------
 // The flags: generated, so the server and the checker agree without files.
@@ -140,43 +147,7 @@ fn fingerprint(bytes: &[u8]) -> (usize, u64) {
 }
 
 // ---------------------------------------------------------------------------
-// HTTP, the little both sides need.
-// ---------------------------------------------------------------------------
-
-/// An `InvalidData` error: the peer broke the protocol.
-fn bad_data(msg: impl Into<String>) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, msg.into())
-}
-
-/// Reads until the blank line that ends an HTTP head. Returns the head
-/// (without the blank line) and whatever was read past it, the start of the
-/// body.
-async fn read_head(stream: &mut TcpStream) -> io::Result<(String, Vec<u8>)> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let rest = buf.split_off(end + 4);
-            buf.truncate(end);
-            let head = String::from_utf8(buf).map_err(|_| bad_data("head is not UTF-8"))?;
-            return Ok((head, rest));
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(bad_data(format!("head longer than {MAX_HEAD} bytes")));
-        }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed inside the HTTP head",
-            ));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The server.
+// The server: hyper on windlass.
 // ---------------------------------------------------------------------------
 
 /// What the server saw, shared by its connection tasks.
@@ -188,28 +159,50 @@ struct ServerStats {
     peak: AtomicUsize,
     /// Flags served with a 200.
     served: AtomicUsize,
+    /// Connections accepted.
+    connections: AtomicUsize,
 }
 
-/// Accepts connections forever, one task each.
+/// True for the accept errors that mean "out of descriptors or memory":
+/// the listener is fine, the process must wait for some to be freed.
+fn is_resource_exhaustion(e: &io::Error) -> bool {
+    use rustix::io::Errno;
+    [Errno::MFILE, Errno::NFILE, Errno::NOBUFS, Errno::NOMEM]
+        .iter()
+        .any(|errno| e.raw_os_error() == Some(errno.raw_os_error()))
+}
+
+/// Accepts connections forever, one task each, serving HTTP/1.1 with
+/// keep-alive. Out of descriptors: backs off and tries again. Any other
+/// accept error belongs to that one connection (a reset in the backlog):
+/// skip it.
 async fn serve(listener: TcpListener, stats: Arc<ServerStats>) {
     loop {
-        let (stream, _) = match listener.accept().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                eprintln!("server: accept failed: {e}");
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) if is_resource_exhaustion(&e) => {
+                eprintln!("server: {e}; retrying in {EMFILE_BACKOFF:?}");
+                sleep(EMFILE_BACKOFF).await;
                 continue;
             }
+            Err(_) => continue,
         };
+        // Relaxed: a counter read once every download is done.
+        stats.connections.fetch_add(1, Ordering::Relaxed);
         let stats = stats.clone();
         windlass::spawn(async move {
-            if let Err(e) = handle_connection(stream, &stats).await {
+            let service = hyper::service::service_fn(move |req| handle(req, stats.clone()));
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(WindlassIo::new(stream), service)
+                .await
+            {
                 eprintln!("server: {e}");
             }
         });
     }
 }
 
-/// What a request line asks for.
+/// What a request asks for.
 enum Route {
     /// `GET /flags/<cc>.ppm` for a known code.
     Flag(String),
@@ -217,23 +210,14 @@ enum Route {
     NotFound,
     /// Not a GET.
     MethodNotAllowed,
-    /// Not a request line of HTTP/1.x.
-    BadRequest,
 }
 
-/// Routes a request line such as `GET /flags/br.ppm HTTP/1.1`.
-fn route(request_line: &str) -> Route {
-    let parts: Vec<&str> = request_line.split(' ').collect();
-    let [method, target, version] = parts[..] else {
-        return Route::BadRequest;
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Route::BadRequest;
-    }
-    if method != "GET" {
+/// Routes a request such as `GET /flags/br.ppm`.
+fn route(method: &Method, path: &str) -> Route {
+    if method != Method::GET {
         return Route::MethodNotAllowed;
     }
-    let cc = target
+    let cc = path
         .strip_prefix("/flags/")
         .and_then(|rest| rest.strip_suffix(".ppm"));
     match cc {
@@ -242,28 +226,29 @@ fn route(request_line: &str) -> Route {
     }
 }
 
-/// Serves the one request of a connection, then closes it.
-async fn handle_connection(mut stream: TcpStream, stats: &ServerStats) -> io::Result<()> {
-    let (head, _) = read_head(&mut stream).await?;
-    let request_line = head.lines().next().unwrap_or_default();
-    let text = |msg: &str| ("text/plain", msg.as_bytes().to_vec());
-    let (status, (content_type, body)) = match route(request_line) {
+/// Answers one request.
+async fn handle(
+    req: Request<Incoming>,
+    stats: Arc<ServerStats>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let text = |msg: &'static str| ("text/plain", Bytes::from_static(msg.as_bytes()));
+    let (status, (content_type, body)) = match route(req.method(), req.uri().path()) {
         Route::Flag(cc) => (
-            "200 OK",
-            ("image/x-portable-pixmap", serve_flag(&cc, stats).await),
+            StatusCode::OK,
+            (
+                "image/x-portable-pixmap",
+                Bytes::from(serve_flag(&cc, &stats).await),
+            ),
         ),
-        Route::NotFound => ("404 Not Found", text("no such flag\n")),
-        Route::MethodNotAllowed => ("405 Method Not Allowed", text("GET only\n")),
-        Route::BadRequest => ("400 Bad Request", text("bad request line\n")),
+        Route::NotFound => (StatusCode::NOT_FOUND, text("no such flag\n")),
+        Route::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, text("GET only\n")),
     };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(&body).await?;
-    stream.close().await
+    let res = hyper::Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(Full::new(body))
+        .expect("a valid response");
+    Ok(res)
 }
 
 /// Waits out the simulated network delay, then makes the flag.
@@ -286,52 +271,73 @@ async fn serve_flag(cc: &str, stats: &ServerStats) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------------------
-// The client: aiohttp's part, for one GET per connection.
+// The client: aiohttp's part, hyper with reused connections.
 // ---------------------------------------------------------------------------
 
 /// A response: status code and body.
 struct Response {
     /// The status code, e.g. 200.
     status: u16,
-    /// Exactly `Content-Length` bytes.
+    /// The whole body.
     body: Vec<u8>,
 }
 
-/// `GET path` from the server at `addr`.
-async fn http_get(addr: SocketAddr, path: &str) -> io::Result<Response> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await?;
-    let (head, mut body) = read_head(&mut stream).await?;
-    let status = status_code(&head)?;
-    let length = content_length(&head)?;
-    if body.len() > length {
-        return Err(bad_data("more bytes than Content-Length"));
+/// Open keep-alive connections to one server, reused from request to
+/// request (aiohttp's `ClientSession` pool). A request takes an idle one
+/// or opens a new one, and gives it back when its answer is read; so there
+/// are never more connections than requests at once (the semaphore's
+/// permits).
+struct Pool {
+    addr: SocketAddr,
+    idle: Mutex<Vec<SendRequest<Empty<Bytes>>>>,
+}
+
+impl Pool {
+    fn new(addr: SocketAddr) -> Pool {
+        Pool {
+            addr,
+            idle: Mutex::new(Vec::new()),
+        }
     }
-    // The head's last read may have brought the start of the body.
-    let already = body.len();
-    body.resize(length, 0);
-    stream.read_exact(&mut body[already..]).await?;
-    Ok(Response { status, body })
-}
 
-/// The code in a status line such as `HTTP/1.1 200 OK`.
-fn status_code(head: &str) -> io::Result<u16> {
-    let line = head.lines().next().unwrap_or_default();
-    line.split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| bad_data(format!("bad status line {line:?}")))
-}
+    /// An idle open connection, or a new one.
+    async fn connection(&self) -> io::Result<SendRequest<Empty<Bytes>>> {
+        loop {
+            let Some(conn) = self.idle.lock().unwrap().pop() else {
+                break;
+            };
+            if !conn.is_closed() {
+                return Ok(conn);
+            }
+        }
+        let stream = TcpStream::connect(self.addr).await?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(WindlassIo::new(stream))
+            .await
+            .map_err(io::Error::other)?;
+        windlass::spawn(async move {
+            let _ = conn.await; // ends when the sender is dropped or the server closes
+        });
+        Ok(sender)
+    }
 
-/// The `Content-Length` header's value (names are case-insensitive).
-fn content_length(head: &str) -> io::Result<usize> {
-    head.lines()
-        .skip(1)
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse().ok())
-        .ok_or_else(|| bad_data("no valid Content-Length"))
+    /// `GET path`, on a reused connection when there is one.
+    async fn get(&self, path: &str) -> io::Result<Response> {
+        let mut conn = self.connection().await?;
+        conn.ready().await.map_err(io::Error::other)?;
+        let req = Request::get(path)
+            .header("host", self.addr.to_string())
+            .body(Empty::new())
+            .expect("a valid request");
+        let res = conn.send_request(req).await.map_err(io::Error::other)?;
+        let status = res.status().as_u16();
+        let body = res.into_body().collect().await.map_err(io::Error::other)?;
+        // The answer is read: the connection is free for the next request.
+        self.idle.lock().unwrap().push(conn);
+        Ok(Response {
+            status,
+            body: body.to_bytes().to_vec(),
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -339,11 +345,11 @@ fn content_length(head: &str) -> io::Result<usize> {
 // ---------------------------------------------------------------------------
 
 /// Downloads the flag of `cc` and checks it is the one the server made.
-async fn get_flag(addr: SocketAddr, cc: &str) -> Result<Vec<u8>, String> {
+async fn get_flag(pool: &Pool, cc: &str) -> Result<Vec<u8>, String> {
     let path = format!("/flags/{cc}.ppm");
     // asyncio.wait_for: a server that never answers fails the download
     // instead of hanging the whole run.
-    let response = timeout(REQUEST_TIMEOUT, http_get(addr, &path))
+    let response = timeout(REQUEST_TIMEOUT, pool.get(&path))
         .await
         .map_err(|_| format!("GET {path}: no answer in {REQUEST_TIMEOUT:?}"))?
         .map_err(|e| format!("GET {path}: {e}"))?;
@@ -371,99 +377,81 @@ async fn save_flag(dir: &Path, cc: &str, image: Vec<u8>) -> Result<(), String> {
 // Progress, shared by the download tasks and the ticker that draws it.
 // ---------------------------------------------------------------------------
 
-/// How far the concurrent downloads are.
+/// How far the concurrent downloads are: an `indicatif` bar on a terminal,
+/// a line at each quarter otherwise (CI, a pipe), so the log stays short.
 struct Progress {
     /// Flags to download.
     total: usize,
+    /// Drawn on stderr (hidden when stderr is not a terminal).
+    bar: indicatif::ProgressBar,
+    /// Stderr is a terminal.
+    tty: bool,
+    /// When the downloads started.
+    start: Instant,
     /// Flags downloaded and saved.
     done: AtomicUsize,
     /// Their bytes.
     bytes: AtomicU64,
     /// Codes in the order they finished.
     order: Mutex<Vec<&'static str>>,
-    /// Set once every download task has been joined: the ticker draws a last
-    /// time and stops.
-    finished: Event,
 }
 
 impl Progress {
     /// Nothing done yet, out of `total`.
     fn new(total: usize) -> Progress {
+        let tty = io::stderr().is_terminal();
+        let bar = if tty {
+            let style = indicatif::ProgressStyle::with_template(
+                "[{bar:30}] {pos:>3}/{len} flags {msg} {elapsed_precise}",
+            )
+            .expect("a valid template")
+            .progress_chars("#>.");
+            let bar = indicatif::ProgressBar::new(total as u64).with_style(style);
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
         Progress {
             total,
+            bar,
+            tty,
+            start: Instant::now(),
             done: AtomicUsize::new(0),
             bytes: AtomicU64::new(0),
             order: Mutex::new(Vec::with_capacity(total)),
-            finished: Event::new(),
         }
     }
 
     /// One more flag is saved.
     fn record(&self, cc: &'static str, bytes: usize) {
         self.order.lock().unwrap().push(cc);
-        // Relaxed: these only feed the progress bar; the claims count the
-        // files on disk.
-        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
-        self.done.fetch_add(1, Ordering::Relaxed);
+        // Relaxed: these only feed the progress display; the claims count
+        // the files on disk.
+        let all = self.bytes.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.bar.set_message(format!("{:>5.1} MiB", mib(all)));
+        self.bar.inc(1);
+        let quarter = |n: usize| n * 4 / self.total.max(1);
+        if !self.tty && quarter(done) > quarter(done - 1) {
+            eprintln!(
+                "{done:>3}/{} flags {:>5.1} MiB {:>5.2} s",
+                self.total,
+                mib(all),
+                self.start.elapsed().as_secs_f64()
+            );
+        }
+    }
+
+    /// Every download is done: the bar's last frame stays.
+    fn finish(&self) {
+        self.bar.finish();
     }
 }
 
 /// Bytes as MiB.
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
-}
-
-/// `[#########.....] 123/249 flags   2.1 MiB  0.23 s`
-fn bar_line(done: usize, total: usize, bytes: u64, elapsed: Duration) -> String {
-    const WIDTH: usize = 30;
-    let filled = done * WIDTH / total.max(1);
-    format!(
-        "[{}{}] {done:>3}/{total} flags {:>5.1} MiB {:>5.2} s",
-        "#".repeat(filled),
-        ".".repeat(WIDTH - filled),
-        mib(bytes),
-        elapsed.as_secs_f64()
-    )
-}
-
-/// Redraws the progress bar every 50 ms, and once more when `finished` is
-/// set (at once, so the last frame shows the real time taken). On a
-/// terminal it rewrites one line with `\r`; otherwise (CI, a pipe) it
-/// prints a line at each quarter, so the log stays short and readable.
-async fn show_progress(progress: Arc<Progress>, start: Instant) {
-    let tty = io::stderr().is_terminal();
-    let mut ticks = interval(Duration::from_millis(50));
-    let (mut quarters_shown, mut done_shown) = (0, 0);
-    loop {
-        let finished = future::or(
-            async {
-                progress.finished.wait().await;
-                true
-            },
-            async {
-                ticks.tick().await;
-                false
-            },
-        )
-        .await;
-        let done = progress.done.load(Ordering::Relaxed);
-        let bytes = progress.bytes.load(Ordering::Relaxed);
-        let line = bar_line(done, progress.total, bytes, start.elapsed());
-        let quarter = done * 4 / progress.total.max(1);
-        if tty {
-            eprint!("\r{line}");
-        } else if quarter > quarters_shown || (finished && done > done_shown) {
-            eprintln!("{line}");
-            (quarters_shown, done_shown) = (quarter, done);
-        }
-        if finished {
-            if tty {
-                eprintln!();
-            }
-            let _ = io::stderr().flush();
-            return;
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -473,23 +461,22 @@ async fn show_progress(progress: Arc<Progress>, start: Instant) {
 /// Downloads every flag, at most `PERMITS` at once; returns the time taken
 /// and the order the flags finished in.
 async fn download_concurrently(
-    addr: SocketAddr,
+    pool: &Arc<Pool>,
     codes: &[&'static str],
     dir: &Path,
 ) -> (Duration, Vec<&'static str>) {
     let start = Instant::now();
     let semaphore = Arc::new(Semaphore::new(PERMITS));
     let progress = Arc::new(Progress::new(codes.len()));
-    let ticker = windlass::spawn(show_progress(progress.clone(), start));
     let tasks: Vec<_> = codes
         .iter()
         .map(|&cc| {
-            let (semaphore, progress) = (semaphore.clone(), progress.clone());
+            let (semaphore, progress, pool) = (semaphore.clone(), progress.clone(), pool.clone());
             let dir = dir.to_owned();
             windlass::spawn(async move {
                 let image = {
                     let _permit = semaphore.acquire().await.expect("never closed");
-                    get_flag(addr, cc).await?
+                    get_flag(&pool, cc).await?
                 }; // the permit goes back here: saving holds no download slot
                 let bytes = image.len();
                 save_flag(&dir, cc, image).await?;
@@ -500,8 +487,7 @@ async fn download_concurrently(
         .collect();
     let results = windlass::join_all(tasks).await;
     let took = start.elapsed();
-    progress.finished.set();
-    ticker.await.expect("the progress bar task");
+    progress.finish();
     for (cc, result) in codes.iter().zip(results) {
         match result {
             Ok(Ok(())) => {}
@@ -514,10 +500,10 @@ async fn download_concurrently(
 }
 
 /// Downloads and saves `codes` one after another; returns the time taken.
-async fn download_sequentially(addr: SocketAddr, codes: &[&'static str], dir: &Path) -> Duration {
+async fn download_sequentially(pool: &Pool, codes: &[&'static str], dir: &Path) -> Duration {
     let start = Instant::now();
     for &cc in codes {
-        let image = get_flag(addr, cc).await.expect("sequential download");
+        let image = get_flag(pool, cc).await.expect("sequential download");
         save_flag(dir, cc, image).await.expect("sequential save");
     }
     start.elapsed()
@@ -579,6 +565,8 @@ struct Summary {
     peak: usize,
     /// Flags the server answered with a 200, over both runs.
     served: usize,
+    /// Connections the server accepted, over both runs.
+    connections: usize,
     /// The runtime's worker threads.
     workers: usize,
     /// Whether the download directory is gone.
@@ -603,11 +591,11 @@ fn first_few(codes: &[&str]) -> String {
 /// The concurrent run, then the check of every file on disk and a 404;
 /// returns the run's time and the files' count and bytes.
 async fn concurrent_run(
-    addr: SocketAddr,
+    pool: &Arc<Pool>,
     codes: &[&'static str],
     dir: &Path,
 ) -> (Duration, usize, u64) {
-    let (took, order) = download_concurrently(addr, codes, dir).await;
+    let (took, order) = download_concurrently(pool, codes, dir).await;
     let (files, bytes) = verify_saved(dir, codes).await;
     println!("\nrequested in order:  {}", first_few(codes));
     println!("finished in order:   {}", first_few(&order));
@@ -618,7 +606,7 @@ async fn concurrent_run(
     );
     assert_ne!(order, codes, "overlapping downloads finish out of order");
 
-    let missing = http_get(addr, "/flags/zz.ppm").await.expect("GET zz");
+    let missing = pool.get("/flags/zz.ppm").await.expect("GET zz");
     println!("GET /flags/zz.ppm -> {} (no such country)", missing.status);
     assert_eq!(missing.status, 404, "unknown paths get a 404");
     (took, files, bytes)
@@ -626,14 +614,14 @@ async fn concurrent_run(
 
 /// Times `SAMPLE` flags, spread over the list, one after another; returns
 /// the time all of them would take at that pace.
-async fn sequential_estimate(addr: SocketAddr, codes: &[&'static str], dir: &Path) -> Duration {
+async fn sequential_estimate(pool: &Pool, codes: &[&'static str], dir: &Path) -> Duration {
     let step = (codes.len() / SAMPLE).max(1);
     let sample: Vec<&'static str> = codes.iter().step_by(step).take(SAMPLE).copied().collect();
     println!(
         "\nOne after another, for comparison: {} of the flags (every {step}th), timed...",
         sample.len()
     );
-    let took = download_sequentially(addr, &sample, dir).await;
+    let took = download_sequentially(pool, &sample, dir).await;
     let per_flag = took / sample.len() as u32;
     let all = per_flag * codes.len() as u32;
     println!(
@@ -674,6 +662,11 @@ fn print_summary(s: &Summary) {
         "  peak concurrency   {} requests at once at the server (permits: {PERMITS})",
         s.peak
     );
+    println!(
+        "  connections        {} for {} requests (kept open and reused)",
+        s.connections,
+        s.served + 1
+    );
     let dir_state = if s.removed { "removed" } else { "STILL THERE" };
     println!("  temp directory     {dir_state}");
 }
@@ -688,6 +681,11 @@ fn check_summary(s: &Summary, flags: usize) {
         s.peak
     );
     assert!(s.peak > 1, "downloads overlapped: peak {}", s.peak);
+    assert!(
+        (1..=PERMITS).contains(&s.connections),
+        "connections are reused, never more than the permits: {}",
+        s.connections
+    );
     // Generous margins: a noisy 2-core CI box still clears them easily
     // (the real ratio is about 1 to 20).
     let concurrent = s.concurrent.as_secs_f64();
@@ -729,16 +727,18 @@ async fn run(dir: &Path) {
         codes.len()
     );
     let (lo, hi) = DELAY_MS;
-    println!("  served by windlass itself, each after a {lo}-{hi} ms simulated network delay;");
+    println!("  served by hyper on windlass, each after a {lo}-{hi} ms simulated network delay;");
     println!("  at most {PERMITS} at a time (Semaphore), saved on the blocking pool into");
     println!("  {}\n", dir.display());
 
-    let (concurrent, files, bytes) = concurrent_run(addr, &codes, dir).await;
+    let pool = Arc::new(Pool::new(addr));
+    let (concurrent, files, bytes) = concurrent_run(&pool, &codes, dir).await;
     // Relaxed: every request that touched these has been answered and read.
     let peak = stats.peak.load(Ordering::Relaxed);
-    let sequential = sequential_estimate(addr, &codes, dir).await;
+    let sequential = sequential_estimate(&pool, &codes, dir).await;
     server.abort();
     let served = stats.served.load(Ordering::Relaxed);
+    let connections = stats.connections.load(Ordering::Relaxed);
     windlass::fs::remove_dir_all(dir)
         .await
         .expect("remove the download directory");
@@ -751,6 +751,7 @@ async fn run(dir: &Path) {
         delays: codes.iter().map(|cc| delay_for(cc)).sum(),
         peak,
         served,
+        connections,
         workers,
         removed: is_gone(dir).await,
     };

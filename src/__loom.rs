@@ -420,9 +420,40 @@ impl Source {
     /// under the source's lock, then the collected wakers woken outside it.
     /// Returns how many wakers it woke.
     pub fn deliver(&self, readable: bool, writable: bool) -> usize {
+        self.deliver_event(readable, writable, false)
+    }
+
+    /// Like [`deliver`](Self::deliver), for an event that also reports the
+    /// peer's half-close (`EPOLLRDHUP`): reads never block again.
+    pub fn deliver_read_closed(&self) -> usize {
+        self.deliver_event(true, false, true)
+    }
+
+    fn deliver_event(&self, readable: bool, writable: bool, read_closed: bool) -> usize {
+        let ev = reactor::epoll::Event {
+            key: self.key(),
+            readable,
+            writable,
+            read_closed,
+            write_closed: false,
+        };
         let mut wakers = Vec::new();
-        self.0.on_event(readable, writable, &mut wakers);
+        self.0.on_event(&ev, &mut wakers);
         wake(wakers)
+    }
+
+    /// The byte-stream retry loop with rule 7 (the real
+    /// `io::async_fd::poll_stream_io`): `op` moves up to `want` bytes; a
+    /// short transfer marks the direction used up and the next attempt at
+    /// the same tick skips `op` and waits.
+    pub fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Dir,
+        want: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        crate::io::async_fd::poll_stream_io(&self.0, cx, dir.real(), want, op)
     }
 
     /// Reactor shutdown for this source (`wake_all`, then the wakes).

@@ -82,6 +82,8 @@
 
 pub mod blocking;
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub mod join;
 mod loom;

@@ -238,6 +238,9 @@ fn debug_shows_the_id_and_whether_the_task_finished() {
             format!("JoinHandle {{ id: {id:?}, finished: true }}")
         );
         let abort = handle.abort_handle();
-        assert_eq!(format!("{abort:?}"), format!("AbortHandle {{ id: {id:?} }}"));
+        assert_eq!(
+            format!("{abort:?}"),
+            format!("AbortHandle {{ id: {id:?} }}")
+        );
     });
 }

@@ -695,3 +695,121 @@ fn two_tasks_accept_on_one_listener() {
         assert!(both.is_ok(), "an acceptor hung with a connection queued");
     });
 }
+
+/// A connected pair on loopback: (client, server side).
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
+/// Rule 7 (reactor/source.rs): a read shorter than its buffer used up the
+/// readiness, so `readable()` waits for the next data instead of returning
+/// at once (which would cost a read that fails with `EAGAIN`).
+#[test]
+fn short_read_makes_readable_wait() {
+    run(|| async {
+        let (client, server) = pair().await;
+        client.writable().await.unwrap();
+        assert_eq!(client.try_write(b"abc").unwrap(), 3);
+        server.readable().await.unwrap();
+        let mut buf = [0; 16];
+        assert_eq!(server.try_read(&mut buf).unwrap(), 3);
+        assert!(
+            futures_lite::future::poll_once(server.readable())
+                .await
+                .is_none(),
+            "readable() reported the readiness the short read used up"
+        );
+        // The next bytes are a new edge: readable() completes.
+        assert_eq!(client.try_write(b"de").unwrap(), 2);
+        timeout(LONG, server.readable()).await.unwrap().unwrap();
+        assert_eq!(server.try_read(&mut buf).unwrap(), 2);
+        assert_eq!(&buf[..2], b"de");
+    });
+}
+
+/// A short read of the peer's last bytes does not hide the end of stream
+/// that came with them (the same edge): the next read returns 0.
+#[test]
+fn short_read_then_end_of_stream() {
+    run(|| async {
+        let (mut client, mut server) = pair().await;
+        client.write_all(b"last words").await.unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        drop(client);
+        let mut buf = [0; 64];
+        let mut got = Vec::new();
+        loop {
+            let n = timeout(LONG, server.read(&mut buf)).await.unwrap().unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"last words");
+    });
+}
+
+/// `try_write` until the send buffer is full: the `WouldBlock` makes
+/// `writable()` wait until the peer reads.
+#[test]
+fn full_send_buffer_makes_writable_wait() {
+    run(|| async {
+        let (client, mut server) = pair().await;
+        let chunk = vec![1u8; 64 * 1024];
+        let mut sent = 0;
+        loop {
+            match client.try_write(&chunk) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(
+            futures_lite::future::poll_once(client.writable())
+                .await
+                .is_none(),
+            "writable() with a full send buffer"
+        );
+        let reader = windlass::spawn(async move {
+            let mut buf = vec![0; sent];
+            server.read_exact(&mut buf).await.unwrap();
+            buf.len()
+        });
+        timeout(LONG, client.writable()).await.unwrap().unwrap();
+        drop(client);
+        assert_eq!(timeout(LONG, reader).await.unwrap().unwrap(), sent);
+    });
+}
+
+/// `poll_read_uninit` moves 1 MiB into uninitialised memory, intact.
+#[test]
+fn read_uninit_moves_one_mib() {
+    use std::mem::MaybeUninit;
+    const TOTAL: usize = 1 << 20;
+    run(|| async {
+        let (mut client, server) = pair().await;
+        let mut data = vec![0u8; TOTAL];
+        fill_pseudo_random(&mut 7, &mut data);
+        let expected = hash_words(HASH_SEED, &data);
+        let writer = windlass::spawn(async move {
+            client.write_all(&data).await.unwrap();
+        });
+        let mut got: Vec<u8> = Vec::with_capacity(TOTAL);
+        while got.len() < TOTAL {
+            let spare: &mut [MaybeUninit<u8>] = got.spare_capacity_mut();
+            let n = std::future::poll_fn(|cx| server.poll_read_uninit(cx, &mut *spare))
+                .await
+                .unwrap();
+            assert!(n > 0, "end of stream after {} bytes", got.len());
+            // SAFETY: poll_read_uninit initialised the first `n` spare bytes.
+            unsafe { got.set_len(got.len() + n) };
+        }
+        writer.await.unwrap();
+        assert_eq!(hash_words(HASH_SEED, &got), expected);
+    });
+}

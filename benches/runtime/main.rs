@@ -74,6 +74,8 @@ use std::time::{Duration, Instant};
 
 use futures_channel::oneshot;
 
+#[cfg(feature = "hyper")]
+mod http;
 mod io;
 mod join;
 mod load;
@@ -1243,6 +1245,13 @@ fn main() {
     let cfg = Config::from_env();
     load::QUICK.store(cfg.quick, Ordering::Relaxed);
     io::raise_fd_limit();
+    #[cfg(feature = "hyper")]
+    if let Ok(name) = std::env::var("BENCH_HTTP_SERVE") {
+        http::serve_forever(&name);
+    }
+    if cfg.filter.as_deref() == Some("http") {
+        return run_http(&cfg); // the HTTP group only (benches/runtime/http.rs)
+    }
     watchdog(cfg.timeout);
     if let Ok(name) = std::env::var(report::IDLE_CHILD_ENV) {
         report::idle_child(&*build_one(&name, cfg.workers));
@@ -1347,5 +1356,19 @@ fn main() {
             }
         }
     }
+    if cfg.filter.is_none() {
+        run_http(&cfg);
+    }
     eprintln!("\ntotal bench time: {:.1?}", started.elapsed());
+}
+
+/// The HTTP group (`http.rs`), which needs the `hyper` feature.
+fn run_http(cfg: &Config) {
+    #[cfg(feature = "hyper")]
+    http::run(cfg.quick);
+    #[cfg(not(feature = "hyper"))]
+    {
+        let _ = cfg;
+        eprintln!("the http workload needs the hyper feature: cargo bench --features hyper");
+    }
 }

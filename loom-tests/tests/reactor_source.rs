@@ -395,3 +395,99 @@ fn close_vs_waiter_and_poll_writable() {
         reactor.join().unwrap();
     });
 }
+
+/// A stream socket's receive queue: the bytes waiting, plus [`EOF`] once
+/// the peer half-closed (after its last bytes; one word, as the kernel
+/// orders data before the end of stream). A read of up to `want` bytes
+/// takes what is there, returns 0 at end of stream, or would block.
+struct Stream(AtomicUsize);
+
+const EOF: usize = 1 << 16;
+
+impl Stream {
+    fn new(bytes: usize) -> Stream {
+        Stream(AtomicUsize::new(bytes))
+    }
+
+    fn read(&self, want: usize) -> io::Result<usize> {
+        let before = self
+            .0
+            .fetch_update(Relaxed, Relaxed, |n| {
+                let bytes = n & !EOF;
+                Some((n & EOF) | (bytes - bytes.min(want)))
+            })
+            .unwrap();
+        let got = (before & !EOF).min(want);
+        if got > 0 || before & EOF != 0 {
+            Ok(got)
+        } else {
+            Err(would_block())
+        }
+    }
+}
+
+/// Rule 7: a short read marks the direction used up, and the next read at
+/// the same tick waits without trying. The peer's next bytes (and their
+/// edge) may land before the short read, between it and the mark, between
+/// the mark and the skipped attempt, or after the registration: the reader
+/// always gets all 3 bytes (a lost wake-up is a loom deadlock).
+#[test]
+fn short_read_vs_next_bytes() {
+    model(|| {
+        let source = Source::new(key(0, 0));
+        let stream = Arc::new(Stream::new(1));
+        let peer = {
+            let (source, stream) = (source.clone(), stream.clone());
+            thread::spawn(move || {
+                stream.0.fetch_add(2, Relaxed);
+                source.deliver(true, false);
+            })
+        };
+        let mut got = 0;
+        while got < 3 {
+            let n = block_on(poll_fn(|cx| {
+                source.poll_stream_io(cx, Dir::Read, 4, || stream.read(4))
+            }))
+            .unwrap();
+            assert!(n > 0, "end of stream before the peer closed");
+            got += n;
+        }
+        peer.join().unwrap();
+        assert_eq!(got, 3);
+    });
+}
+
+/// Rule 7 stands down at end of stream: the peer's last bytes and its
+/// half-close come with one edge (`EPOLLRDHUP`), so a short read of those
+/// bytes is followed by no further event; the next read must try and see
+/// the end of stream (0) instead of waiting forever.
+#[test]
+fn short_read_then_end_of_stream() {
+    model(|| {
+        let source = Source::new(key(0, 0));
+        clear_ready(&source, Dir::Read);
+        let stream = Arc::new(Stream::new(0));
+        let peer = {
+            let (source, stream) = (source.clone(), stream.clone());
+            thread::spawn(move || {
+                // An RMW, as the kernel's queue update is (loom lets a
+                // plain store be missed by the reader's load-and-CAS loop).
+                stream.0.fetch_add(2 | EOF, Relaxed);
+                source.deliver_read_closed();
+            })
+        };
+        let mut got = 0;
+        loop {
+            let n = block_on(poll_fn(|cx| {
+                source.poll_stream_io(cx, Dir::Read, 4, || stream.read(4))
+            }))
+            .unwrap();
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        peer.join().unwrap();
+        assert_eq!(got, 2);
+    });
+}

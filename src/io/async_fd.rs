@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -327,6 +328,83 @@ impl<T: AsFd> Async<T> {
         std::future::poll_fn(|cx| poll_io(&source, cx, dir, || op(io))).await
     }
 
+    /// Reads into uninitialised memory: on `Ready(Ok(n))` the first `n`
+    /// bytes of `buf` are initialised with what was read (`0`: end of
+    /// stream). Nothing is zeroed and nothing copied, which is what
+    /// adapters over buffers like hyper's `ReadBufCursor` need. Waits for
+    /// readability like the other `poll_*` methods.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::Write;
+    /// use std::mem::MaybeUninit;
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let b = windlass::io::Async::new(b).unwrap();
+    /// (&a).write_all(b"fresh").unwrap();
+    /// let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+    /// let n = poll_fn(|cx| b.poll_read_uninit(cx, &mut buf)).await.unwrap();
+    /// assert_eq!(n, 5);
+    /// // SAFETY: the read initialised the first `n` bytes.
+    /// let got = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
+    /// assert_eq!(got, b"fresh");
+    /// # });
+    /// ```
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let fd = self.get_ref().as_fd();
+        poll_io(&self.source, cx, Direction::Read, || read_uninit(fd, buf))
+    }
+
+    /// One read attempt with `op`, no waiting: `WouldBlock` if the object
+    /// is not readable now, and then [`readable`](Self::readable) waits
+    /// for the next readiness event (it does not report ready again for
+    /// the readiness this attempt used up).
+    ///
+    /// ```
+    /// use std::io::{ErrorKind, Read, Write};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let b = windlass::io::Async::new(b).unwrap();
+    /// let mut buf = [0; 4];
+    /// let err = b.try_read_with(|mut s| s.read(&mut buf)).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    /// (&a).write_all(b"data").unwrap();
+    /// b.readable().await.unwrap();
+    /// assert_eq!(b.try_read_with(|mut s| s.read(&mut buf)).unwrap(), 4);
+    /// # });
+    /// ```
+    pub fn try_read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        let io = self.get_ref();
+        try_io(&self.source, Direction::Read, None, || op(io), |_| 0)
+    }
+
+    /// One write attempt with `op`, no waiting; see
+    /// [`try_read_with`](Self::try_read_with).
+    ///
+    /// ```
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let to = socket.local_addr().unwrap();
+    /// let socket = windlass::io::Async::new(socket).unwrap();
+    /// assert_eq!(socket.try_write_with(|s| s.send_to(b"hi", to)).unwrap(), 2);
+    /// # });
+    /// ```
+    pub fn try_write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        let io = self.get_ref();
+        try_io(&self.source, Direction::Write, None, || op(io), |_| 0)
+    }
+
+    /// The reactor source (for the byte-stream types' rule-7 paths).
+    pub(crate) fn source(&self) -> &Source {
+        &self.source
+    }
+
     /// The `poll_*` form of `read_with`: tries `op`, registering for the
     /// next read-readiness event if it would block. The building block of
     /// `AsyncRead` implementations.
@@ -402,6 +480,83 @@ pub(crate) fn poll_io<R>(
             }
         }
     }
+}
+
+/// [`poll_io`] for a byte-stream transfer of up to `want` bytes, with the
+/// source's rule 7: an attempt at a tick whose direction a short transfer
+/// used up is skipped (it would block), and a transfer of `0 < n < want`
+/// bytes marks the direction used up. Only for stream sockets and pipes,
+/// where a short transfer proves the kernel buffer was emptied (or filled).
+pub(crate) fn poll_stream_io(
+    source: &Source,
+    cx: &mut Context<'_>,
+    dir: Direction,
+    want: usize,
+    mut op: impl FnMut() -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
+    std::task::ready!(coop::poll_proceed(cx));
+    loop {
+        let tick = source.tick();
+        let res = match source.is_drained(dir, tick) {
+            true => Err(io::ErrorKind::WouldBlock.into()),
+            false => op(),
+        };
+        match res {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::task::ready!(source.poll_would_block(cx, dir, tick))?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            res => {
+                if matches!(res, Ok(n) if n > 0 && n < want) {
+                    source.mark_drained(dir, tick);
+                }
+                coop::consume();
+                return Poll::Ready(res);
+            }
+        }
+    }
+}
+
+/// One attempt of `op` with no waiting: `WouldBlock` (from the kernel, or
+/// at once if the direction is known to be used up) marks `dir` used up
+/// at this tick, so `readable()` / `writable()` wait for the next event.
+/// With `stream` (`want` bytes asked), a short transfer marks it too.
+pub(crate) fn try_io<R>(
+    source: &Source,
+    dir: Direction,
+    stream: Option<usize>,
+    mut op: impl FnMut() -> io::Result<R>,
+    moved: impl Fn(&R) -> usize,
+) -> io::Result<R> {
+    loop {
+        let tick = source.tick();
+        if source.is_drained(dir, tick) {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                source.mark_drained(dir, tick);
+                return Err(e);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Ok(r) => {
+                if let Some(want) = stream {
+                    if (1..want).contains(&moved(&r)) {
+                        source.mark_drained(dir, tick);
+                    }
+                }
+                return Ok(r);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `read(2)` into uninitialised memory: the number of bytes now
+/// initialised at the front of `buf`.
+pub(crate) fn read_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    let (filled, _rest) = rustix::io::read(fd, buf)?;
+    Ok(filled.len())
 }
 
 impl<T: AsFd> Drop for Async<T> {

@@ -35,7 +35,7 @@
 //! });
 //! ```
 
-mod async_fd;
+pub(crate) mod async_fd;
 
 pub use async_fd::{Async, Readable, Writable};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};

@@ -50,6 +50,7 @@
 
 mod accept;
 mod addr;
+mod stream;
 mod tcp;
 mod udp;
 mod unix;

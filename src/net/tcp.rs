@@ -1,7 +1,7 @@
 //! TCP: `TcpListener`, `TcpStream` and its split halves.
 
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::addr::{ToSocketAddrs, resolve};
+use super::stream::{self, stream_read_methods, stream_write_methods};
 use crate::io::Async;
 
 /// A TCP server socket: asyncio's `start_server`.
@@ -385,6 +386,39 @@ impl TcpStream {
     }
 }
 
+stream_read_methods!(
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::ErrorKind;
+    /// use std::mem::MaybeUninit;
+    /// use windlass::net::{TcpListener, TcpStream};
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    ///
+    /// // Nothing sent yet: a try_read fails at once, and readable() waits.
+    /// let mut buf = [0; 8];
+    /// assert_eq!(server.try_read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    /// client.writable().await.unwrap();
+    /// assert_eq!(client.try_write(b"hello").unwrap(), 5);
+    /// server.readable().await.unwrap();
+    /// assert_eq!(server.try_read(&mut buf).unwrap(), 5);
+    ///
+    /// // Into uninitialised memory, as hyper's buffers are.
+    /// client.try_write(b"again").unwrap();
+    /// let mut raw = [MaybeUninit::<u8>::uninit(); 8];
+    /// let n = poll_fn(|cx| server.poll_read_uninit(cx, &mut raw)).await.unwrap();
+    /// assert_eq!(n, 5);
+    /// # });
+    /// ```
+    TcpStream
+);
+stream_write_methods!(TcpStream);
+stream_read_methods!(OwnedReadHalf);
+stream_write_methods!(OwnedWriteHalf);
+
 async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
@@ -538,22 +572,6 @@ impl OwnedWriteHalf {
     }
 }
 
-fn poll_read(
-    io: &Async<std::net::TcpStream>,
-    cx: &mut Context<'_>,
-    buf: &mut [u8],
-) -> Poll<io::Result<usize>> {
-    io.poll_read_with(cx, |mut s| s.read(buf))
-}
-
-fn poll_write(
-    io: &Async<std::net::TcpStream>,
-    cx: &mut Context<'_>,
-    buf: &[u8],
-) -> Poll<io::Result<usize>> {
-    io.poll_write_with(cx, |mut s| s.write(buf))
-}
-
 fn poll_close(io: &Async<std::net::TcpStream>) -> Poll<io::Result<()>> {
     Poll::Ready(match io.get_ref().shutdown(Shutdown::Write) {
         Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
@@ -569,14 +587,14 @@ macro_rules! impl_stream_io {
                 cx: &mut Context<'_>,
                 buf: &mut [u8],
             ) -> Poll<io::Result<usize>> {
-                poll_read(&self.inner, cx, buf)
+                stream::poll_read(&self.inner, cx, buf)
             }
             fn poll_read_vectored(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
                 bufs: &mut [IoSliceMut<'_>],
             ) -> Poll<io::Result<usize>> {
-                self.inner.poll_read_with(cx, |mut s| s.read_vectored(bufs))
+                stream::poll_read_vectored(&self.inner, cx, bufs)
             }
         }
     };
@@ -587,15 +605,14 @@ macro_rules! impl_stream_io {
                 cx: &mut Context<'_>,
                 buf: &[u8],
             ) -> Poll<io::Result<usize>> {
-                poll_write(&self.inner, cx, buf)
+                stream::poll_write(&self.inner, cx, buf)
             }
             fn poll_write_vectored(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
                 bufs: &[IoSlice<'_>],
             ) -> Poll<io::Result<usize>> {
-                self.inner
-                    .poll_write_with(cx, |mut s| s.write_vectored(bufs))
+                stream::poll_write_vectored(&self.inner, cx, bufs)
             }
             fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
                 Poll::Ready(Ok(()))

@@ -1,7 +1,7 @@
 //! Unix-domain sockets.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{self as std_unix, SocketAddr};
@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use super::stream;
 use crate::io::Async;
 
 mod split;
@@ -334,7 +335,7 @@ impl AsyncRead for UnixStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_with(cx, |mut s| s.read(buf))
+        stream::poll_read(&self.inner, cx, buf)
     }
 }
 
@@ -344,7 +345,14 @@ impl AsyncWrite for UnixStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_with(cx, |mut s| s.write(buf))
+        stream::poll_write(&self.inner, cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        stream::poll_write_vectored(&self.inner, cx, bufs)
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
@@ -353,6 +361,25 @@ impl AsyncWrite for UnixStream {
         Poll::Ready(self.inner.get_ref().shutdown(Shutdown::Write))
     }
 }
+
+super::stream::stream_read_methods!(
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use windlass::net::UnixStream;
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = UnixStream::pair().unwrap();
+    /// let mut buf = [0; 8];
+    /// assert_eq!(b.try_read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    /// a.writable().await.unwrap();
+    /// assert_eq!(a.try_write(b"hi").unwrap(), 2);
+    /// b.readable().await.unwrap();
+    /// assert_eq!(b.try_read(&mut buf).unwrap(), 2);
+    /// # });
+    /// ```
+    UnixStream
+);
+super::stream::stream_write_methods!(UnixStream);
 
 /// A Unix-domain datagram socket: message boundaries are kept, and
 /// delivery is reliable and in order (unlike UDP).

@@ -93,6 +93,14 @@ impl Clock {
         }
     }
 
+    /// True until the clock is first paused: its timeline is then the real
+    /// one, so a deadline on it can arm the poller's real-time timer.
+    #[inline]
+    pub(crate) fn is_real(&self) -> bool {
+        // Acquire: as in `now`.
+        !self.adjusted.load(Acquire)
+    }
+
     /// True while paused. (A hint outside the lock: the reactor re-reads it
     /// every turn, and pause and resume wake the reactor.)
     #[inline]

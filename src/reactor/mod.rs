@@ -1,4 +1,4 @@
-//! The reactor: one `polling::Poller` per runtime, waited on for I/O
+//! The reactor: one epoll poller (`epoll.rs`) per runtime, waited on for I/O
 //! readiness and for the earliest timer, and the wake-ups of the tasks
 //! concerned.
 //!
@@ -39,8 +39,8 @@
 //! once, in *edge-triggered* mode with interest in both directions, under a
 //! key that packs a slab index and that slot's generation. The slab holds an
 //! `Arc<Source>` per registration. Deregistration deletes the descriptor
-//! from the poller (before the descriptor is closed: `polling`'s contract
-//! for `add`) and frees the slot, bumping its generation, so an event still
+//! from the poller (before the descriptor is closed, so that a reused
+//! number is never reported under the old key) and frees the slot, bumping its generation, so an event still
 //! in flight for the old key is recognised as stale and dropped instead of
 //! being delivered to a newer source in the same slot.
 //!
@@ -61,9 +61,10 @@
 //! # Timers
 //!
 //! Timers live in an ordered map keyed by `(deadline, id)`. The reactor
-//! sleeps until the earliest deadline; inserting a timer that becomes the
-//! earliest calls `Poller::notify`, which makes the current or next wait
-//! return at once so the new deadline is taken into account.
+//! sleeps until the earliest deadline (a `timerfd`, set again only when
+//! that deadline changed: `epoll.rs`, rule 3); inserting a timer that
+//! becomes the earliest calls `Poller::notify`, which makes the current or
+//! next wait return at once so the new deadline is taken into account.
 //!
 //! # Waking
 //!
@@ -80,6 +81,7 @@
 
 pub(crate) mod activity;
 pub(crate) mod clock;
+pub(crate) mod epoll;
 pub(crate) mod source;
 pub(crate) mod timers;
 
@@ -90,8 +92,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+use self::epoll::{Event, Events, Poller};
 use parking_lot::{Mutex, MutexGuard};
-use polling::{Event, Events, PollMode, Poller};
 
 use self::clock::Clock;
 pub(crate) use self::source::{Direction, Source};
@@ -154,8 +156,14 @@ impl Turn<'_> {
         let r = self.reactor;
         let plan = r.clock.plan(r.timers.lock().next_deadline(), max);
         let bufs = &mut *self.bufs;
-        bufs.events.clear();
-        let polled = r.poller.wait(&mut bufs.events, plan.timeout);
+        // The poller's timerfd runs on the real clock: it gets the deadline
+        // while the runtime's timeline is the real one (never paused, the
+        // fast path), and otherwise the plan's timeout bounds the wait.
+        let polled = if r.clock.is_real() {
+            r.poller.wait(&mut bufs.events, plan.deadline, max)
+        } else {
+            r.poller.wait(&mut bufs.events, None, plan.timeout)
+        };
         if plan.waiting {
             r.clock.activity.stop_waiting();
         }
@@ -176,7 +184,7 @@ impl Turn<'_> {
             }
         }
         for (source, ev) in bufs.ready.drain(..) {
-            source.on_event(ev.readable, ev.writable, &mut bufs.wakers);
+            source.on_event(&ev, &mut bufs.wakers);
         }
         if let Some(deadline) = plan.deadline {
             if plan.jump && bufs.wakers.is_empty() {
@@ -212,12 +220,6 @@ impl Reactor {
     /// created (e.g. `EMFILE`).
     pub(crate) fn new(clock: Arc<Clock>) -> io::Result<Arc<Reactor>> {
         let poller = Poller::new()?;
-        if !poller.supports_edge() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "windlass needs edge-triggered polling",
-            ));
-        }
         let reactor = Arc::new(Reactor {
             poller,
             sources: Mutex::new(Slab::default()),
@@ -286,7 +288,7 @@ impl Reactor {
     /// Interrupts the turn in progress (or makes the next one return at
     /// once).
     pub(crate) fn notify(&self) {
-        let _ = self.poller.notify();
+        self.poller.notify();
     }
 
     /// Registers `fd`. The caller must call [`deregister`](Self::deregister)
@@ -306,15 +308,12 @@ impl Reactor {
         slab.slots[index].source = Some(source.clone());
         self.interest.fetch_add(1, Relaxed);
         drop(slab);
-        // SAFETY: `polling` requires the descriptor to be deleted before it
-        // is closed. Every registered source belongs to one `Async`, whose
-        // drop calls `deregister` (which deletes it) before dropping the I/O
-        // object that owns the descriptor.
-        let added = unsafe {
-            self.poller
-                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
-        };
-        if let Err(e) = added {
+        // The descriptor must leave the poller before it is closed (else a
+        // later descriptor with the same number could be reported under
+        // this key): every registered source belongs to one `Async`, whose
+        // drop calls `deregister` (which deletes it) before dropping the
+        // I/O object that owns the descriptor.
+        if let Err(e) = self.poller.add(fd, key) {
             self.free_slot(key);
             return Err(e);
         }

@@ -19,6 +19,15 @@
 //!   - `waiters`: `readable()` / `writable()` futures, by id. A woken waiter
 //!     keeps its entry (with no waker) until it completes or is dropped.
 //! - `closed` (under the lock): the reactor shut down.
+//! - `drained` (an atomic per direction, no lock): `T + 1` when an attempt
+//!   made at tick `T` found that direction used up without failing (a
+//!   short read or write on a byte stream, rule 7); 0 at first. It means
+//!   something only while the tick is still `T`.
+//! - `closed` (an atomic per direction): an event reported the peer's
+//!   half-close (`EPOLLRDHUP`), a hang-up or an error in that direction.
+//!   Sticky. A short read that met the end of stream leaves the next read
+//!   able to return 0 at once, with no new edge to come, so rule 7 stands
+//!   down for a closed direction.
 //!
 //! # Who does what
 //!
@@ -31,6 +40,13 @@
 //!   closed, the error; if the tick moved, an event came during the
 //!   attempt: retry now; otherwise clear `ready`, register the waker and
 //!   return `Pending`.
+//! - **A short transfer** on a byte stream (a read or write that moved
+//!   fewer bytes than asked, but more than none:
+//!   [`mark_drained`](Source::mark_drained), rule 7): store `T + 1` in
+//!   that direction's `drained`, with no lock. The next attempt that reads
+//!   tick `T` and sees `drained == T + 1` skips the syscall and goes
+//!   straight to `poll_would_block` with `T`, exactly as if it had tried
+//!   and got `WouldBlock`; `poll_ready` treats the direction as not ready.
 //! - **`poll_readable` / `readable()`**
 //!   ([`poll_ready_main`](Source::poll_ready_main),
 //!   [`poll_ready`](Source::poll_ready)): lock; if closed, the error; if
@@ -63,6 +79,26 @@
 //! so a `WouldBlock` from an attempt older than an event (a stale one) never
 //! hides that event from the waiters.
 //!
+//! # Rule 7: a short transfer drains the direction
+//!
+//! A `read` on a stream socket or pipe that returns `0 < n < len` took
+//! everything the kernel had: at that instant the receive queue was empty.
+//! Likewise a short `write` filled the send buffer. Any later transition to
+//! ready is a new edge, so a new event and a new tick. So "an attempt at
+//! tick `T` returned short" implies "an attempt at tick `T` would now
+//! block", and the skipped attempt is the `WouldBlock` case above: the
+//! proof of "Why no wake-up is lost" covers it unchanged (it only needs an
+//! attempt that started after tick `T` was read; the short one did). A
+//! stale mark (the tick moved since) is ignored, because it is compared
+//! with the current tick. Only the byte-stream types (`TcpStream`,
+//! `UnixStream`, their halves) mark: a datagram socket returns one message
+//! per read (always "short"), and a terminal returns one line, so a short
+//! read there proves nothing. `readable()` / `writable()` honour the mark,
+//! so a loop of `try_read` and `readable()` waits after a short read
+//! instead of failing once more with `EAGAIN`. This is what saves hyper's
+//! extra reads after each request (it reads again to look for the next
+//! one).
+//!
 //! # Orderings
 //!
 //! - `tick`: `fetch_add(Release)` in `on_event` pairs with the `Acquire`
@@ -72,6 +108,10 @@
 //!   depending on that.)
 //! - The `Relaxed` load in `poll_would_block` is made under the lock, and
 //!   every write is made under the same lock, which orders them.
+//! - `drained`: `Relaxed` both ways. It is a hint compared with a tick the
+//!   reader already holds; acting on it leads to `poll_would_block`, which
+//!   re-checks the tick under the lock. A lost or late mark costs one
+//!   `EAGAIN` syscall, never a wake-up.
 //!
 //! # Several tasks in one direction
 //!
@@ -87,7 +127,7 @@ use std::os::fd::RawFd;
 use std::task::{Context, Poll, Waker};
 
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 
 /// Read or write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,6 +198,12 @@ pub(crate) struct Source {
     tick: AtomicU64,
     /// The ready bits, wakers and `closed`.
     state: Mutex<State>,
+    /// Per direction: `T + 1` if a short transfer at tick `T` used it up
+    /// (rule 7), else anything else (0 at first).
+    drained: [AtomicU64; 2],
+    /// Per direction: an event said the peer closed it or the socket
+    /// failed, so it never blocks again and rule 7 no longer applies.
+    closed: [AtomicBool; 2],
 }
 
 impl Source {
@@ -176,6 +222,8 @@ impl Source {
                 next_waiter: 0,
                 closed: false,
             }),
+            drained: [AtomicU64::new(0), AtomicU64::new(0)],
+            closed: [AtomicBool::new(false), AtomicBool::new(false)],
         }
     }
 
@@ -193,6 +241,24 @@ impl Source {
         // Acquire: pairs with the Release in `on_event`, so an attempt made
         // after reading tick T sees the state that produced event T.
         self.tick.load(Acquire)
+    }
+
+    /// True if an attempt at `tick` in `dir` would block by rule 7 (a short
+    /// transfer at this tick used the direction up): skip the syscall and
+    /// call [`poll_would_block`](Self::poll_would_block) with `tick`.
+    pub(crate) fn is_drained(&self, dir: Direction, tick: u64) -> bool {
+        // Relaxed: a hint, see "Orderings". `closed` was stored before the
+        // tick the caller read moved (Release/Acquire on the tick).
+        self.drained[dir as usize].load(Relaxed) == tick.wrapping_add(1)
+            && !self.closed[dir as usize].load(Relaxed)
+    }
+
+    /// Rule 7: an attempt made at `tick` moved fewer bytes than asked (but
+    /// some) on a byte stream, so `dir` is used up until the next event.
+    pub(crate) fn mark_drained(&self, dir: Direction, tick: u64) {
+        // Relaxed: a hint, see "Orderings". `fetch_max`: a slower attempt
+        // from an older tick does not erase a newer mark.
+        self.drained[dir as usize].fetch_max(tick.wrapping_add(1), Relaxed);
     }
 
     /// An attempt made at `tick` returned `WouldBlock`: registers the task
@@ -233,7 +299,9 @@ impl Source {
         if state.closed {
             return Poll::Ready(Err(super::gone()));
         }
-        if state.dirs[dir as usize].ready {
+        // Relaxed: under the lock, which every write of the tick holds.
+        let drained = self.is_drained(dir, self.tick.load(Relaxed));
+        if state.dirs[dir as usize].ready && !drained {
             if let Some(id) = id.take() {
                 state.dirs[dir as usize].waiters.retain(|(w, _)| *w != id);
             }
@@ -267,8 +335,10 @@ impl Source {
         if state.closed {
             return Poll::Ready(Err(super::gone()));
         }
+        // Relaxed: under the lock, which every write of the tick holds.
+        let drained = self.is_drained(dir, self.tick.load(Relaxed));
         let w = &mut state.dirs[dir as usize];
-        if w.ready {
+        if w.ready && !drained {
             return Poll::Ready(Ok(()));
         }
         w.register(cx.waker());
@@ -284,10 +354,21 @@ impl Source {
 
     /// The reactor saw an event: bump the tick, mark the directions ready
     /// and collect their wakers.
-    pub(crate) fn on_event(&self, readable: bool, writable: bool, out: &mut Vec<Waker>) {
+    pub(crate) fn on_event(&self, ev: &super::epoll::Event, out: &mut Vec<Waker>) {
         let mut state = self.state.lock();
+        // Before the tick moves, so that an attempt that reads the new tick
+        // sees them (Relaxed: the tick's Release publishes them).
+        for (dir, closed) in [
+            (Direction::Read, ev.read_closed),
+            (Direction::Write, ev.write_closed),
+        ] {
+            if closed {
+                self.closed[dir as usize].store(true, Relaxed);
+            }
+        }
         // Release: see `tick`.
         self.tick.fetch_add(1, Release);
+        let (readable, writable) = (ev.readable, ev.writable);
         for (dir, hit) in [(Direction::Read, readable), (Direction::Write, writable)] {
             if hit {
                 state.dirs[dir as usize].take_all(out);
