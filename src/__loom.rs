@@ -116,7 +116,12 @@ impl TestScheduler {
             inner: self.inner.clone(),
             live: self.inner.live.clone(),
         };
-        let (join, notified) = self.inner.owned.bind(future, cell_scheduler, Id::next());
+        let (join, notified) = self.inner.owned.bind(
+            future,
+            cell_scheduler,
+            Id::next(),
+            crate::task::site::SpawnMeta::here().into_site(false),
+        );
         if let Some(task) = notified {
             self.inner.push(task);
         }

@@ -25,6 +25,7 @@ use crate::runtime::builder::Config;
 use crate::runtime::{Handle, context, scheduler};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
+use crate::task::site::SpawnMeta;
 use crate::task::{Id, JoinHandle, Notified, Task};
 
 /// Settings of a pool.
@@ -201,6 +202,7 @@ impl BlockingPool {
     /// });
     /// assert_eq!(lengths, (10, 11));
     /// ```
+    #[track_caller]
     pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -352,16 +354,29 @@ impl BlockingHandle {
     /// let late = futures_lite::future::block_on(handle.spawn(|| 2 + 2));
     /// assert!(late.unwrap_err().is_cancelled());
     /// ```
+    #[track_caller]
     pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        self.spawn_with(f, SpawnMeta::here())
+    }
+
+    /// [`spawn`](Self::spawn) with the caller's site and name.
+    pub(crate) fn spawn_with<F, R>(&self, f: F, meta: SpawnMeta) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
         let id = Id::next();
-        let (join, notified) = self
-            .inner
-            .owned
-            .bind(BlockingTask::new(f), self.inner.clone(), id);
+        let debug = self.inner.config.thread.as_ref().is_some_and(|c| c.debug);
+        let (join, notified) = self.inner.owned.bind(
+            BlockingTask::new(f),
+            self.inner.clone(),
+            id,
+            meta.into_site(debug),
+        );
         if let Some(task) = notified {
             Inner::schedule_task(&self.inner, task);
         }

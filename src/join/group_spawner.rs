@@ -105,6 +105,7 @@ impl<T: Send + 'static, E: Send + 'static> GroupSpawner<T, E> {
     /// });
     /// assert_eq!(rt.block_on(group.join()).unwrap(), [7]);
     /// ```
+    #[track_caller]
     pub fn spawn_on<F>(&self, future: F, handle: &Handle) -> Result<AbortHandle, GroupSpawnError>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,

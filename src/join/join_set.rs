@@ -318,6 +318,7 @@ impl<T: Send + 'static> JoinSet<T> {
     /// set.spawn_on(async { 2 }, rt.handle()); // not inside the runtime
     /// assert_eq!(rt.block_on(set.join_next()).unwrap().unwrap(), 2);
     /// ```
+    #[track_caller]
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,

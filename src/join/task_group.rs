@@ -125,6 +125,7 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     /// group.spawn_on(async { Ok::<_, ()>(1) }, rt.handle());
     /// assert_eq!(rt.block_on(group.join()).unwrap(), [1]);
     /// ```
+    #[track_caller]
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = Result<T, E>> + Send + 'static,

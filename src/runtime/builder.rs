@@ -54,6 +54,8 @@ pub(crate) struct Config {
     pub(crate) stack_size: Option<usize>,
     pub(crate) on_thread_start: Option<Callback>,
     pub(crate) on_thread_stop: Option<Callback>,
+    /// Debug mode ([`Builder::debug`]): every task keeps its poll counters.
+    pub(crate) debug: bool,
 }
 
 impl Config {
@@ -159,6 +161,7 @@ impl Builder {
                 stack_size: None,
                 on_thread_start: None,
                 on_thread_stop: None,
+                debug: false,
             },
             pool: PoolConfig::default(),
         }
@@ -381,6 +384,7 @@ impl Builder {
     /// assert_eq!(a.handle().num_workers(), b.handle().num_workers());
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
+        crate::task::panic_report::install();
         let mut pool_config = self.pool.clone();
         pool_config.thread = Some(self.config.clone());
         let blocking = BlockingPool::from_config(pool_config);

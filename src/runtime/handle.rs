@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::blocking::BlockingHandle;
 use crate::reactor::Driver;
 use crate::task::JoinHandle;
+use crate::task::site::SpawnMeta;
 
 /// A reference to a runtime: spawn onto it from any thread, worker or not
 /// (asyncio's `run_coroutine_threadsafe` and `call_soon_threadsafe`).
@@ -131,12 +132,22 @@ impl Handle {
     /// drop(rt);
     /// assert!(block_on(handle.spawn(async { 1 + 2 })).unwrap_err().is_cancelled());
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.spawn(future)
+        self.inner.spawn(future, SpawnMeta::here())
+    }
+
+    /// [`spawn`](Self::spawn) with a site and name already taken.
+    pub(crate) fn spawn_with<F>(&self, future: F, meta: SpawnMeta) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future, meta)
     }
 
     /// Runs the blocking closure `f` on this runtime's blocking pool:
@@ -147,12 +158,13 @@ impl Handle {
     /// let h = rt.handle().spawn_blocking(|| std::thread::current().name().map(String::from));
     /// assert_eq!(rt.block_on(h).unwrap().as_deref(), Some("windlass-blocking"));
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.blocking.spawn(f)
+        self.blocking.spawn_with(f, SpawnMeta::here())
     }
 
     /// Makes this runtime current on this thread until the guard drops, so

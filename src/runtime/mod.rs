@@ -96,7 +96,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match context::with_current(|h| h.spawn(future)) {
+    // Taken here: `track_caller` does not reach into the closure below.
+    let meta = crate::task::site::SpawnMeta::here();
+    match context::with_current(|h| h.spawn_with(future, meta)) {
         Some(handle) => handle,
         None => panic!(
             "windlass::spawn called outside a windlass runtime; call it from a task or inside Runtime::block_on, \

@@ -9,6 +9,7 @@ use std::task::{Context, Poll, Waker};
 use super::error::JoinError;
 use super::id::Id;
 use super::list::Pointers;
+use super::site::Site;
 use super::state::State;
 use super::{Notified, Task};
 use crate::loom::cell::UnsafeCell;
@@ -28,6 +29,9 @@ pub(crate) struct Header {
     pub(crate) pointers: UnsafeCell<Pointers>,
     /// The task's id, unique for the life of the process.
     pub(crate) id: Id,
+    /// Spawn site, and name and counters when the task has them; one word,
+    /// immutable after spawn (see [`site`](super::site)).
+    pub(crate) site: Site,
 }
 
 /// Functions that need the concrete future and scheduler types.
@@ -117,13 +121,14 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 
 impl<F: Future, S: Schedule> Cell<F, S> {
     /// Allocates a task in its initial state (rule 1: three references).
-    pub(crate) fn allocate(future: F, scheduler: S, id: Id) -> NonNull<Header> {
+    pub(crate) fn allocate(future: F, scheduler: S, id: Id, site: Site) -> NonNull<Header> {
         let cell = Box::new(Cell {
             header: Header {
                 state: State::new(),
                 vtable: Self::VTABLE,
                 pointers: UnsafeCell::new(Pointers::new()),
                 id,
+                site,
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -178,8 +183,8 @@ impl<F: Future, S: Schedule> Cell<F, S> {
             // to the JoinHandle (rule 8).
             match std::mem::replace(unsafe { &mut *stage }, Stage::Consumed) {
                 Stage::Finished(out) => Ok(out),
-                Stage::Cancelled => Err(JoinError::cancelled(self.header.id)),
-                Stage::Panicked(p) => Err(JoinError::panic(self.header.id, p.0)),
+                Stage::Cancelled => Err(JoinError::cancelled(&self.header)),
+                Stage::Panicked(p) => Err(JoinError::panic(&self.header, p.0)),
                 _ => panic!("windlass: JoinHandle polled after it returned Ready"),
             }
         })
@@ -192,7 +197,7 @@ mod tests {
 
     #[test]
     fn header_fits_in_a_cache_line() {
-        assert_eq!(std::mem::size_of::<Header>(), 40);
+        assert_eq!(std::mem::size_of::<Header>(), 48);
         assert!(std::mem::size_of::<Header>() <= 64);
     }
 
@@ -201,17 +206,18 @@ mod tests {
     }
 
     /// The byte budget of docs/ARCHITECTURE.md ("Where the bytes of a task
-    /// go"): header 40, scheduler 8, stage 16, join waker 16.
+    /// go"): header 48 (of which 8 for the spawn site), scheduler 8, stage
+    /// 16, join waker 16. A name lives out of line, in the site's extras.
     #[test]
-    fn an_empty_task_is_80_bytes() {
+    fn an_empty_task_is_88_bytes() {
         use crate::runtime::multi_thread::Handle;
         use std::sync::Arc;
         let fut = async {};
         assert_eq!(std::mem::size_of::<Stage<std::future::Ready<()>>>(), 16);
-        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 80);
+        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 88);
         // A future that holds a word: the stage grows by that word only.
         let n = 7u64;
         let fut = async move { n };
-        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 88);
+        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 96);
     }
 }

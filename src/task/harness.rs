@@ -42,8 +42,7 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         }
     }
 
-    let id = cell.header.id;
-    let result = context::in_task(id, || {
+    let result = context::in_task(ptr, || {
         // The poller's reference keeps the task alive, so the waker handed to
         // the future borrows it; a clone the future keeps takes its own.
         // SAFETY: `ptr` is a live task header.
@@ -70,10 +69,10 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
                 // Dropped as the task, and a panic in its destructor is the
                 // task's panic: it must not unwind into the worker.
                 let dropped =
-                    context::in_task(id, || catch_unwind(AssertUnwindSafe(|| drop(output))));
+                    context::in_task(ptr, || catch_unwind(AssertUnwindSafe(|| drop(output))));
                 match dropped {
-                    Ok(()) => Err(JoinError::cancelled(id)),
-                    Err(payload) => Err(JoinError::panic(id, payload)),
+                    Ok(()) => Err(JoinError::cancelled(&cell.header)),
+                    Err(payload) => Err(JoinError::panic(&cell.header, payload)),
                 }
             } else {
                 Ok(output)
@@ -82,7 +81,7 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             complete::<F, S>(ptr);
         }
         Err(payload) => {
-            store_output::<F, S>(ptr, Err(JoinError::panic(id, payload)));
+            store_output::<F, S>(ptr, Err(JoinError::panic(&cell.header, payload)));
             cell.scheduler.unhandled_panic();
             complete::<F, S>(ptr);
         }
@@ -101,8 +100,7 @@ fn store_output<F: Future, S: Schedule>(
 ) {
     // SAFETY: the caller holds RUNNING and a reference.
     let cell = unsafe { cell::<F, S>(ptr) };
-    let id = cell.header.id;
-    let dropped = context::in_task(id, || {
+    let dropped = context::in_task(ptr, || {
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: the caller holds RUNNING (rule 4 has not happened yet).
             unsafe { cell.set_stage(Stage::Consumed) }
@@ -110,7 +108,7 @@ fn store_output<F: Future, S: Schedule>(
     });
     let output = match dropped {
         Ok(()) => output,
-        Err(payload) => Err(JoinError::panic(id, payload)),
+        Err(payload) => Err(JoinError::panic(&cell.header, payload)),
     };
     // SAFETY: as above.
     unsafe { cell.set_stage(Stage::finished(output)) };
@@ -119,8 +117,8 @@ fn store_output<F: Future, S: Schedule>(
 /// Rule 6/7: the owner of RUNNING cancels the task and completes it.
 fn cancel_and_complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller holds RUNNING and a reference.
-    let id = unsafe { ptr.as_ref() }.id;
-    store_output::<F, S>(ptr, Err(JoinError::cancelled(id)));
+    let err = JoinError::cancelled(unsafe { ptr.as_ref() });
+    store_output::<F, S>(ptr, Err(err));
     complete::<F, S>(ptr);
 }
 

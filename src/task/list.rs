@@ -14,6 +14,7 @@ use std::ptr::NonNull;
 
 use super::core::{Cell, Header, Schedule};
 use super::id::Id;
+use super::site::Site;
 use super::{JoinHandle, Notified, Task};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
@@ -133,13 +134,14 @@ impl OwnedTasks {
         future: F,
         scheduler: S,
         id: Id,
+        site: Site,
     ) -> (JoinHandle<F::Output>, Option<Notified>)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
         S: Schedule,
     {
-        let ptr = Cell::allocate(future, scheduler, id);
+        let ptr = Cell::allocate(future, scheduler, id, site);
         // SAFETY: a new task has three references (list, notified, join);
         // each of these values takes one of them.
         let (list_ref, notified, join) = unsafe {

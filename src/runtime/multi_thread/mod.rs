@@ -173,12 +173,17 @@ impl Shared {
 }
 
 impl Handle {
-    pub(crate) fn spawn<F>(me: &Arc<Self>, future: F, id: Id) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        me: &Arc<Self>,
+        future: F,
+        id: Id,
+        site: crate::task::site::Site,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, notified) = me.shared.owned.bind(future, me.clone(), id);
+        let (join, notified) = me.shared.owned.bind(future, me.clone(), id, site);
         if let Some(task) = notified {
             Handle::schedule_with(me, task, LocalKind::Spawn);
         }
