@@ -157,7 +157,7 @@ impl TestScheduler {
 
     /// Rule 7: the owned list's shutdown pass (`close_and_shutdown`).
     pub fn shutdown(&self) {
-        self.inner.owned.close_and_shutdown();
+        self.inner.owned.close_and_shutdown(&|_| {});
     }
 
     /// Drops every queued `Notified` without running it (what a runtime

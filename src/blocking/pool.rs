@@ -370,7 +370,12 @@ impl BlockingHandle {
         R: Send + 'static,
     {
         let id = Id::next();
-        let debug = self.inner.config.thread.as_ref().is_some_and(|c| c.debug);
+        let debug = self
+            .inner
+            .config
+            .thread
+            .as_ref()
+            .is_some_and(|c| c.debug.enabled);
         let (join, notified) = self.inner.owned.bind(
             BlockingTask::new(f),
             self.inner.clone(),
@@ -631,7 +636,7 @@ impl Inner {
             std::mem::take(&mut state.queue)
         };
         self.work.notify_all();
-        self.owned.close_and_shutdown();
+        self.owned.close_and_shutdown(&|_| {});
         drop(queued);
         let mut state = self.state.lock();
         let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));

@@ -18,6 +18,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
 use crate::loom::sync::{Arc, Mutex};
 use crate::runtime::builder::{Config, UnhandledPanic};
+use crate::runtime::debug::{self, report_pending};
 use crate::runtime::multi_thread::panic_shutdown;
 use crate::runtime::park::Parker;
 use crate::task::core::{Header, Schedule};
@@ -157,7 +158,9 @@ impl Handle {
     /// Shuts down: no more tasks run; every live task is cancelled here.
     pub(crate) fn shutdown(&self) {
         let queued = self.queue.lock().take();
-        self.owned.close_and_shutdown();
+        let settings = &self.config.debug;
+        self.owned
+            .close_and_shutdown(&|task| report_pending(settings, task));
         drop(queued);
     }
 
@@ -210,6 +213,14 @@ impl Schedule for Arc<Handle> {
 
     fn release(&self, task: NonNull<Header>) -> Option<Task> {
         self.owned.remove(task)
+    }
+
+    fn polled(&self, task: &Header, took: std::time::Duration) {
+        debug::report_poll(&self.config.debug, task, took);
+    }
+
+    fn panic_lost(&self, task: &Header, message: Option<String>) {
+        debug::report_lost_panic(&self.config.debug, task, message);
     }
 
     fn unhandled_panic(&self) {

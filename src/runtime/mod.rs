@@ -45,6 +45,7 @@
 pub(crate) mod builder;
 pub(crate) mod context;
 pub(crate) mod current_thread;
+pub(crate) mod debug;
 mod handle;
 pub(crate) mod multi_thread;
 pub(crate) mod park;
@@ -57,6 +58,7 @@ mod tests;
 use std::future::Future;
 
 pub use builder::{Builder, UnhandledPanic};
+pub use debug::{DebugEvent, TaskInfo};
 pub use handle::{Handle, RuntimeFlavor, TryCurrentError};
 pub use runtime::{EnterGuard, Runtime};
 

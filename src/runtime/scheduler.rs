@@ -22,11 +22,11 @@ impl Handle {
         let id = Id::next();
         match self {
             Handle::MultiThread(h) => {
-                let site = meta.into_site(h.shared.config.debug);
+                let site = meta.into_site(h.shared.config.debug.enabled);
                 multi_thread::Handle::spawn(h, future, id, site)
             }
             Handle::CurrentThread(h) => {
-                let site = meta.into_site(h.config.debug);
+                let site = meta.into_site(h.config.debug.enabled);
                 current_thread::Handle::spawn(h, future, id, site)
             }
         }

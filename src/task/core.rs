@@ -73,6 +73,16 @@ pub(crate) enum Stage<F: Future> {
 /// A panic payload behind a thin pointer (a `Box<dyn Any>` is two words).
 pub(crate) struct PanicPayload(Box<dyn std::any::Any + Send + 'static>);
 
+impl PanicPayload {
+    /// The panic message, if the payload is a string.
+    pub(crate) fn message(&self) -> Option<String> {
+        let p = &*self.0;
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+    }
+}
+
 impl<F: Future> Stage<F> {
     /// The stage that stores `result` until the `JoinHandle` takes it.
     pub(crate) fn finished(result: Result<F::Output, JoinError>) -> Stage<F> {
@@ -117,6 +127,12 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 
     /// A task panicked; apply the runtime's unhandled-panic policy.
     fn unhandled_panic(&self) {}
+
+    /// A poll of a task with extras (named, or debug mode) took `took`.
+    fn polled(&self, _task: &Header, _took: std::time::Duration) {}
+
+    /// A task's panic can no longer be retrieved: its `JoinHandle` is gone.
+    fn panic_lost(&self, _task: &Header, _message: Option<String>) {}
 }
 
 impl<F: Future, S: Schedule> Cell<F, S> {
@@ -170,6 +186,19 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     pub(crate) unsafe fn set_stage(&self, new: Stage<F>) {
         // SAFETY: exclusive access per the caller's contract.
         self.stage.with_mut(|stage| unsafe { *stage = new });
+    }
+
+    /// The message of the panic stored in the stage, if it holds one (the
+    /// outer `Option`) and the payload is a string (the inner one).
+    ///
+    /// # Safety
+    /// The caller owns the stage (rules 2-4, 8).
+    pub(crate) unsafe fn panic_message(&self) -> Option<Option<String>> {
+        // SAFETY: exclusive access per the caller's contract.
+        self.stage.with(|stage| match unsafe { &*stage } {
+            Stage::Panicked(p) => Some(p.message()),
+            _ => None,
+        })
     }
 
     /// Takes the output out of the stage.

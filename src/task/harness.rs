@@ -7,9 +7,11 @@ use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 use super::core::{Cell, Header, Schedule, Stage};
 use super::error::JoinError;
+use super::site::now_ns;
 use super::state::{ToIdle, ToRunning};
 use super::{Notified, Task, waker};
 use crate::runtime::context;
@@ -42,6 +44,8 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         }
     }
 
+    // Tasks with extras (named, or debug mode) are timed (see `site`).
+    let started = cell.header.site.extras().map(|_| Instant::now());
     let result = context::in_task(ptr, || {
         // The poller's reference keeps the task alive, so the waker handed to
         // the future borrows it; a clone the future keeps takes its own.
@@ -51,6 +55,10 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         // SAFETY: RUNNING is ours and the stage is `Running` (rule 2).
         catch_unwind(AssertUnwindSafe(|| unsafe { cell.poll_future(&mut cx) }))
     });
+
+    if let Some(started) = started {
+        polled(cell, started);
+    }
 
     match result {
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
@@ -86,6 +94,18 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             complete::<F, S>(ptr);
         }
     }
+}
+
+/// Records a timed poll in the task's counters and tells the scheduler
+/// (debug mode's slow-poll report).
+#[cold]
+fn polled<F: Future, S: Schedule>(cell: &Cell<F, S>, started: Instant) {
+    let took = started.elapsed();
+    if let Some(extras) = cell.header.site.extras() {
+        let took_ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        extras.stats.record(took_ns, now_ns());
+    }
+    cell.scheduler.polled(&cell.header, took);
 }
 
 /// Drops the future (inside the task's context, catching a panic from its
@@ -134,8 +154,13 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let after = cell.header.state.transition_to_complete();
     let result = catch_unwind(AssertUnwindSafe(|| {
         if !after.is_join_interested() {
-            // The JoinHandle is gone (rule 8): the output is ours to drop.
+            // The JoinHandle is gone (rule 8): the output is ours to drop,
+            // and a panic in it will never be seen.
             // SAFETY: without JOIN_INTEREST nobody else reads the stage.
+            if let Some(message) = unsafe { cell.panic_message() } {
+                cell.scheduler.panic_lost(&cell.header, message);
+            }
+            // SAFETY: as above.
             unsafe { cell.set_stage(Stage::Consumed) };
         } else if after.is_join_waker_set() {
             // SAFETY: JOIN_WAKER was set when COMPLETE was published, so the
@@ -267,7 +292,11 @@ pub(super) unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<
     let before = cell.header.state.unset_join_interested();
     let result = if before.is_complete() {
         // SAFETY: complete, and the handle still had interest: the output is
-        // the handle's to drop (rule 8).
+        // the handle's to drop (rule 8), and a panic in it was never taken.
+        if let Some(message) = unsafe { cell.panic_message() } {
+            cell.scheduler.panic_lost(&cell.header, message);
+        }
+        // SAFETY: as above.
         catch_unwind(AssertUnwindSafe(|| unsafe {
             cell.set_stage(Stage::Consumed)
         }))

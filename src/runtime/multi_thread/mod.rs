@@ -41,6 +41,7 @@ use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::builder::{Config, UnhandledPanic};
 use crate::runtime::context;
+use crate::runtime::debug::{self, TaskInfo, watchdog};
 use crate::runtime::park::{Parker, parker_and_waker};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
@@ -64,8 +65,14 @@ pub(crate) struct Shared {
     /// The runtime's reactor, which a sleeping worker may wait on (see
     /// `worker`'s "Sleeping in the reactor").
     driver: std::sync::Arc<crate::reactor::Driver>,
-    /// Every live task.
-    owned: OwnedTasks,
+    /// Every live task. (A std `Arc`: the debug-mode watchdog keeps a
+    /// clone to look tasks up by id.)
+    owned: std::sync::Arc<OwnedTasks>,
+    /// What each worker is polling, published in debug mode only (see
+    /// `debug::watchdog`).
+    pub(super) poll_slots: watchdog::Slots,
+    /// Stops the debug-mode watchdog at shutdown.
+    watchdog_stop: std::sync::Arc<watchdog::Stop>,
     /// Set once by `signal_shutdown`.
     shutdown: AtomicBool,
     /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
@@ -97,7 +104,9 @@ pub(crate) fn start(
             idle: Idle::new(num_workers),
             parkers: (0..num_workers).map(|_| Parker::new()).collect(),
             driver: driver.clone(),
-            owned: OwnedTasks::new(num_workers),
+            owned: std::sync::Arc::new(OwnedTasks::new(num_workers)),
+            poll_slots: watchdog::slots(num_workers),
+            watchdog_stop: Default::default(),
             shutdown: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
             workers_alive: AtomicUsize::new(num_workers),
@@ -119,9 +128,12 @@ pub(crate) fn start(
             }
         }
     }));
+    if handle.shared.config.debug.enabled {
+        start_watchdog(&handle)?;
+    }
     let mut threads = Vec::with_capacity(num_workers);
     for (index, local) in locals.into_iter().enumerate() {
-        let core = worker::Core::new(index, local);
+        let core = worker::Core::new(index, local, handle.shared.config.debug.enabled);
         let h = crate::runtime::Handle {
             inner: crate::runtime::scheduler::Handle::MultiThread(handle.clone()),
             blocking: blocking.clone(),
@@ -148,6 +160,19 @@ pub(crate) fn start(
         }
     }
     Ok((handle, threads))
+}
+
+/// Starts the debug-mode watchdog (`debug::watchdog`).
+fn start_watchdog(handle: &Arc<Handle>) -> io::Result<()> {
+    let shared = &handle.shared;
+    let owned = shared.owned.clone();
+    let lookup = Box::new(move |id| owned.find(id, TaskInfo::of));
+    watchdog::start(
+        shared.poll_slots.clone(),
+        shared.config.debug.clone(),
+        lookup,
+        shared.watchdog_stop.clone(),
+    )
 }
 
 impl Shared {
@@ -225,6 +250,7 @@ impl Handle {
             return;
         }
         self.shared.owned.close();
+        self.shared.watchdog_stop.stop();
         for index in 0..self.shared.parkers.len() {
             self.shared.unpark_worker(index);
         }
@@ -244,7 +270,10 @@ impl Handle {
 
     /// Shutdown step 3.
     fn cleanup(&self) {
-        self.shared.owned.close_and_shutdown();
+        let settings = &self.shared.config.debug;
+        self.shared
+            .owned
+            .close_and_shutdown(&|task| debug::report_pending(settings, task));
         while let Some(task) = self.shared.injector.pop() {
             drop(task);
         }
@@ -358,6 +387,14 @@ impl Schedule for Arc<Handle> {
 
     fn release(&self, task: NonNull<Header>) -> Option<Task> {
         self.shared.owned.remove(task)
+    }
+
+    fn polled(&self, task: &Header, took: Duration) {
+        debug::report_poll(&self.shared.config.debug, task, took);
+    }
+
+    fn panic_lost(&self, task: &Header, message: Option<String>) {
+        debug::report_lost_panic(&self.shared.config.debug, task, message);
     }
 
     fn unhandled_panic(&self) {

@@ -82,10 +82,12 @@ pub(super) struct Core {
     is_searching: bool,
     /// xorshift state for picking a steal victim.
     rng: u32,
+    /// Debug mode: publish each poll in `Shared::poll_slots[index]`.
+    debug: bool,
 }
 
 impl Core {
-    pub(super) fn new(index: usize, local: Local) -> Core {
+    pub(super) fn new(index: usize, local: Local, debug: bool) -> Core {
         Core {
             index,
             local,
@@ -94,6 +96,7 @@ impl Core {
             tick: 0,
             is_searching: false,
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
+            debug,
         }
     }
 
@@ -229,6 +232,7 @@ impl Context {
 
     fn run_task(&self, task: Notified) {
         let mut core = self.core.borrow_mut();
+        let watched = core.debug.then_some(core.index);
         if core.is_searching {
             core.is_searching = false;
             drop(core);
@@ -239,7 +243,19 @@ impl Context {
         } else {
             drop(core);
         }
+        match watched {
+            None => task.run(),
+            Some(index) => self.run_watched(task, index),
+        }
+    }
+
+    /// Debug mode: runs `task` with the poll published for the watchdog.
+    #[cold]
+    fn run_watched(&self, task: Notified, index: usize) {
+        let slot = &self.handle.shared.poll_slots[index];
+        slot.begin(task.id());
         task.run();
+        slot.end();
     }
 
     /// Step 6: the park step of the idle protocol.
