@@ -111,6 +111,24 @@ impl TestScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        self.spawn_with(future, false)
+    }
+
+    /// [`spawn`](Self::spawn) as in debug mode: the task has extras (name,
+    /// poll counters), so its polls are timed and recorded.
+    pub fn spawn_debug<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(future, true)
+    }
+
+    fn spawn_with<F>(&self, future: F, debug: bool) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
         self.inner.live.fetch_add(1, StdOrdering::SeqCst);
         let cell_scheduler = CellScheduler {
             inner: self.inner.clone(),
@@ -120,7 +138,7 @@ impl TestScheduler {
             future,
             cell_scheduler,
             Id::next(),
-            crate::task::site::SpawnMeta::here().into_site(false),
+            crate::task::site::SpawnMeta::here().into_site(debug),
         );
         if let Some(task) = notified {
             self.inner.push(task);
@@ -165,6 +183,14 @@ impl TestScheduler {
     pub fn drop_queued(&self) {
         let queued = std::mem::take(&mut *self.inner.queue.lock());
         drop(queued);
+    }
+
+    /// `Handle::dump`'s read of the owned list (`runtime::dump`, rule 1):
+    /// a snapshot of every task in it.
+    pub fn snapshot(&self) -> Vec<crate::runtime::TaskSnapshot> {
+        let mut out = Vec::new();
+        crate::runtime::dump::snapshot_list(&self.inner.owned, &mut out);
+        out
     }
 
     /// Tasks still in the owned list.

@@ -388,6 +388,17 @@ impl BlockingHandle {
         join
     }
 
+    /// `Handle::dump`'s part for the pool: its closures (running or
+    /// queued) and `(threads, idle threads)`.
+    pub(crate) fn dump_tasks(
+        &self,
+        out: &mut Vec<crate::runtime::dump::TaskSnapshot>,
+    ) -> (usize, usize) {
+        crate::runtime::dump::snapshot_list(&self.inner.owned, out);
+        let state = self.inner.state.lock();
+        (state.threads, state.idle)
+    }
+
     /// Threads alive now; see [`BlockingPool::num_threads`].
     pub fn num_threads(&self) -> usize {
         self.inner.state.lock().threads

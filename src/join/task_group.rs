@@ -1,5 +1,6 @@
 //! `TaskGroup`: asyncio's `TaskGroup`, fail-fast structured concurrency.
 
+use crate::task::site::SpawnMeta;
 use std::error::Error;
 use std::fmt;
 use std::future::{Future, poll_fn};
@@ -112,7 +113,8 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
         let reservation = self.reserve();
-        let task = crate::spawn(member(self.shared.clone(), future));
+        let meta = SpawnMeta::here().child_of(self.shared.owner);
+        let task = crate::runtime::spawn_meta(member(self.shared.clone(), future), meta);
         reservation.register(task)
     }
 
@@ -131,7 +133,8 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
         let reservation = self.reserve();
-        let task = handle.spawn(member(self.shared.clone(), future));
+        let meta = SpawnMeta::here().child_of(self.shared.owner);
+        let task = handle.spawn_with(member(self.shared.clone(), future), meta);
         reservation.register(task)
     }
 

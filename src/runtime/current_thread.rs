@@ -168,6 +168,11 @@ impl Handle {
         self.owned.len()
     }
 
+    /// `Handle::dump`'s part for this scheduler (see `runtime::dump`).
+    pub(crate) fn dump_tasks(&self, out: &mut Vec<crate::runtime::dump::TaskSnapshot>) {
+        crate::runtime::dump::snapshot_list(&self.owned, out);
+    }
+
     pub(crate) fn is_shutdown(&self) -> bool {
         self.owned.is_closed()
     }

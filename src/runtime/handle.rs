@@ -203,6 +203,41 @@ impl Handle {
         self.inner.num_alive_tasks()
     }
 
+    /// A snapshot of every live task (id, name, spawn site, state, poll
+    /// counters) and of the blocking pool's work: asyncio's `all_tasks()`
+    /// and `python -m asyncio pstree`. `Display` prints a tree in which, in
+    /// debug mode, the members of a `TaskGroup` or `JoinSet` sit under the
+    /// task that created it.
+    ///
+    /// Taking a dump never polls a task and holds each shard lock of the
+    /// task list only while it copies that shard's tasks; it is safe from
+    /// any thread, including inside a task.
+    ///
+    /// ```
+    /// use windlass::runtime::{Builder, TaskState};
+    ///
+    /// let rt = Builder::new_multi_thread().debug(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let waiting = windlass::task::Builder::new()
+    ///         .name("waits")
+    ///         .spawn(std::future::pending::<()>());
+    ///     while windlass::runtime::Handle::current().dump().get(waiting.id()).unwrap().counters().unwrap().polls == 0 {
+    ///         windlass::task::yield_now().await;
+    ///     }
+    ///     let dump = windlass::runtime::Handle::current().dump();
+    ///     let task = dump.get(waiting.id()).unwrap();
+    ///     assert_eq!((task.name(), task.state()), (Some("waits"), TaskState::Idle));
+    ///     assert!(dump.to_string().contains("task 'waits' (id "));
+    /// });
+    /// ```
+    pub fn dump(&self) -> super::TaskDump {
+        let mut tasks = Vec::new();
+        self.inner.dump_tasks(&mut tasks);
+        let mut blocking = Vec::new();
+        let threads = self.blocking.dump_tasks(&mut blocking);
+        super::TaskDump::new(tasks, blocking, threads, self.inner.is_debug())
+    }
+
     /// Worker threads (1 for the current-thread flavor).
     ///
     /// ```

@@ -46,6 +46,7 @@ pub(crate) mod builder;
 pub(crate) mod context;
 pub(crate) mod current_thread;
 pub(crate) mod debug;
+pub(crate) mod dump;
 mod handle;
 pub(crate) mod multi_thread;
 pub(crate) mod park;
@@ -59,6 +60,7 @@ use std::future::Future;
 
 pub use builder::{Builder, UnhandledPanic};
 pub use debug::{DebugEvent, TaskInfo};
+pub use dump::{PollCounters, TaskDump, TaskSnapshot, TaskState};
 pub use handle::{Handle, RuntimeFlavor, TryCurrentError};
 pub use runtime::{EnterGuard, Runtime};
 
@@ -99,7 +101,15 @@ where
     F::Output: Send + 'static,
 {
     // Taken here: `track_caller` does not reach into the closure below.
-    let meta = crate::task::site::SpawnMeta::here();
+    spawn_meta(future, crate::task::site::SpawnMeta::here())
+}
+
+/// [`spawn`] with the site (and name, parent) already taken.
+pub(crate) fn spawn_meta<F>(future: F, meta: crate::task::site::SpawnMeta) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     match context::with_current(|h| h.spawn_with(future, meta)) {
         Some(handle) => handle,
         None => panic!(

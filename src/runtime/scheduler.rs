@@ -39,6 +39,20 @@ impl Handle {
         }
     }
 
+    pub(crate) fn dump_tasks(&self, out: &mut Vec<super::dump::TaskSnapshot>) {
+        match self {
+            Handle::MultiThread(h) => h.dump_tasks(out),
+            Handle::CurrentThread(h) => h.dump_tasks(out),
+        }
+    }
+
+    pub(crate) fn is_debug(&self) -> bool {
+        match self {
+            Handle::MultiThread(h) => h.shared.config.debug.enabled,
+            Handle::CurrentThread(h) => h.config.debug.enabled,
+        }
+    }
+
     pub(crate) fn is_shutdown(&self) -> bool {
         match self {
             Handle::MultiThread(h) => h.is_shutdown(),

@@ -239,7 +239,6 @@ impl OwnedTasks {
     /// Runs `f` with every task in the list, one shard lock at a time (a
     /// shard's lock is held while `f` runs for that shard's tasks, so `f`
     /// must be short and must not touch the list).
-    #[allow(dead_code)] // TEMP: used by Handle::dump (next commit)
     pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
         for shard in self.shards.iter() {
             let shard = shard.lock();

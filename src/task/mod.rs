@@ -108,7 +108,6 @@ mod id;
 mod join;
 pub(crate) mod list;
 pub(crate) mod panic_report;
-#[allow(dead_code)] // TEMP: the counters and parent are read by Handle::dump (next commit)
 pub(crate) mod site;
 pub(crate) mod state;
 mod waker;

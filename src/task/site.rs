@@ -56,6 +56,12 @@ impl SpawnMeta {
         }
     }
 
+    /// The same spawn, as a member of a group owned by task `parent`.
+    pub(crate) fn child_of(mut self, parent: Option<Id>) -> SpawnMeta {
+        self.parent = parent;
+        self
+    }
+
     /// Rules 1 and 2: the header's word for this spawn.
     pub(crate) fn into_site(self, debug: bool) -> Site {
         if self.name.is_none() && !debug {

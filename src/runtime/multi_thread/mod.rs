@@ -40,9 +40,9 @@ use crate::blocking::BlockingHandle;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::builder::{Config, UnhandledPanic};
-use crate::runtime::context;
 use crate::runtime::debug::{self, TaskInfo, watchdog};
 use crate::runtime::park::{Parker, parker_and_waker};
+use crate::runtime::{context, dump};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
 use crate::task::{Id, JoinHandle, Notified, Task};
@@ -337,6 +337,20 @@ impl Handle {
 
     pub(crate) fn num_alive_tasks(&self) -> usize {
         self.shared.owned.len()
+    }
+
+    /// `Handle::dump`'s part for this scheduler (see `runtime::dump`).
+    pub(crate) fn dump_tasks(&self, out: &mut Vec<dump::TaskSnapshot>) {
+        dump::snapshot_list(&self.shared.owned, out);
+        if self.shared.config.debug.enabled {
+            let running: Vec<_> = self
+                .shared
+                .poll_slots
+                .iter()
+                .map(|s| s.current().map(|(task, _)| task))
+                .collect();
+            dump::match_workers(out, &running);
+        }
     }
 
     pub(crate) fn num_workers(&self) -> usize {
