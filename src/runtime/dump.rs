@@ -247,7 +247,8 @@ impl fmt::Display for TaskSnapshot {
             TaskState::Finished => f.write_str("finished")?,
         }
         if let Some(c) = self.counters {
-            write!(f, ", {} polls, {:.1?} busy", c.polls, c.busy)?;
+            let s = if c.polls == 1 { "" } else { "s" };
+            write!(f, ", {} poll{s}, {:.1?} busy", c.polls, c.busy)?;
             if let Some(ago) = c.since_last_poll {
                 write!(f, ", last poll {ago:.1?} ago")?;
             }
