@@ -44,21 +44,13 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         }
     }
 
-    // Tasks with extras (named, or debug mode) are timed (see `site`).
-    let started = cell.header.site.extras().map(|_| Instant::now());
-    let result = context::in_task(ptr, || {
-        // The poller's reference keeps the task alive, so the waker handed to
-        // the future borrows it; a clone the future keeps takes its own.
-        // SAFETY: `ptr` is a live task header.
-        let waker = ManuallyDrop::new(unsafe { waker::from_header(ptr) });
-        let mut cx = Context::from_waker(&waker);
-        // SAFETY: RUNNING is ours and the stage is `Running` (rule 2).
-        catch_unwind(AssertUnwindSafe(|| unsafe { cell.poll_future(&mut cx) }))
-    });
-
-    if let Some(started) = started {
-        polled(cell, started);
-    }
+    // Tasks with extras (named, or debug mode) are timed (see `site`), off
+    // the path of the others.
+    let result = if cell.header.site.extras().is_none() {
+        poll_inner(ptr, cell)
+    } else {
+        poll_timed(ptr, cell)
+    };
 
     match result {
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
@@ -96,16 +88,40 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     }
 }
 
-/// Records a timed poll in the task's counters and tells the scheduler
-/// (debug mode's slow-poll report).
-#[cold]
-fn polled<F: Future, S: Schedule>(cell: &Cell<F, S>, started: Instant) {
+/// The poll itself, inside the task's context, catching a panic.
+#[inline(always)]
+fn poll_inner<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    cell: &Cell<F, S>,
+) -> std::thread::Result<Poll<F::Output>> {
+    context::in_task(ptr, || {
+        // The poller's reference keeps the task alive, so the waker handed to
+        // the future borrows it; a clone the future keeps takes its own.
+        // SAFETY: `ptr` is a live task header.
+        let waker = ManuallyDrop::new(unsafe { waker::from_header(ptr) });
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: RUNNING is ours and the stage is `Running` (rule 2).
+        catch_unwind(AssertUnwindSafe(|| unsafe { cell.poll_future(&mut cx) }))
+    })
+}
+
+/// [`poll_inner`] for a task with extras: times the poll, records it in
+/// the task's counters and tells the scheduler (debug mode's slow-poll
+/// report). Kept out of line so that other tasks' polls pay only the check.
+#[inline(never)]
+fn poll_timed<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    cell: &Cell<F, S>,
+) -> std::thread::Result<Poll<F::Output>> {
+    let started = Instant::now();
+    let result = poll_inner(ptr, cell);
     let took = started.elapsed();
     if let Some(extras) = cell.header.site.extras() {
         let took_ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
         extras.stats.record(took_ns, now_ns());
     }
     cell.scheduler.polled(&cell.header, took);
+    result
 }
 
 /// Drops the future (inside the task's context, catching a panic from its
