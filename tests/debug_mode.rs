@@ -99,8 +99,10 @@ fn a_blocked_worker_is_reported_while_blocked_then_the_slow_poll() {
 fn fast_polls_and_blocking_closures_are_not_reported() {
     watchdog(|| {
         let (mut builder, log) = logged(Builder::new_multi_thread());
+        // A threshold far above any of the fast polls, even on a loaded
+        // machine, and below the blocking closure's sleep.
         let rt = builder
-            .slow_poll_threshold(Duration::from_millis(50))
+            .slow_poll_threshold(Duration::from_millis(400))
             .build()
             .unwrap();
         rt.block_on(async {
@@ -108,7 +110,7 @@ fn fast_polls_and_blocking_closures_are_not_reported() {
                 windlass::spawn(task::yield_now()).await.unwrap();
             }
             // Blocking is what the pool is for: no report.
-            windlass::spawn_blocking(|| std::thread::sleep(Duration::from_millis(80)))
+            windlass::spawn_blocking(|| std::thread::sleep(Duration::from_millis(500)))
                 .await
                 .unwrap();
         });
@@ -137,9 +139,14 @@ fn shutdown_reports_every_pending_task() {
             rt.block_on(done).unwrap(); // finished tasks are not reported
             drop(rt);
             let log = log.lock().unwrap();
-            assert_eq!(log.len(), names.len(), "{log:#?}");
+            let pending = log
+                .iter()
+                .filter(|e| matches!(e, DebugEvent::PendingAtShutdown { .. }))
+                .count();
+            assert_eq!(pending, names.len(), "{log:#?}");
             for (name, site) in names.iter().zip(sites) {
-                let mut found = named(&log, name);
+                let mut found =
+                    named(&log, name).filter(|e| matches!(e, DebugEvent::PendingAtShutdown { .. }));
                 let Some(DebugEvent::PendingAtShutdown { task }) = found.next() else {
                     panic!("no report for {name}: {log:#?}");
                 };
@@ -159,7 +166,11 @@ fn a_panic_nobody_retrieves_is_reported() {
             .worker_threads(2)
             .debug(true)
             .on_debug_event(move |e| {
-                let _ = tx.lock().unwrap().send(e.clone());
+                // Only this kind: on a loaded machine, printing the panic
+                // can make its poll slow enough for the other reports.
+                if matches!(e, DebugEvent::PanicNotRetrieved { .. }) {
+                    let _ = tx.lock().unwrap().send(e.clone());
+                }
             })
             .build()
             .unwrap();

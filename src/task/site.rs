@@ -93,7 +93,10 @@ pub(crate) struct Extras {
 /// Per-task poll counters, kept only for tasks with [`Extras`].
 ///
 /// Written only by the thread polling the task (which holds `RUNNING`, so
-/// at most one thread at a time), with `Relaxed` stores: each value is a
+/// at most one thread at a time; the next poller, maybe on another thread,
+/// sees these writes through the state word's `RUNNING` hand-off, whose
+/// release/acquire pair orders one poll before the next), with `Relaxed`
+/// stores: each value is a
 /// statistic on its own, nothing else is published through it, and a reader
 /// (`Handle::dump`) accepts a value one poll old. A reader never sees a torn
 /// value, since each is one atomic word.
