@@ -471,3 +471,27 @@ impl Drop for Ready {
         }
     }
 }
+
+/// One worker's poll slot of the debug-mode watchdog
+/// (`runtime::debug::watchdog`, rules 1-3), driven by the model: a loom
+/// thread plays the worker, another the watchdog.
+#[derive(Default)]
+pub struct PollSlot(crate::runtime::debug::watchdog::PollSlot);
+
+impl PollSlot {
+    /// Rule 1: a poll of `task` (non-zero) begins; returns its `since`.
+    pub fn begin(&self, task: u64) -> u64 {
+        self.0.begin_raw(task)
+    }
+
+    /// Rule 2: the poll ends.
+    pub fn end(&self) {
+        self.0.end();
+    }
+
+    /// Rule 3: what the watchdog reads: `(task, since)` of a poll in
+    /// progress, if any.
+    pub fn current(&self) -> Option<(u64, u64)> {
+        self.0.current()
+    }
+}

@@ -134,8 +134,10 @@ pub(crate) fn now_ns() -> u64 {
 }
 
 impl Site {
-    /// The extras, if this task has them (rule 2).
-    pub(crate) fn extras(&self) -> Option<&Extras> {
+    /// The pointer to the extras box, with the tag cleared (rule 3), if
+    /// this task has one. Derived from the raw word (with the box's own
+    /// provenance), never from a reference, so `drop` may free through it.
+    fn extras_ptr(&self) -> Option<NonNull<Extras>> {
         if self.raw.as_ptr().addr() & EXTRAS == 0 {
             return None;
         }
@@ -144,9 +146,14 @@ impl Site {
             // with the bit added; clearing it cannot give zero.
             unsafe { std::num::NonZeroUsize::new_unchecked(a.get() & !EXTRAS) }
         });
+        Some(ptr.cast::<Extras>())
+    }
+
+    /// The extras, if this task has them (rule 2).
+    pub(crate) fn extras(&self) -> Option<&Extras> {
         // SAFETY: tagged, so it is the leaked `Box<Extras>` of `into_site`,
         // freed only in `drop`, which needs `&mut self`.
-        Some(unsafe { ptr.cast::<Extras>().as_ref() })
+        self.extras_ptr().map(|p| unsafe { p.as_ref() })
     }
 
     /// The spawn site.
@@ -166,9 +173,9 @@ impl Site {
 
 impl Drop for Site {
     fn drop(&mut self) {
-        if let Some(extras) = self.extras() {
-            let ptr = NonNull::from(extras);
-            // SAFETY: the box leaked in `into_site`, freed once, here.
+        if let Some(ptr) = self.extras_ptr() {
+            // SAFETY: the box leaked in `into_site`, freed once, here; the
+            // pointer carries the box's provenance (see `extras_ptr`).
             drop(unsafe { Box::from_raw(ptr.as_ptr()) });
         }
     }

@@ -49,10 +49,17 @@ pub(crate) struct PollSlot {
 }
 
 impl PollSlot {
-    /// Rule 1.
-    pub(crate) fn begin(&self, task: Id) {
-        self.since.store(now_ns(), Relaxed);
-        self.task.store(task.as_u64(), Release);
+    /// Rule 1; returns the `since` it published.
+    pub(crate) fn begin(&self, task: Id) -> u64 {
+        self.begin_raw(task.as_u64())
+    }
+
+    /// Rule 1 for a raw (non-zero) task id.
+    pub(crate) fn begin_raw(&self, task: u64) -> u64 {
+        let since = now_ns();
+        self.since.store(since, Relaxed);
+        self.task.store(task, Release);
+        since
     }
 
     /// Rule 2.

@@ -253,7 +253,7 @@ impl Context {
     #[cold]
     fn run_watched(&self, task: Notified, index: usize) {
         let slot = &self.handle.shared.poll_slots[index];
-        slot.begin(task.id());
+        let _ = slot.begin(task.id());
         task.run();
         slot.end();
     }
