@@ -142,12 +142,35 @@ impl TestScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        self.spawn_with(future, false)
+    }
+
+    /// [`spawn`](Self::spawn) as in debug mode: the task has extras (name,
+    /// poll counters), so its polls are timed and recorded.
+    pub fn spawn_debug<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(future, true)
+    }
+
+    fn spawn_with<F>(&self, future: F, debug: bool) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
         self.inner.live.fetch_add(1, StdOrdering::SeqCst);
         let cell_scheduler = CellScheduler {
             inner: self.inner.clone(),
             live: self.inner.live.clone(),
         };
-        let (join, notified) = self.inner.owned.bind(future, cell_scheduler, Id::next());
+        let (join, notified) = self.inner.owned.bind(
+            future,
+            cell_scheduler,
+            Id::next(),
+            crate::task::site::SpawnMeta::here().into_site(debug),
+        );
         if let Some(task) = notified {
             self.inner.push(task);
         }
@@ -183,7 +206,7 @@ impl TestScheduler {
 
     /// Rule 7: the owned list's shutdown pass (`close_and_shutdown`).
     pub fn shutdown(&self) {
-        self.inner.owned.close_and_shutdown();
+        self.inner.owned.close_and_shutdown(&|_| {});
     }
 
     /// Drops every queued `Notified` without running it (what a runtime
@@ -203,6 +226,14 @@ impl TestScheduler {
             self.inner.queue.lock().push_back(replaced);
         }
         true
+    }
+
+    /// `Handle::dump`'s read of the owned list (`runtime::dump`, rule 1):
+    /// a snapshot of every task in it.
+    pub fn snapshot(&self) -> Vec<crate::runtime::TaskSnapshot> {
+        let mut out = Vec::new();
+        crate::runtime::dump::snapshot_list(&self.inner.owned, &mut out);
+        out
     }
 
     /// Tasks still in the owned list.
@@ -601,5 +632,29 @@ impl Presence {
     /// The thread is done.
     pub fn exit(&self, activity: &Activity) {
         self.0.exit(&activity.0)
+    }
+}
+
+/// One worker's poll slot of the debug-mode watchdog
+/// (`runtime::debug::watchdog`, rules 1-3), driven by the model: a loom
+/// thread plays the worker, another the watchdog.
+#[derive(Default)]
+pub struct PollSlot(crate::runtime::debug::watchdog::PollSlot);
+
+impl PollSlot {
+    /// Rule 1: a poll of `task` (non-zero) begins; returns its `since`.
+    pub fn begin(&self, task: u64) -> u64 {
+        self.0.begin_raw(task)
+    }
+
+    /// Rule 2: the poll ends.
+    pub fn end(&self) {
+        self.0.end();
+    }
+
+    /// Rule 3: what the watchdog reads: `(task, since)` of a poll in
+    /// progress, if any.
+    pub fn current(&self) -> Option<(u64, u64)> {
+        self.0.current()
     }
 }

@@ -50,6 +50,7 @@ use crate::runtime::builder::{Config, HookResult};
 use crate::runtime::{Handle, context, scheduler};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
+use crate::task::site::SpawnMeta;
 use crate::task::{Id, JoinHandle, Notified, Task};
 
 /// Settings of a pool.
@@ -241,6 +242,7 @@ impl BlockingPool {
     /// });
     /// assert_eq!(lengths, (10, 11));
     /// ```
+    #[track_caller]
     pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -393,20 +395,49 @@ impl BlockingHandle {
     /// let late = futures_lite::future::block_on(handle.spawn(|| 2 + 2));
     /// assert!(late.unwrap_err().is_cancelled());
     /// ```
+    #[track_caller]
     pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        self.spawn_with(f, SpawnMeta::here())
+    }
+
+    /// [`spawn`](Self::spawn) with the caller's site and name.
+    pub(crate) fn spawn_with<F, R>(&self, f: F, meta: SpawnMeta) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
         let id = Id::next();
-        let (join, notified) = self
+        let debug = self
             .inner
-            .owned
-            .bind(BlockingTask::new(f), self.inner.clone(), id);
+            .config
+            .thread
+            .as_ref()
+            .is_some_and(|c| c.debug.enabled);
+        let (join, notified) = self.inner.owned.bind(
+            BlockingTask::new(f),
+            self.inner.clone(),
+            id,
+            meta.into_site(debug),
+        );
         if let Some(task) = notified {
             Inner::schedule_task(&self.inner, task);
         }
         join
+    }
+
+    /// `Handle::dump`'s part for the pool: its closures (running or
+    /// queued) and `(threads, idle threads)`.
+    pub(crate) fn dump_tasks(
+        &self,
+        out: &mut Vec<crate::runtime::dump::TaskSnapshot>,
+    ) -> (usize, usize) {
+        crate::runtime::dump::snapshot_list(&self.inner.owned, out);
+        let state = self.inner.state.lock();
+        (state.threads, state.idle)
     }
 
     /// Threads alive now; see [`BlockingPool::num_threads`].
@@ -723,7 +754,7 @@ impl Inner {
             std::mem::take(&mut state.queue)
         };
         self.work.notify_all();
-        self.owned.close_and_shutdown();
+        self.owned.close_and_shutdown(&|_| {});
         drop(queued);
         let mut state = self.state.lock();
         let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));

@@ -1,6 +1,7 @@
 //! `GroupSpawner`: adds members to a `TaskGroup` from anywhere, its own
 //! tasks included (asyncio's `tg.create_task` called inside a task).
 
+use crate::task::site::SpawnMeta;
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
@@ -89,7 +90,8 @@ impl<T: Send + 'static, E: Send + 'static> GroupSpawner<T, E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
         let reservation = self.reserve()?;
-        let task = crate::spawn(member(self.shared.clone(), future));
+        let meta = SpawnMeta::here().child_of(self.shared.owner);
+        let task = crate::runtime::spawn_meta(member(self.shared.clone(), future), meta);
         Ok(reservation.register(task))
     }
 
@@ -105,12 +107,14 @@ impl<T: Send + 'static, E: Send + 'static> GroupSpawner<T, E> {
     /// });
     /// assert_eq!(rt.block_on(group.join()).unwrap(), [7]);
     /// ```
+    #[track_caller]
     pub fn spawn_on<F>(&self, future: F, handle: &Handle) -> Result<AbortHandle, GroupSpawnError>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
         let reservation = self.reserve()?;
-        let task = handle.spawn(member(self.shared.clone(), future));
+        let meta = SpawnMeta::here().child_of(self.shared.owner);
+        let task = handle.spawn_with(member(self.shared.clone(), future), meta);
         Ok(reservation.register(task))
     }
 

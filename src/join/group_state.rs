@@ -49,6 +49,9 @@ use crate::task::{AbortHandle, Id};
 /// The state behind the lock; see the module docs for the rules.
 pub(super) struct Shared<T, E> {
     state: Mutex<State<T, E>>,
+    /// The task that created the group, if any: its members' parent in
+    /// `Handle::dump` (debug mode).
+    pub(super) owner: Option<Id>,
 }
 
 struct State<T, E> {
@@ -101,6 +104,7 @@ pub(super) enum Closing {
 impl<T, E> Shared<T, E> {
     pub(super) fn new() -> Shared<T, E> {
         Shared {
+            owner: crate::task::try_id(),
             state: Mutex::new(State {
                 first_failure: None,
                 stopping: false,

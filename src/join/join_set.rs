@@ -1,6 +1,7 @@
 //! `JoinSet`: a set of tasks that is joined as they finish and aborted
 //! together.
 
+use crate::task::site::SpawnMeta;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -60,6 +61,9 @@ pub struct JoinSet<T> {
     ready: ReadyQueue,
     /// Tasks in the set (`Some` slots).
     len: usize,
+    /// The task that created the set, if any: its tasks' parent in
+    /// `Handle::dump` (debug mode).
+    owner: Option<crate::task::Id>,
 }
 
 impl<T> JoinSet<T> {
@@ -75,6 +79,7 @@ impl<T> JoinSet<T> {
             free: Vec::new(),
             ready: ReadyQueue::with_capacity(0),
             len: 0,
+            owner: crate::task::try_id(),
         }
     }
 
@@ -306,7 +311,8 @@ impl<T: Send + 'static> JoinSet<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        self.insert(crate::spawn(future))
+        let meta = SpawnMeta::here().child_of(self.owner);
+        self.insert(crate::runtime::spawn_meta(future, meta))
     }
 
     /// Spawns `future` through `handle` (from any thread) and adds it to
@@ -318,11 +324,13 @@ impl<T: Send + 'static> JoinSet<T> {
     /// set.spawn_on(async { 2 }, rt.handle()); // not inside the runtime
     /// assert_eq!(rt.block_on(set.join_next()).unwrap().unwrap(), 2);
     /// ```
+    #[track_caller]
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
     {
-        self.insert(handle.spawn(future))
+        let meta = SpawnMeta::here().child_of(self.owner);
+        self.insert(handle.spawn_with(future, meta))
     }
 }
 

@@ -1,5 +1,6 @@
 //! `TaskGroup`: asyncio's `TaskGroup`, fail-fast structured concurrency.
 
+use crate::task::site::SpawnMeta;
 use std::error::Error;
 use std::fmt;
 use std::future::{Future, poll_fn};
@@ -112,7 +113,8 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
         let reservation = self.reserve();
-        let task = crate::spawn(member(self.shared.clone(), future));
+        let meta = SpawnMeta::here().child_of(self.shared.owner);
+        let task = crate::runtime::spawn_meta(member(self.shared.clone(), future), meta);
         reservation.register(task)
     }
 
@@ -125,12 +127,14 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     /// group.spawn_on(async { Ok::<_, ()>(1) }, rt.handle());
     /// assert_eq!(rt.block_on(group.join()).unwrap(), [1]);
     /// ```
+    #[track_caller]
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
         let reservation = self.reserve();
-        let task = handle.spawn(member(self.shared.clone(), future));
+        let meta = SpawnMeta::here().child_of(self.shared.owner);
+        let task = handle.spawn_with(member(self.shared.clone(), future), meta);
         reservation.register(task)
     }
 

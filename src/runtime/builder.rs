@@ -4,9 +4,10 @@ use std::fmt;
 use std::io;
 use std::sync::Arc as StdArc;
 
-use super::{Runtime, current_thread, multi_thread, scheduler};
+use super::{Runtime, current_thread, debug, multi_thread, scheduler};
 use crate::blocking::pool::{BlockingPool, PoolConfig};
 use crate::reactor::Driver;
+use crate::runtime::DebugEvent;
 
 /// What happens when a spawned task panics.
 ///
@@ -54,6 +55,8 @@ pub(crate) struct Config {
     pub(crate) stack_size: Option<usize>,
     pub(crate) on_thread_start: Option<Callback>,
     pub(crate) on_thread_stop: Option<Callback>,
+    /// Debug mode ([`Builder::debug`]), resolved at `build()`.
+    pub(crate) debug: debug::Settings,
 }
 
 /// The outcome of `on_thread_start` on a new runtime thread: `Err` holds
@@ -154,6 +157,8 @@ enum Kind {
 pub struct Builder {
     kind: Kind,
     worker_threads: Option<usize>,
+    /// `None`: `WINDLASS_DEBUG` decides at `build()`.
+    debug: Option<bool>,
     config: Config,
     pool: PoolConfig,
     /// Start with the clock paused ([`start_paused`](Self::start_paused)).
@@ -191,12 +196,14 @@ impl Builder {
         Builder {
             kind,
             worker_threads: None,
+            debug: None,
             config: Config {
                 unhandled_panic: UnhandledPanic::Ignore,
                 thread_name: None,
                 stack_size: None,
                 on_thread_start: None,
                 on_thread_stop: None,
+                debug: debug::Settings::default(),
             },
             pool: PoolConfig::default(),
             start_paused: false,
@@ -458,6 +465,108 @@ impl Builder {
         self
     }
 
+    /// Debug mode, asyncio's `PYTHONASYNCIODEBUG=1`: slow polls, workers
+    /// blocked inside a poll (reported while they are blocked), tasks still
+    /// pending at shutdown and panics nobody retrieved are reported as
+    /// [`DebugEvent`]s, and every task keeps poll counters for
+    /// [`Handle::dump`](crate::runtime::Handle::dump). Default: off, unless
+    /// the environment has `WINDLASS_DEBUG=1` when the runtime is built;
+    /// calling this overrides the environment either way.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// use windlass::runtime::{Builder, DebugEvent};
+    ///
+    /// let events = Arc::new(Mutex::new(Vec::new()));
+    /// let log = events.clone();
+    /// let rt = Builder::new_multi_thread()
+    ///     .debug(true)
+    ///     .slow_poll_threshold(Duration::from_millis(20))
+    ///     .on_debug_event(move |e| log.lock().unwrap().push(e.clone()))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     windlass::task::Builder::new()
+    ///         .name("sleepy")
+    ///         .spawn(async { std::thread::sleep(Duration::from_millis(30)) }) // blocks a worker!
+    ///         .await
+    ///         .unwrap();
+    /// });
+    /// let events = events.lock().unwrap();
+    /// assert!(events.iter().any(|e| matches!(e, DebugEvent::SlowPoll { task, took }
+    ///     if task.name() == Some("sleepy") && *took >= Duration::from_millis(30))));
+    /// ```
+    pub fn debug(&mut self, on: bool) -> &mut Builder {
+        self.debug = Some(on);
+        self
+    }
+
+    /// In debug mode, how long one poll may take before it is reported as
+    /// slow, and before a worker stuck in one poll is reported as blocked
+    /// (default 100 ms, asyncio's `slow_callback_duration`). Zero is
+    /// rejected by [`build`](Self::build).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let err = windlass::runtime::Builder::new_multi_thread()
+    ///     .slow_poll_threshold(Duration::ZERO)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// assert!(err.to_string().contains("Duration::from_millis(100)"));
+    /// ```
+    pub fn slow_poll_threshold(&mut self, threshold: std::time::Duration) -> &mut Builder {
+        self.config.debug.threshold = threshold;
+        self
+    }
+
+    /// Where debug-mode reports go (default: one line each to stderr). The
+    /// callback runs on the thread that found the event (a worker, the
+    /// watchdog, the thread shutting the runtime down); keep it short. A
+    /// panic in it is caught and reported on stderr, and the runtime goes on.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// use std::sync::Arc;
+    ///
+    /// let pending = Arc::new(AtomicUsize::new(0));
+    /// let count = pending.clone();
+    /// let rt = windlass::runtime::Builder::new_current_thread()
+    ///     .debug(true)
+    ///     .on_debug_event(move |e| {
+    ///         if let windlass::runtime::DebugEvent::PendingAtShutdown { .. } = e {
+    ///             count.fetch_add(1, SeqCst);
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.spawn(std::future::pending::<()>());
+    /// drop(rt);
+    /// assert_eq!(pending.load(SeqCst), 1);
+    /// ```
+    pub fn on_debug_event(
+        &mut self,
+        f: impl Fn(&DebugEvent) + Send + Sync + 'static,
+    ) -> &mut Builder {
+        self.config.debug.callback = Some(StdArc::new(f));
+        self
+    }
+
+    /// Resolves debug mode for `build()`: the setter, else the environment;
+    /// rejects a zero threshold.
+    fn resolve_debug(&mut self) -> io::Result<()> {
+        if self.config.debug.threshold.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "windlass: Builder::slow_poll_threshold(Duration::ZERO) would report every poll as slow; \
+                 pass a positive duration, such as Duration::from_millis(100) (the default)",
+            ));
+        }
+        self.config.debug.enabled = self.debug.unwrap_or_else(debug::env_enabled);
+        Ok(())
+    }
+
     /// Creates the runtime and starts its worker threads (blocking-pool
     /// threads start on demand). Fails if a thread cannot be started, if
     /// the reactor's poller cannot be created (e.g. out of file
@@ -471,6 +580,8 @@ impl Builder {
     /// assert_eq!(a.handle().num_workers(), b.handle().num_workers());
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
+        crate::task::panic_report::install();
+        self.resolve_debug()?;
         let mut pool_config = self.pool.clone();
         pool_config.thread = Some(self.config.clone());
         let blocking = BlockingPool::from_config(pool_config);

@@ -9,16 +9,20 @@ use std::cell::{Cell, RefCell};
 
 use super::Handle as RtHandle;
 use super::multi_thread::worker;
+use std::ptr::NonNull;
+
 use crate::task::Id;
 use crate::task::coop::BUDGET;
+use crate::task::core::Header;
 
 struct Context {
     /// Set by `Runtime::enter`, `block_on` and worker threads.
     handle: RefCell<Option<RtHandle>>,
     /// True while this thread drives a runtime: a worker loop or `block_on`.
     entered: Cell<bool>,
-    /// The task being polled here, if any.
-    task: Cell<Option<Id>>,
+    /// The task being polled here, if any. Set only by [`in_task`], whose
+    /// caller holds a reference to the task for as long as it is set.
+    task: Cell<Option<NonNull<Header>>>,
     /// The budget of the task being polled; `None` outside tasks.
     budget: Cell<Option<u8>>,
     /// On a worker thread, the worker's own state; null elsewhere. Points to
@@ -98,11 +102,13 @@ pub(crate) fn is_entered() -> bool {
     CONTEXT.try_with(|c| c.entered.get()).unwrap_or(false)
 }
 
-/// Runs `f` as the poll (or drop) of task `id`: `task::id()` answers `id`
-/// and the cooperative budget starts full.
+/// Runs `f` as the poll (or drop) of `task`: `task::id()` and
+/// `task::name()` answer for it and the cooperative budget starts full.
+///
+/// The caller holds a reference to `task` until this returns.
 #[inline]
-pub(crate) fn in_task<R>(id: Id, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Id>, Option<u8>);
+pub(crate) fn in_task<R>(task: NonNull<Header>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<NonNull<Header>>, Option<u8>);
     impl Drop for Restore {
         fn drop(&mut self) {
             let _ = CONTEXT.try_with(|c| {
@@ -112,12 +118,21 @@ pub(crate) fn in_task<R>(id: Id, f: impl FnOnce() -> R) -> R {
         }
     }
     let _restore =
-        CONTEXT.with(|c| Restore(c.task.replace(Some(id)), c.budget.replace(Some(BUDGET))));
+        CONTEXT.with(|c| Restore(c.task.replace(Some(task)), c.budget.replace(Some(BUDGET))));
     f()
 }
 
 pub(crate) fn current_task() -> Option<Id> {
-    CONTEXT.try_with(|c| c.task.get()).ok().flatten()
+    with_current_task(|header| header.id)
+}
+
+/// Runs `f` with the header of the task being polled on this thread.
+pub(crate) fn with_current_task<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
+    let task = CONTEXT.try_with(|c| c.task.get()).ok().flatten()?;
+    // SAFETY: set by `in_task`, whose caller holds a reference to the task
+    // until the pointer is cleared again, so the header is alive; we are on
+    // that thread, inside that call.
+    Some(f(unsafe { task.as_ref() }))
 }
 
 pub(crate) fn budget_get() -> Option<u8> {

@@ -20,6 +20,7 @@ use crate::loom::sync::{Arc, Mutex};
 use crate::reactor::activity::Presence;
 use crate::reactor::clock::Clock;
 use crate::runtime::builder::{Config, UnhandledPanic};
+use crate::runtime::debug::{self, report_pending};
 use crate::runtime::multi_thread::panic_shutdown;
 use crate::runtime::park::Parker;
 use crate::task::core::{Header, Schedule};
@@ -78,12 +79,17 @@ impl Handle {
         self.queue.lock().as_ref().is_some_and(|q| !q.is_empty())
     }
 
-    pub(crate) fn spawn<F>(me: &Arc<Self>, future: F, id: Id) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        me: &Arc<Self>,
+        future: F,
+        id: Id,
+        site: crate::task::site::Site,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, notified) = me.owned.bind(future, me.clone(), id);
+        let (join, notified) = me.owned.bind(future, me.clone(), id, site);
         if let Some(task) = notified {
             me.push(task);
         }
@@ -178,12 +184,19 @@ impl Handle {
     pub(crate) fn shutdown(&self) {
         self.clock.activity.set_queued_hook(None);
         let queued = self.queue.lock().take();
-        self.owned.close_and_shutdown();
+        let settings = &self.config.debug;
+        self.owned
+            .close_and_shutdown(&|task| report_pending(settings, task));
         drop(queued);
     }
 
     pub(crate) fn num_alive_tasks(&self) -> usize {
         self.owned.len()
+    }
+
+    /// `Handle::dump`'s part for this scheduler (see `runtime::dump`).
+    pub(crate) fn dump_tasks(&self, out: &mut Vec<crate::runtime::dump::TaskSnapshot>) {
+        crate::runtime::dump::snapshot_list(&self.owned, out);
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -262,6 +275,14 @@ impl Schedule for Arc<Handle> {
 
     fn release(&self, task: NonNull<Header>) -> Option<Task> {
         self.owned.remove(task)
+    }
+
+    fn polled(&self, task: &Header, took: std::time::Duration) {
+        debug::report_poll(&self.config.debug, task, took);
+    }
+
+    fn panic_lost(&self, task: &Header, message: Option<String>) {
+        debug::report_lost_panic(&self.config.debug, task, message);
     }
 
     fn unhandled_panic(&self) {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::blocking::BlockingHandle;
 use crate::reactor::Driver;
 use crate::task::JoinHandle;
+use crate::task::site::SpawnMeta;
 
 /// A reference to a runtime: spawn onto it from any thread, worker or not
 /// (asyncio's `run_coroutine_threadsafe` and `call_soon_threadsafe`).
@@ -131,12 +132,22 @@ impl Handle {
     /// drop(rt);
     /// assert!(block_on(handle.spawn(async { 1 + 2 })).unwrap_err().is_cancelled());
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.spawn(future)
+        self.inner.spawn(future, SpawnMeta::here())
+    }
+
+    /// [`spawn`](Self::spawn) with a site and name already taken.
+    pub(crate) fn spawn_with<F>(&self, future: F, meta: SpawnMeta) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future, meta)
     }
 
     /// Runs the blocking closure `f` on this runtime's blocking pool:
@@ -147,12 +158,13 @@ impl Handle {
     /// let h = rt.handle().spawn_blocking(|| std::thread::current().name().map(String::from));
     /// assert_eq!(rt.block_on(h).unwrap().as_deref(), Some("windlass-blocking"));
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.blocking.spawn(f)
+        self.blocking.spawn_with(f, SpawnMeta::here())
     }
 
     /// Makes this runtime current on this thread until the guard drops, so
@@ -189,6 +201,41 @@ impl Handle {
     /// ```
     pub fn num_alive_tasks(&self) -> usize {
         self.inner.num_alive_tasks()
+    }
+
+    /// A snapshot of every live task (id, name, spawn site, state, poll
+    /// counters) and of the blocking pool's work: asyncio's `all_tasks()`
+    /// and `python -m asyncio pstree`. `Display` prints a tree in which, in
+    /// debug mode, the members of a `TaskGroup` or `JoinSet` sit under the
+    /// task that created it.
+    ///
+    /// Taking a dump never polls a task and holds each shard lock of the
+    /// task list only while it copies that shard's tasks; it is safe from
+    /// any thread, including inside a task.
+    ///
+    /// ```
+    /// use windlass::runtime::{Builder, TaskState};
+    ///
+    /// let rt = Builder::new_multi_thread().debug(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let waiting = windlass::task::Builder::new()
+    ///         .name("waits")
+    ///         .spawn(std::future::pending::<()>());
+    ///     while windlass::runtime::Handle::current().dump().get(waiting.id()).unwrap().counters().unwrap().polls == 0 {
+    ///         windlass::task::yield_now().await;
+    ///     }
+    ///     let dump = windlass::runtime::Handle::current().dump();
+    ///     let task = dump.get(waiting.id()).unwrap();
+    ///     assert_eq!((task.name(), task.state()), (Some("waits"), TaskState::Idle));
+    ///     assert!(dump.to_string().contains("task 'waits' (id "));
+    /// });
+    /// ```
+    pub fn dump(&self) -> super::TaskDump {
+        let mut tasks = Vec::new();
+        self.inner.dump_tasks(&mut tasks);
+        let mut blocking = Vec::new();
+        let threads = self.blocking.dump_tasks(&mut blocking);
+        super::TaskDump::new(tasks, blocking, threads, self.inner.is_debug())
     }
 
     /// Worker threads (1 for the current-thread flavor).

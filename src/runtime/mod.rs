@@ -46,6 +46,8 @@ pub(crate) mod block_on_waker;
 pub(crate) mod builder;
 pub(crate) mod context;
 pub(crate) mod current_thread;
+pub(crate) mod debug;
+pub(crate) mod dump;
 mod handle;
 pub(crate) mod multi_thread;
 pub(crate) mod park;
@@ -58,6 +60,8 @@ mod tests;
 use std::future::Future;
 
 pub use builder::{Builder, UnhandledPanic};
+pub use debug::{DebugEvent, TaskInfo};
+pub use dump::{PollCounters, TaskDump, TaskSnapshot, TaskState};
 pub use handle::{Handle, RuntimeFlavor, TryCurrentError};
 pub use runtime::{EnterGuard, Runtime};
 
@@ -97,7 +101,17 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match context::with_current(|h| h.spawn(future)) {
+    // Taken here: `track_caller` does not reach into the closure below.
+    spawn_meta(future, crate::task::site::SpawnMeta::here())
+}
+
+/// [`spawn`] with the site (and name, parent) already taken.
+pub(crate) fn spawn_meta<F>(future: F, meta: crate::task::site::SpawnMeta) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match context::with_current(|h| h.spawn_with(future, meta)) {
         Some(handle) => handle,
         None => panic!(
             "windlass::spawn called outside a windlass runtime; call it from a task or inside Runtime::block_on, \

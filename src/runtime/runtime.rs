@@ -155,6 +155,7 @@ impl Runtime {
     /// // Await it in block_on, or in any executor.
     /// assert_eq!(futures_lite::future::block_on(task).unwrap(), "spawned from main");
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -171,6 +172,7 @@ impl Runtime {
     /// let checksum = rt.spawn_blocking(|| b"abc".iter().map(|&b| u32::from(b)).sum::<u32>());
     /// assert_eq!(rt.block_on(checksum).unwrap(), 97 + 98 + 99);
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

@@ -4,6 +4,7 @@ use std::future::Future;
 
 use super::{current_thread, multi_thread};
 use crate::loom::sync::Arc;
+use crate::task::site::SpawnMeta;
 use crate::task::{Id, JoinHandle};
 
 #[derive(Clone)]
@@ -13,15 +14,21 @@ pub(crate) enum Handle {
 }
 
 impl Handle {
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F, meta: SpawnMeta) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let id = Id::next();
         match self {
-            Handle::MultiThread(h) => multi_thread::Handle::spawn(h, future, id),
-            Handle::CurrentThread(h) => current_thread::Handle::spawn(h, future, id),
+            Handle::MultiThread(h) => {
+                let site = meta.into_site(h.shared.config.debug.enabled);
+                multi_thread::Handle::spawn(h, future, id, site)
+            }
+            Handle::CurrentThread(h) => {
+                let site = meta.into_site(h.config.debug.enabled);
+                current_thread::Handle::spawn(h, future, id, site)
+            }
         }
     }
 
@@ -29,6 +36,20 @@ impl Handle {
         match self {
             Handle::MultiThread(h) => h.num_alive_tasks(),
             Handle::CurrentThread(h) => h.num_alive_tasks(),
+        }
+    }
+
+    pub(crate) fn dump_tasks(&self, out: &mut Vec<super::dump::TaskSnapshot>) {
+        match self {
+            Handle::MultiThread(h) => h.dump_tasks(out),
+            Handle::CurrentThread(h) => h.dump_tasks(out),
+        }
+    }
+
+    pub(crate) fn is_debug(&self) -> bool {
+        match self {
+            Handle::MultiThread(h) => h.shared.config.debug.enabled,
+            Handle::CurrentThread(h) => h.config.debug.enabled,
         }
     }
 

@@ -179,3 +179,50 @@ fn futures_channel_like() -> (
     });
     (tx, rx)
 }
+
+/// Named tasks, debug-mode extras, a dump and lost-work reports, on the
+/// current-thread flavor (so Miri sees the site word, the extras box, the
+/// poll counters and the owned-list walk).
+#[test]
+fn current_thread_debug_names_and_dump() {
+    use std::sync::Mutex;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let log = events.clone();
+    let rt = Builder::new_current_thread()
+        .debug(true)
+        .on_debug_event(move |e| log.lock().unwrap().push(e.to_string()))
+        .build()
+        .unwrap();
+    let named = crate::task::Builder::new()
+        .name("named")
+        .spawn_on(std::future::pending::<()>(), rt.handle());
+    let plain = rt.spawn(async {
+        yield_now().await;
+        crate::task::name()
+    });
+    assert_eq!(rt.block_on(plain).unwrap(), None);
+    let dump = rt.handle().dump();
+    assert_eq!(dump.tasks().len(), 1);
+    let task = dump.get(named.id()).unwrap();
+    assert_eq!(task.name(), Some("named"));
+    assert_eq!(task.counters().unwrap().polls, 1);
+    assert!(dump.to_string().contains("task 'named' (id "));
+    let detached = rt.spawn(async { panic!("unseen") });
+    drop(detached);
+    rt.block_on(yield_now());
+    drop(named);
+    drop(rt);
+    let events = events.lock().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.starts_with("panic never retrieved")),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.starts_with("pending at shutdown: task 'named'")),
+        "{events:?}"
+    );
+}

@@ -9,6 +9,7 @@ use std::task::{Context, Poll, Waker};
 use super::error::JoinError;
 use super::id::Id;
 use super::list::Pointers;
+use super::site::Site;
 use super::state::State;
 use super::{Notified, Task};
 use crate::loom::cell::UnsafeCell;
@@ -28,6 +29,9 @@ pub(crate) struct Header {
     pub(crate) pointers: UnsafeCell<Pointers>,
     /// The task's id, unique for the life of the process.
     pub(crate) id: Id,
+    /// Spawn site, and name and counters when the task has them; one word,
+    /// immutable after spawn (see [`site`](super::site)).
+    pub(crate) site: Site,
 }
 
 /// Functions that need the concrete future and scheduler types.
@@ -68,6 +72,16 @@ pub(crate) enum Stage<F: Future> {
 
 /// A panic payload behind a thin pointer (a `Box<dyn Any>` is two words).
 pub(crate) struct PanicPayload(Box<dyn std::any::Any + Send + 'static>);
+
+impl PanicPayload {
+    /// The panic message, if the payload is a string.
+    pub(crate) fn message(&self) -> Option<String> {
+        let p = &*self.0;
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+    }
+}
 
 impl<F: Future> Stage<F> {
     /// The stage that stores `result` until the `JoinHandle` takes it.
@@ -113,17 +127,24 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 
     /// A task panicked; apply the runtime's unhandled-panic policy.
     fn unhandled_panic(&self) {}
+
+    /// A poll of a task with extras (named, or debug mode) took `took`.
+    fn polled(&self, _task: &Header, _took: std::time::Duration) {}
+
+    /// A task's panic can no longer be retrieved: its `JoinHandle` is gone.
+    fn panic_lost(&self, _task: &Header, _message: Option<String>) {}
 }
 
 impl<F: Future, S: Schedule> Cell<F, S> {
     /// Allocates a task in its initial state (rule 1: three references).
-    pub(crate) fn allocate(future: F, scheduler: S, id: Id) -> NonNull<Header> {
+    pub(crate) fn allocate(future: F, scheduler: S, id: Id, site: Site) -> NonNull<Header> {
         let cell = Box::new(Cell {
             header: Header {
                 state: State::new(),
                 vtable: Self::VTABLE,
                 pointers: UnsafeCell::new(Pointers::new()),
                 id,
+                site,
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -167,6 +188,19 @@ impl<F: Future, S: Schedule> Cell<F, S> {
         self.stage.with_mut(|stage| unsafe { *stage = new });
     }
 
+    /// The message of the panic stored in the stage, if it holds one (the
+    /// outer `Option`) and the payload is a string (the inner one).
+    ///
+    /// # Safety
+    /// The caller owns the stage (rules 2-4, 8).
+    pub(crate) unsafe fn panic_message(&self) -> Option<Option<String>> {
+        // SAFETY: exclusive access per the caller's contract.
+        self.stage.with(|stage| match unsafe { &*stage } {
+            Stage::Panicked(p) => Some(p.message()),
+            _ => None,
+        })
+    }
+
     /// Takes the output out of the stage.
     ///
     /// # Safety
@@ -178,8 +212,8 @@ impl<F: Future, S: Schedule> Cell<F, S> {
             // to the JoinHandle (rule 8).
             match std::mem::replace(unsafe { &mut *stage }, Stage::Consumed) {
                 Stage::Finished(out) => Ok(out),
-                Stage::Cancelled => Err(JoinError::cancelled(self.header.id)),
-                Stage::Panicked(p) => Err(JoinError::panic(self.header.id, p.0)),
+                Stage::Cancelled => Err(JoinError::cancelled(&self.header)),
+                Stage::Panicked(p) => Err(JoinError::panic(&self.header, p.0)),
                 _ => panic!("windlass: JoinHandle polled after it returned Ready"),
             }
         })
@@ -192,7 +226,7 @@ mod tests {
 
     #[test]
     fn header_fits_in_a_cache_line() {
-        assert_eq!(std::mem::size_of::<Header>(), 40);
+        assert_eq!(std::mem::size_of::<Header>(), 48);
         assert!(std::mem::size_of::<Header>() <= 64);
     }
 
@@ -201,17 +235,18 @@ mod tests {
     }
 
     /// The byte budget of docs/ARCHITECTURE.md ("Where the bytes of a task
-    /// go"): header 40, scheduler 8, stage 16, join waker 16.
+    /// go"): header 48 (of which 8 for the spawn site), scheduler 8, stage
+    /// 16, join waker 16. A name lives out of line, in the site's extras.
     #[test]
-    fn an_empty_task_is_80_bytes() {
+    fn an_empty_task_is_88_bytes() {
         use crate::runtime::multi_thread::Handle;
         use std::sync::Arc;
         let fut = async {};
         assert_eq!(std::mem::size_of::<Stage<std::future::Ready<()>>>(), 16);
-        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 80);
+        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 88);
         // A future that holds a word: the stage grows by that word only.
         let n = 7u64;
         let fut = async move { n };
-        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 88);
+        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 96);
     }
 }

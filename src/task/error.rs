@@ -3,7 +3,12 @@
 use std::any::Any;
 use std::fmt;
 
+use std::panic::Location;
+use std::sync::Arc;
+
+use super::core::Header;
 use super::id::Id;
+use super::site::Describe;
 use crate::loom::sync::Mutex;
 
 /// A task ended without producing its output: it was cancelled (aborted, or
@@ -17,6 +22,10 @@ use crate::loom::sync::Mutex;
 /// ```
 pub struct JoinError {
     id: Id,
+    /// The task's name, if it was given one.
+    name: Option<Arc<str>>,
+    /// Where the task was spawned.
+    location: &'static Location<'static>,
     repr: Repr,
 }
 
@@ -27,17 +36,28 @@ enum Repr {
 }
 
 impl JoinError {
-    pub(crate) fn cancelled(id: Id) -> JoinError {
+    pub(crate) fn cancelled(task: &Header) -> JoinError {
+        JoinError::new(task, Repr::Cancelled)
+    }
+
+    pub(crate) fn panic(task: &Header, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError::new(task, Repr::Panic(Mutex::new(payload)))
+    }
+
+    fn new(task: &Header, repr: Repr) -> JoinError {
         JoinError {
-            id,
-            repr: Repr::Cancelled,
+            id: task.id,
+            name: task.site.name().cloned(),
+            location: task.site.location(),
+            repr,
         }
     }
 
-    pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError {
-            id,
-            repr: Repr::Panic(Mutex::new(payload)),
+    fn describe(&self) -> Describe<'_> {
+        Describe {
+            id: self.id,
+            name: self.name.as_deref(),
+            location: self.location,
         }
     }
 
@@ -119,6 +139,39 @@ impl JoinError {
     pub fn id(&self) -> Id {
         self.id
     }
+
+    /// The name the task was given at spawn
+    /// ([`task::Builder::name`](crate::task::Builder::name)), if any.
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let task = windlass::task::Builder::new()
+    ///         .name("fetch br")
+    ///         .spawn(async { panic!("no route") });
+    ///     let err = task.await.unwrap_err();
+    ///     assert_eq!(err.name(), Some("fetch br"));
+    ///     assert!(err.to_string().starts_with("task 'fetch br' (id "));
+    /// });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Where the task was spawned: the caller of `spawn` (every spawn
+    /// function is `#[track_caller]`).
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let task = windlass::spawn(std::future::pending::<()>()); let line = line!();
+    ///     task.abort();
+    ///     let err = task.await.unwrap_err();
+    ///     assert_eq!(err.spawned_at().line(), line);
+    ///     assert!(err.to_string().contains(&format!("spawned at {}", err.spawned_at())));
+    /// });
+    /// ```
+    pub fn spawned_at(&self) -> &'static Location<'static> {
+        self.location
+    }
 }
 
 /// The panic message, when the payload is a string.
@@ -131,11 +184,12 @@ fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let task = self.describe();
         match &self.repr {
-            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Cancelled => write!(f, "task {task} was cancelled"),
             Repr::Panic(p) => match panic_message(&**p.lock()) {
-                Some(msg) => write!(f, "task {} panicked with message {:?}", self.id, msg),
-                None => write!(f, "task {} panicked", self.id),
+                Some(msg) => write!(f, "task {task} panicked with message {msg:?}"),
+                None => write!(f, "task {task} panicked"),
             },
         }
     }
@@ -143,11 +197,12 @@ impl fmt::Display for JoinError {
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let task = self.describe();
         match &self.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.id),
+            Repr::Cancelled => write!(f, "JoinError::Cancelled(task {task})"),
             Repr::Panic(p) => match panic_message(&**p.lock()) {
-                Some(msg) => write!(f, "JoinError::Panic({}, {:?})", self.id, msg),
-                None => write!(f, "JoinError::Panic({}, ..)", self.id),
+                Some(msg) => write!(f, "JoinError::Panic(task {task}, {msg:?})"),
+                None => write!(f, "JoinError::Panic(task {task}, ..)"),
             },
         }
     }

@@ -7,9 +7,11 @@ use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 use super::core::{Cell, Header, Schedule, Stage};
 use super::error::JoinError;
+use super::site::now_ns;
 use super::state::{ToIdle, ToRunning};
 use super::{Notified, Task, waker};
 use crate::runtime::context;
@@ -42,16 +44,13 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         }
     }
 
-    let id = cell.header.id;
-    let result = context::in_task(id, || {
-        // The poller's reference keeps the task alive, so the waker handed to
-        // the future borrows it; a clone the future keeps takes its own.
-        // SAFETY: `ptr` is a live task header.
-        let waker = ManuallyDrop::new(unsafe { waker::from_header(ptr) });
-        let mut cx = Context::from_waker(&waker);
-        // SAFETY: RUNNING is ours and the stage is `Running` (rule 2).
-        catch_unwind(AssertUnwindSafe(|| unsafe { cell.poll_future(&mut cx) }))
-    });
+    // Tasks with extras (named, or debug mode) are timed (see `site`), off
+    // the path of the others.
+    let result = if cell.header.site.extras().is_none() {
+        poll_inner(ptr, cell)
+    } else {
+        poll_timed(ptr, cell)
+    };
 
     match result {
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
@@ -70,11 +69,47 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             complete::<F, S>(ptr);
         }
         Err(payload) => {
-            store_output::<F, S>(ptr, Err(JoinError::panic(id, payload)));
+            store_output::<F, S>(ptr, Err(JoinError::panic(&cell.header, payload)));
             cell.scheduler.unhandled_panic();
             complete::<F, S>(ptr);
         }
     }
+}
+
+/// The poll itself, inside the task's context, catching a panic.
+#[inline(always)]
+fn poll_inner<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    cell: &Cell<F, S>,
+) -> std::thread::Result<Poll<F::Output>> {
+    context::in_task(ptr, || {
+        // The poller's reference keeps the task alive, so the waker handed to
+        // the future borrows it; a clone the future keeps takes its own.
+        // SAFETY: `ptr` is a live task header.
+        let waker = ManuallyDrop::new(unsafe { waker::from_header(ptr) });
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: RUNNING is ours and the stage is `Running` (rule 2).
+        catch_unwind(AssertUnwindSafe(|| unsafe { cell.poll_future(&mut cx) }))
+    })
+}
+
+/// [`poll_inner`] for a task with extras: times the poll, records it in
+/// the task's counters and tells the scheduler (debug mode's slow-poll
+/// report). Kept out of line so that other tasks' polls pay only the check.
+#[inline(never)]
+fn poll_timed<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    cell: &Cell<F, S>,
+) -> std::thread::Result<Poll<F::Output>> {
+    let started = Instant::now();
+    let result = poll_inner(ptr, cell);
+    let took = started.elapsed();
+    if let Some(extras) = cell.header.site.extras() {
+        let took_ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        extras.stats.record(took_ns, now_ns());
+    }
+    cell.scheduler.polled(&cell.header, took);
+    result
 }
 
 /// Drops the future (inside the task's context, catching a panic from its
@@ -89,8 +124,7 @@ fn store_output<F: Future, S: Schedule>(
 ) {
     // SAFETY: the caller holds RUNNING and a reference.
     let cell = unsafe { cell::<F, S>(ptr) };
-    let id = cell.header.id;
-    let dropped = context::in_task(id, || {
+    let dropped = context::in_task(ptr, || {
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: the caller holds RUNNING (rule 4 has not happened yet).
             unsafe { cell.set_stage(Stage::Consumed) }
@@ -98,7 +132,7 @@ fn store_output<F: Future, S: Schedule>(
     });
     let output = match dropped {
         Ok(()) => output,
-        Err(payload) => Err(JoinError::panic(id, payload)),
+        Err(payload) => Err(JoinError::panic(&cell.header, payload)),
     };
     // SAFETY: as above.
     unsafe { cell.set_stage(Stage::finished(output)) };
@@ -107,8 +141,8 @@ fn store_output<F: Future, S: Schedule>(
 /// Rule 6/7: the owner of RUNNING cancels the task and completes it.
 fn cancel_and_complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller holds RUNNING and a reference.
-    let id = unsafe { ptr.as_ref() }.id;
-    store_output::<F, S>(ptr, Err(JoinError::cancelled(id)));
+    let err = JoinError::cancelled(unsafe { ptr.as_ref() });
+    store_output::<F, S>(ptr, Err(err));
     complete::<F, S>(ptr);
 }
 
@@ -124,8 +158,13 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let after = cell.header.state.transition_to_complete();
     let result = catch_unwind(AssertUnwindSafe(|| {
         if !after.is_join_interested() {
-            // The JoinHandle is gone (rule 8): the output is ours to drop.
+            // The JoinHandle is gone (rule 8): the output is ours to drop,
+            // and a panic in it will never be seen.
             // SAFETY: without JOIN_INTEREST nobody else reads the stage.
+            if let Some(message) = unsafe { cell.panic_message() } {
+                cell.scheduler.panic_lost(&cell.header, message);
+            }
+            // SAFETY: as above.
             unsafe { cell.set_stage(Stage::Consumed) };
         } else if after.is_join_waker_set() {
             // SAFETY: JOIN_WAKER was set when COMPLETE was published, so the
@@ -273,7 +312,11 @@ pub(super) unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<
     let before = cell.header.state.unset_join_interested();
     let result = if before.is_complete() {
         // SAFETY: complete, and the handle still had interest: the output is
-        // the handle's to drop (rule 8).
+        // the handle's to drop (rule 8), and a panic in it was never taken.
+        if let Some(message) = unsafe { cell.panic_message() } {
+            cell.scheduler.panic_lost(&cell.header, message);
+        }
+        // SAFETY: as above.
         catch_unwind(AssertUnwindSafe(|| unsafe {
             cell.set_stage(Stage::Consumed)
         }))

@@ -148,6 +148,34 @@ impl<T> JoinHandle<T> {
     pub fn id(&self) -> Id {
         self.header().id
     }
+
+    /// The task's name, if it was spawned with one
+    /// ([`task::Builder::name`](crate::task::Builder::name)).
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let named = windlass::task::Builder::new().name("fetch br").spawn(async {});
+    ///     assert_eq!(named.name(), Some("fetch br"));
+    ///     assert_eq!(windlass::spawn(async {}).name(), None);
+    /// });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.header().site.name().map(|n| &**n)
+    }
+
+    /// Where the task was spawned (every spawn function is
+    /// `#[track_caller]`).
+    ///
+    /// ```
+    /// windlass::Runtime::new().unwrap().block_on(async {
+    ///     let (task, line) = (windlass::spawn(async {}), line!());
+    ///     assert_eq!(task.spawned_at().line(), line);
+    ///     assert_eq!(task.spawned_at().file(), file!());
+    /// });
+    /// ```
+    pub fn spawned_at(&self) -> &'static std::panic::Location<'static> {
+        self.header().site.location()
+    }
 }
 
 fn abort_raw(raw: NonNull<Header>) {
@@ -190,6 +218,8 @@ impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
             .field("id", &self.id())
+            .field("name", &self.name())
+            .field("spawned_at", &format_args!("{}", self.spawned_at()))
             .field("finished", &self.is_finished())
             .finish()
     }

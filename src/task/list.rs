@@ -14,6 +14,7 @@ use std::ptr::NonNull;
 
 use super::core::{Cell, Header, Schedule};
 use super::id::Id;
+use super::site::Site;
 use super::{JoinHandle, Notified, Task};
 use crossbeam_utils::CachePadded;
 
@@ -105,6 +106,18 @@ impl Shard {
         true
     }
 
+    /// The tasks of this shard; the caller holds its lock for the whole walk.
+    fn iter(&self) -> impl Iterator<Item = NonNull<Header>> + '_ {
+        std::iter::successors(self.head, |&ptr| {
+            // SAFETY: `ptr` is linked here, so the list's reference keeps it
+            // alive, and the lock (`&self` comes from its guard) keeps every
+            // writer of the links away while we read them.
+            unsafe { ptr.as_ref() }
+                .pointers
+                .with(|p| unsafe { (*p).next })
+        })
+    }
+
     fn pop_front(&mut self) -> Option<NonNull<Header>> {
         let head = self.head?;
         // SAFETY: `head` is linked here and we hold the lock.
@@ -139,13 +152,14 @@ impl OwnedTasks {
         future: F,
         scheduler: S,
         id: Id,
+        site: Site,
     ) -> (JoinHandle<F::Output>, Option<Notified>)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
         S: Schedule,
     {
-        let ptr = Cell::allocate(future, scheduler, id);
+        let ptr = Cell::allocate(future, scheduler, id, site);
         // SAFETY: a new task has three references (list, notified, join);
         // each of these values takes one of them.
         let (list_ref, notified, join) = unsafe {
@@ -196,9 +210,10 @@ impl OwnedTasks {
         }
     }
 
-    /// Closes the list to new tasks and cancels every task in it. Tasks
+    /// Closes the list to new tasks and cancels every task in it, calling
+    /// `pending` with each one first (debug mode's lost-work report). Tasks
     /// being polled elsewhere are only marked; their poller cancels them.
-    pub(crate) fn close_and_shutdown(&self) {
+    pub(crate) fn close_and_shutdown(&self, pending: &dyn Fn(&Header)) {
         self.closed.store(true, Relaxed);
         for shard in self.shards.iter() {
             loop {
@@ -208,7 +223,35 @@ impl OwnedTasks {
                     break;
                 };
                 // SAFETY: popped from the list, which hands us its reference.
-                unsafe { Task::from_raw(ptr) }.shutdown();
+                let task = unsafe { Task::from_raw(ptr) };
+                pending(task.header());
+                task.shutdown();
+            }
+        }
+    }
+
+    /// Runs `f` with the header of the live task `id`, if it is in the
+    /// list; the shard lock is held meanwhile, so the header is alive.
+    pub(crate) fn find<R>(&self, id: u64, f: impl FnOnce(&Header) -> R) -> Option<R> {
+        let shard = self.shards[id as usize & self.mask].lock();
+        let ptr = shard.iter().find(|p| {
+            // SAFETY: linked in this shard, whose lock we hold.
+            unsafe { p.as_ref() }.id.as_u64() == id
+        })?;
+        // SAFETY: as above.
+        Some(f(unsafe { ptr.as_ref() }))
+    }
+
+    /// Runs `f` with every task in the list, one shard lock at a time (a
+    /// shard's lock is held while `f` runs for that shard's tasks, so `f`
+    /// must be short and must not touch the list).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
+        for shard in self.shards.iter() {
+            let shard = shard.lock();
+            for ptr in shard.iter() {
+                // SAFETY: linked in this shard, whose lock we hold; the
+                // list's reference keeps the task alive.
+                f(unsafe { ptr.as_ref() });
             }
         }
     }

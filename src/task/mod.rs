@@ -35,13 +35,14 @@
 //!
 //! # The cell
 //!
-//! A task is one heap allocation, a `Cell<F, S>` (`task/core.rs`): a 40-byte
+//! A task is one heap allocation, a `Cell<F, S>` (`task/core.rs`): a 48-byte
 //! `Header` (state word, vtable pointer, owned-list links,
-//! id), the scheduler handle `S`, the *stage* (the future, then its output
-//! or a cancelled/panicked tag, then nothing) and the *join waker* slot: 80
-//! bytes for an `async {}` (docs/ARCHITECTURE.md, "Where the bytes of a task
-//! go"). Everything outside this module holds a `NonNull<Header>` and
-//! reaches the typed parts through the vtable.
+//! id, spawn site: see `task/site.rs`), the scheduler handle `S`, the
+//! *stage* (the future, then its output or a cancelled/panicked tag, then
+//! nothing) and the *join waker* slot: 88 bytes for an `async {}`
+//! (docs/ARCHITECTURE.md, "Where the bytes of a task go"). Everything
+//! outside this module holds a `NonNull<Header>` and reaches the typed parts
+//! through the vtable.
 //!
 //! # The state word
 //!
@@ -106,6 +107,7 @@
 //! completes, by the `RUNNING` owner when cancelled (rules 2, 3, 7), and
 //! never while another thread polls it.
 
+mod builder;
 pub(crate) mod coop;
 pub(crate) mod core;
 mod error;
@@ -113,12 +115,15 @@ mod harness;
 mod id;
 mod join;
 pub(crate) mod list;
+pub(crate) mod panic_report;
+pub(crate) mod site;
 pub(crate) mod state;
 mod waker;
 mod yield_now;
 
 use std::ptr::NonNull;
 
+pub use builder::Builder;
 pub use coop::consume_budget;
 pub use error::JoinError;
 pub use id::Id;
@@ -165,6 +170,35 @@ pub fn id() -> Id {
 /// ```
 pub fn try_id() -> Option<Id> {
     crate::runtime::context::current_task()
+}
+
+/// The name of the task being polled on this thread, if it was given one
+/// with [`Builder::name`]; `None` for an unnamed task and outside tasks.
+///
+/// ```
+/// use windlass::task;
+///
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let named = task::Builder::new().name("worker 1").spawn(async { task::name() });
+///     assert_eq!(named.await.unwrap().as_deref(), Some("worker 1"));
+///     assert_eq!(windlass::spawn(async { task::name() }).await.unwrap(), None);
+/// });
+/// ```
+pub fn name() -> Option<std::sync::Arc<str>> {
+    crate::runtime::context::with_current_task(|h| h.site.name().cloned()).flatten()
+}
+
+/// Where the task being polled on this thread was spawned, or `None`
+/// outside tasks.
+///
+/// ```
+/// windlass::Runtime::new().unwrap().block_on(async {
+///     let (task, line) = (windlass::spawn(async { windlass::task::spawned_at() }), line!());
+///     assert_eq!(task.await.unwrap().unwrap().line(), line);
+/// });
+/// ```
+pub fn spawned_at() -> Option<&'static std::panic::Location<'static>> {
+    crate::runtime::context::with_current_task(|h| h.site.location())
 }
 
 /// One reference to a task (rule 1). Dropping it releases the reference.

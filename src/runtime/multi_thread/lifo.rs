@@ -156,7 +156,8 @@ mod tests {
         let fut = async move {
             runs.fetch_add(1, SeqCst);
         };
-        let (join, notified) = owner.0.bind(fut, owner.clone(), Id::next());
+        let site = crate::task::site::SpawnMeta::here().into_site(false);
+        let (join, notified) = owner.0.bind(fut, owner.clone(), Id::next(), site);
         (join, notified.expect("the list is open"))
     }
 

@@ -42,8 +42,9 @@ use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::block_on_waker::{BlockOnSignal, ExitGuard};
 use crate::runtime::builder::{Config, HookResult, UnhandledPanic};
-use crate::runtime::context;
+use crate::runtime::debug::{self, TaskInfo, watchdog};
 use crate::runtime::park::Parker;
+use crate::runtime::{context, dump};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
 use crate::task::{Id, JoinHandle, Notified, Task};
@@ -69,8 +70,14 @@ pub(crate) struct Shared {
     /// The runtime's reactor, which a sleeping worker may wait on (see
     /// `worker`'s "Sleeping in the reactor").
     driver: std::sync::Arc<crate::reactor::Driver>,
-    /// Every live task.
-    owned: OwnedTasks,
+    /// Every live task. (A std `Arc`: the debug-mode watchdog keeps a
+    /// clone to look tasks up by id.)
+    owned: std::sync::Arc<OwnedTasks>,
+    /// What each worker is polling, published in debug mode only (see
+    /// `debug::watchdog`).
+    pub(super) poll_slots: watchdog::Slots,
+    /// Stops the debug-mode watchdog at shutdown.
+    watchdog_stop: std::sync::Arc<watchdog::Stop>,
     /// Set once by `signal_shutdown`.
     shutdown: AtomicBool,
     /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
@@ -103,7 +110,9 @@ pub(crate) fn start(
             idle: Idle::new(num_workers),
             parkers: (0..num_workers).map(|_| Parker::new()).collect(),
             driver: driver.clone(),
-            owned: OwnedTasks::new(num_workers),
+            owned: std::sync::Arc::new(OwnedTasks::new(num_workers)),
+            poll_slots: watchdog::slots(num_workers),
+            watchdog_stop: Default::default(),
             shutdown: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
             workers_alive: AtomicUsize::new(num_workers),
@@ -134,12 +143,15 @@ pub(crate) fn start(
         .set_queued_hook(Some(std::sync::Arc::new(move || {
             h.shared.has_visible_work()
         })));
+    if handle.shared.config.debug.enabled {
+        start_watchdog(&handle)?;
+    }
     let mut threads = Vec::with_capacity(num_workers);
     // Each worker reports whether its `on_thread_start` hook returned; see
     // `HookReports`.
     let reports = Arc::new(HookReports::new());
     for (index, local) in locals.into_iter().enumerate() {
-        let core = worker::Core::new(index, local);
+        let core = worker::Core::new(index, local, handle.shared.config.debug.enabled);
         let h = crate::runtime::Handle {
             inner: crate::runtime::scheduler::Handle::MultiThread(handle.clone()),
             blocking: blocking.clone(),
@@ -214,6 +226,19 @@ impl HookReports {
     }
 }
 
+/// Starts the debug-mode watchdog (`debug::watchdog`).
+fn start_watchdog(handle: &Arc<Handle>) -> io::Result<()> {
+    let shared = &handle.shared;
+    let owned = shared.owned.clone();
+    let lookup = Box::new(move |id| owned.find(id, TaskInfo::of));
+    watchdog::start(
+        shared.poll_slots.clone(),
+        shared.config.debug.clone(),
+        lookup,
+        shared.watchdog_stop.clone(),
+    )
+}
+
 impl Shared {
     pub(super) fn is_shutdown(&self) -> bool {
         // Acquire: pairs with the SeqCst swap in `signal_shutdown`.
@@ -237,12 +262,17 @@ impl Shared {
 }
 
 impl Handle {
-    pub(crate) fn spawn<F>(me: &Arc<Self>, future: F, id: Id) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        me: &Arc<Self>,
+        future: F,
+        id: Id,
+        site: crate::task::site::Site,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, notified) = me.shared.owned.bind(future, me.clone(), id);
+        let (join, notified) = me.shared.owned.bind(future, me.clone(), id, site);
         if let Some(task) = notified {
             Handle::schedule_with(me, task, LocalKind::Spawn);
         }
@@ -284,6 +314,7 @@ impl Handle {
             return;
         }
         self.shared.owned.close();
+        self.shared.watchdog_stop.stop();
         for index in 0..self.shared.parkers.len() {
             self.shared.unpark_worker(index);
         }
@@ -316,7 +347,10 @@ impl Handle {
     /// Shutdown step 3.
     fn cleanup(&self) {
         self.shared.driver.clock().activity.set_queued_hook(None);
-        self.shared.owned.close_and_shutdown();
+        let settings = &self.shared.config.debug;
+        self.shared
+            .owned
+            .close_and_shutdown(&|task| debug::report_pending(settings, task));
         while let Some(task) = self.shared.injector.pop() {
             drop(task);
         }
@@ -384,6 +418,20 @@ impl Handle {
         self.shared.owned.len()
     }
 
+    /// `Handle::dump`'s part for this scheduler (see `runtime::dump`).
+    pub(crate) fn dump_tasks(&self, out: &mut Vec<dump::TaskSnapshot>) {
+        dump::snapshot_list(&self.shared.owned, out);
+        if self.shared.config.debug.enabled {
+            let running: Vec<_> = self
+                .shared
+                .poll_slots
+                .iter()
+                .map(|s| s.current().map(|(task, _)| task))
+                .collect();
+            dump::match_workers(out, &running);
+        }
+    }
+
     pub(crate) fn num_workers(&self) -> usize {
         self.shared.parkers.len()
     }
@@ -432,6 +480,14 @@ impl Schedule for Arc<Handle> {
 
     fn release(&self, task: NonNull<Header>) -> Option<Task> {
         self.shared.owned.remove(task)
+    }
+
+    fn polled(&self, task: &Header, took: Duration) {
+        debug::report_poll(&self.shared.config.debug, task, took);
+    }
+
+    fn panic_lost(&self, task: &Header, message: Option<String>) {
+        debug::report_lost_panic(&self.shared.config.debug, task, message);
     }
 
     fn unhandled_panic(&self) {

@@ -104,10 +104,12 @@ pub(super) struct Core {
     /// Every worker's poll counter when this one last went to sleep with a
     /// timeout (lifo rule 3).
     seen_polls: Vec<u32>,
+    /// Debug mode: publish each poll in `Shared::poll_slots[index]`.
+    debug: bool,
 }
 
 impl Core {
-    pub(super) fn new(index: usize, local: Local) -> Core {
+    pub(super) fn new(index: usize, local: Local, debug: bool) -> Core {
         Core {
             index,
             local,
@@ -116,6 +118,7 @@ impl Core {
             is_searching: false,
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             seen_polls: Vec::new(),
+            debug,
         }
     }
 
@@ -257,6 +260,7 @@ impl Context {
         let mut core = self.core.borrow_mut();
         // Lifo rule 2: progress, for peers looking for a stuck worker.
         self.handle.shared.lifo[core.index].begin_poll();
+        let watched = core.debug.then_some(core.index);
         if core.is_searching {
             core.is_searching = false;
             drop(core);
@@ -267,7 +271,19 @@ impl Context {
         } else {
             drop(core);
         }
+        match watched {
+            None => task.run(),
+            Some(index) => self.run_watched(task, index),
+        }
+    }
+
+    /// Debug mode: runs `task` with the poll published for the watchdog.
+    #[cold]
+    fn run_watched(&self, task: Notified, index: usize) {
+        let slot = &self.handle.shared.poll_slots[index];
+        let _ = slot.begin(task.id());
         task.run();
+        slot.end();
     }
 
     /// Step 6: the park step of the idle protocol.

@@ -1,0 +1,65 @@
+//! Models of `Handle::dump`'s read of task state (`runtime::dump`, rules
+//! 1-3): a snapshot of the owned list taken while another thread polls,
+//! completes and frees the task. The snapshot must only see a task that is
+//! still in the list (so its header is alive), with a state and counters
+//! that are each a value some moment of the task had; and one taken while
+//! another thread spawns a task into the list.
+#![cfg(loom)]
+
+use loom::thread;
+use windlass::__loom::TestScheduler;
+use windlass::runtime::TaskState;
+use windlass_loom_tests::{DropCounter, TaskBody, model};
+
+/// The task's `JoinHandle` is dropped first, so the thread that completes
+/// it also frees the cell while the snapshot may be walking the list.
+#[test]
+fn dump_vs_complete_and_free() {
+    model(|| {
+        let s = TestScheduler::new();
+        let (future, output) = (DropCounter::new(), DropCounter::new());
+        drop(s.spawn_debug(TaskBody::ready(future.token(), output.token())));
+        let runner = s.clone();
+        let t = thread::spawn(move || assert!(runner.run_one()));
+        let snap = s.snapshot();
+        assert!(snap.len() <= 1);
+        if let Some(task) = snap.first() {
+            // Queued, or being polled; a task leaves the list before it
+            // publishes COMPLETE, so `Finished` is possible only in between.
+            assert!(matches!(
+                task.state(),
+                TaskState::Scheduled | TaskState::Running { .. } | TaskState::Finished
+            ));
+            let polls = task.counters().expect("debug task has counters").polls;
+            assert!(polls <= 1);
+        }
+        t.join().unwrap();
+        assert!(s.snapshot().is_empty());
+        assert_eq!((future.get(), output.get()), (1, 1));
+        assert_eq!(s.live_tasks(), 0, "task cell freed");
+    });
+}
+
+/// A task spawned (bound into the list) while a snapshot walks it: the
+/// snapshot sees it fully linked and scheduled, or not at all.
+#[test]
+fn dump_vs_spawn() {
+    model(|| {
+        let s = TestScheduler::new();
+        let (future, output) = (DropCounter::new(), DropCounter::new());
+        let spawner = s.clone();
+        let (f, o) = (future.token(), output.token());
+        let t = thread::spawn(move || spawner.spawn_debug(TaskBody::ready(f, o)));
+        let snap = s.snapshot();
+        assert!(snap.len() <= 1);
+        if let Some(task) = snap.first() {
+            assert_eq!(task.state(), TaskState::Scheduled);
+            assert_eq!(task.counters().unwrap().polls, 0);
+        }
+        let join = t.join().unwrap();
+        s.run_all();
+        drop(join);
+        assert_eq!((future.get(), output.get()), (1, 1));
+        assert_eq!(s.live_tasks(), 0);
+    });
+}

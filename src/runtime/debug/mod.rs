@@ -1,0 +1,136 @@
+//! Debug mode: asyncio's `PYTHONASYNCIODEBUG=1`, as structured reports.
+//!
+//! Turned on with [`Builder::debug`](crate::runtime::Builder::debug) or
+//! `WINDLASS_DEBUG=1` in the environment when the runtime is built. Then:
+//!
+//! 1. **Every task has extras** (`task/site.rs`): its name, spawn site,
+//!    parent, and poll counters. The task harness times each poll of a task
+//!    with extras and hands the duration to its scheduler.
+//! 2. **Slow polls.** A poll of an async task that took at least the
+//!    threshold ([`Builder::slow_poll_threshold`], 100 ms by default) gives a
+//!    [`DebugEvent::SlowPoll`] once the poll returns. Blocking-pool closures
+//!    are never reported: blocking is what they are for.
+//! 3. **Blocked workers.** Each worker publishes the task it is polling and
+//!    when the poll began (see [`watchdog`]). A watchdog thread, started
+//!    only in debug mode on a multi-thread runtime, looks at every worker a
+//!    few times per threshold and gives one [`DebugEvent::BlockedWorker`]
+//!    per poll that has lasted past the threshold, *while the poll is still
+//!    in progress*, from the watchdog thread.
+//! 4. **Lost work.** At shutdown, each task still alive (pending) is
+//!    reported with [`DebugEvent::PendingAtShutdown`] before it is
+//!    cancelled. A panic whose `JoinHandle` was dropped, so that nobody can
+//!    retrieve it, gives [`DebugEvent::PanicNotRetrieved`].
+//! 5. **Delivery.** Events go to the callback of
+//!    [`Builder::on_debug_event`], or by default to stderr as one line each.
+//!    The callback runs on whichever thread found the event (a worker, the
+//!    watchdog, the thread shutting the runtime down); a panic in it is
+//!    caught and reported on stderr, and the thread goes on. With the
+//!    `tracing` feature each event is also emitted as a `tracing` event.
+//!
+//! [`Builder::slow_poll_threshold`]: crate::runtime::Builder::slow_poll_threshold
+//! [`Builder::on_debug_event`]: crate::runtime::Builder::on_debug_event
+
+mod event;
+#[cfg(feature = "tracing")]
+mod tracing;
+pub(crate) mod watchdog;
+
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use event::{DebugEvent, TaskInfo};
+
+use crate::task::core::Header;
+
+/// The default slow-poll threshold, asyncio's `slow_callback_duration`.
+pub(crate) const DEFAULT_THRESHOLD: Duration = Duration::from_millis(100);
+
+/// A user's event callback.
+pub(crate) type Callback = Arc<dyn Fn(&DebugEvent) + Send + Sync + 'static>;
+
+/// Debug-mode settings, fixed when the runtime is built.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    /// Debug mode on (rule 1).
+    pub(crate) enabled: bool,
+    /// Rules 2 and 3.
+    pub(crate) threshold: Duration,
+    /// Rule 5; `None`: one line to stderr.
+    pub(crate) callback: Option<Callback>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            enabled: false,
+            threshold: DEFAULT_THRESHOLD,
+            callback: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Rule 5: hands `event` to the callback (or stderr) and to `tracing`.
+    pub(crate) fn emit(&self, event: DebugEvent) {
+        #[cfg(feature = "tracing")]
+        tracing::emit(&event);
+        match &self.callback {
+            None => stderr_line(format_args!("windlass debug: {event}")),
+            Some(callback) => {
+                let delivered = catch_unwind(AssertUnwindSafe(|| callback(&event)));
+                if delivered.is_err() {
+                    stderr_line(format_args!(
+                        "windlass debug: the on_debug_event callback panicked (the panic was caught; \
+                         the runtime goes on) while handling: {event}"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Rule 4: `task` is pending at shutdown.
+pub(crate) fn report_pending(settings: &Settings, task: &Header) {
+    if settings.enabled {
+        settings.emit(DebugEvent::PendingAtShutdown {
+            task: TaskInfo::of(task),
+        });
+    }
+}
+
+/// Rule 2: a poll of `task` took `took`.
+pub(crate) fn report_poll(settings: &Settings, task: &Header, took: Duration) {
+    if settings.enabled && took >= settings.threshold {
+        settings.emit(DebugEvent::SlowPoll {
+            task: TaskInfo::of(task),
+            took,
+        });
+    }
+}
+
+/// Rule 4: `task`'s panic can no longer be retrieved.
+pub(crate) fn report_lost_panic(settings: &Settings, task: &Header, message: Option<String>) {
+    if settings.enabled {
+        settings.emit(DebugEvent::PanicNotRetrieved {
+            task: TaskInfo::of(task),
+            message,
+        });
+    }
+}
+
+/// One line to stderr in one write; a failed write has nowhere to go.
+fn stderr_line(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// True if `WINDLASS_DEBUG` asks for debug mode (`1`, `true`, `yes`, `on`).
+pub(crate) fn env_enabled() -> bool {
+    std::env::var("WINDLASS_DEBUG").is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
