@@ -85,9 +85,6 @@ const DELAY_MS: (u64, u64) = (20, 60);
 /// How long one download may take before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long the accept loop waits when the process is out of descriptors.
-const EMFILE_BACKOFF: Duration = Duration::from_millis(50);
-
 // ---------------------------------------------------------------------------
 // The flags: generated, so the server and the checker agree without files.
 // ---------------------------------------------------------------------------
@@ -163,29 +160,19 @@ struct ServerStats {
     connections: AtomicUsize,
 }
 
-/// True for the accept errors that mean "out of descriptors or memory":
-/// the listener is fine, the process must wait for some to be freed.
-fn is_resource_exhaustion(e: &io::Error) -> bool {
-    use rustix::io::Errno;
-    [Errno::MFILE, Errno::NFILE, Errno::NOBUFS, Errno::NOMEM]
-        .iter()
-        .any(|errno| e.raw_os_error() == Some(errno.raw_os_error()))
-}
-
 /// Accepts connections forever, one task each, serving HTTP/1.1 with
-/// keep-alive. Out of descriptors: backs off and tries again. Any other
-/// accept error belongs to that one connection (a reset in the backlog):
-/// skip it.
+/// keep-alive. `AcceptBackoff` waits and retries when the process is out of
+/// descriptors and skips errors that belong to one connection (a reset in
+/// the backlog); any other error means the listener is broken.
 async fn serve(listener: TcpListener, stats: Arc<ServerStats>) {
+    let mut backoff = windlass::net::AcceptBackoff::new();
     loop {
-        let stream = match listener.accept().await {
+        let stream = match backoff.accept(&listener).await {
             Ok((stream, _)) => stream,
-            Err(e) if is_resource_exhaustion(&e) => {
-                eprintln!("server: {e}; retrying in {EMFILE_BACKOFF:?}");
-                sleep(EMFILE_BACKOFF).await;
-                continue;
+            Err(e) => {
+                eprintln!("server: accept failed, stopping: {e}");
+                return;
             }
-            Err(_) => continue,
         };
         // Relaxed: a counter read once every download is done.
         stats.connections.fetch_add(1, Ordering::Relaxed);

@@ -51,23 +51,21 @@ async fn run_app(listener: TcpListener) -> usize {
     let graceful = GracefulShutdown::new();
     let mut ctrl_c = std::pin::pin!(windlass::signal::ctrl_c());
     let mut served = 0;
+    // Backs off on EMFILE-type errors, skips per-connection ones.
+    let mut backoff = windlass::net::AcceptBackoff::new();
     loop {
         let accepted = futures_lite::future::or(
             async {
                 let _ = (&mut ctrl_c).await;
                 None
             },
-            async { Some(listener.accept().await) },
+            async { Some(backoff.accept(&listener).await) },
         );
         let stream = match accepted.await {
             None => break, // Ctrl+C
             Some(Ok((stream, _))) => stream,
-            Some(Err(e)) if is_fd_exhaustion(&e) => {
-                // Out of descriptors: wait for some to close, then go on.
-                windlass::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-            Some(Err(_)) => continue, // that connection's problem, not ours
+            // Only errors that are neither: the listener itself is broken.
+            Some(Err(e)) => panic!("accept: {e}"),
         };
         served += 1;
         let conn = hyper::server::conn::http1::Builder::new()
@@ -82,13 +80,6 @@ async fn run_app(listener: TcpListener) -> usize {
     println!("Ctrl+C: no new connections; finishing the requests in flight");
     graceful.shutdown().await;
     served
-}
-
-fn is_fd_exhaustion(e: &std::io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(code) if code == rustix::io::Errno::MFILE.raw_os_error()
-        || code == rustix::io::Errno::NFILE.raw_os_error()
-        || code == rustix::io::Errno::NOBUFS.raw_os_error()
-        || code == rustix::io::Errno::NOMEM.raw_os_error())
 }
 
 /// GET `path` on an open client connection; the body as text.

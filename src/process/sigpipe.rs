@@ -14,7 +14,8 @@ pub(super) fn ensure_ignored() {
         // Setting SIG_IGN installs no handler code, so no async-signal-
         // safety question arises. Code that installs a SIGPIPE handler on
         // another thread between the two calls would see it replaced: a
-        // race in behaviour only, never in memory.
+        // race in behaviour only, never in memory. (SAFETY, in short: libc
+        // calls on valid, initialised arguments.)
         unsafe {
             let mut old: libc::sigaction = std::mem::zeroed();
             if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0

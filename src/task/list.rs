@@ -112,9 +112,9 @@ impl Shard {
             // SAFETY: `ptr` is linked here, so the list's reference keeps it
             // alive, and the lock (`&self` comes from its guard) keeps every
             // writer of the links away while we read them.
-            unsafe { ptr.as_ref() }
-                .pointers
-                .with(|p| unsafe { (*p).next })
+            let header = unsafe { ptr.as_ref() };
+            // SAFETY: the same lock keeps every writer of the links away.
+            header.pointers.with(|p| unsafe { (*p).next })
         })
     }
 
