@@ -224,9 +224,11 @@ fn debug_shows_the_id_and_whether_the_task_finished() {
         let (tx, rx) = oneshot::channel::<()>();
         let handle = rt.spawn(async move { rx.await.unwrap() });
         let id = handle.id();
+        let site = handle.spawned_at();
+        assert_eq!(site.line(), line!() - 3, "the spawn site is the spawn call");
         assert_eq!(
             format!("{handle:?}"),
-            format!("JoinHandle {{ id: {id:?}, finished: false }}")
+            format!("JoinHandle {{ id: {id:?}, name: None, spawned_at: {site}, finished: false }}")
         );
         tx.send(()).unwrap();
         // Wait for the flag itself (no timer): the task ends at once.
@@ -235,7 +237,7 @@ fn debug_shows_the_id_and_whether_the_task_finished() {
         }
         assert_eq!(
             format!("{handle:?}"),
-            format!("JoinHandle {{ id: {id:?}, finished: true }}")
+            format!("JoinHandle {{ id: {id:?}, name: None, spawned_at: {site}, finished: true }}")
         );
         let abort = handle.abort_handle();
         assert_eq!(
