@@ -141,6 +141,15 @@ impl Idle {
         let dec = UNPARK_ONE + usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, SeqCst);
         debug_assert!(unparked(prev) > 0);
+        // Every searcher is an awake worker: a worker that left the count
+        // of searchers out of step with its own flag (say, a poller-woken
+        // worker that forgot a notifier had counted it searching) trips
+        // this in the loom models.
+        let now = prev - dec;
+        debug_assert!(
+            searching(now) <= unparked(now),
+            "windlass: idle counts more searchers than awake workers"
+        );
         sleepers.push(index);
     }
 
