@@ -287,6 +287,12 @@ impl Idle {
         self.0.unpark_worker_by_id(index)
     }
 
+    /// Woken-by-the-poller step: off the sleepers, awake, not searching;
+    /// true if a notifier got there first (the worker is searching).
+    pub fn transition_worker_from_poller(&self, index: usize) -> bool {
+        self.0.transition_worker_from_poller(index)
+    }
+
     /// True if the worker is still on the sleepers list.
     pub fn is_parked(&self, index: usize) -> bool {
         self.0.is_parked(index)

@@ -6,8 +6,9 @@
 //! with a reactor: the park step's `sleep` takes the reactor's turn if it
 //! is free and waits on the simulated poller through
 //! `Parker::park_driving`, else `Parker::park`. A wait that returns with
-//! woken tasks takes the worker off the sleepers (`unpark_worker_by_id`)
-//! before the tasks are pushed to its local queue; unparking a worker whose
+//! woken tasks takes the worker off the sleepers
+//! (`transition_worker_from_poller`: awake, not searching unless a notifier
+//! got there first) before the tasks are pushed to its local queue; unparking a worker whose
 //! parker says it is driving also notifies the poller.
 #![cfg(loom)]
 
@@ -20,7 +21,7 @@ use loom::sync::atomic::{AtomicBool, Ordering::*};
 use loom::thread;
 use windlass::__loom::Parker;
 use windlass_loom_tests::model;
-use worker_model::{PLAIN, Poller, Shared, finish, start};
+use worker_model::{PLAIN, Poller, SPAWNS, Shared, finish, start};
 
 /// Readiness arrives while two workers run out of work and go to sleep,
 /// one of them in the poller: the event's task runs.
@@ -57,6 +58,25 @@ fn push_and_event_two_workers() {
         let workers = start(&shared);
         let s = shared.clone();
         let io = thread::spawn(move || s.poller.deliver(PLAIN));
+        shared.schedule_remote(PLAIN);
+        io.join().unwrap();
+        finish(&shared, workers);
+    });
+}
+
+/// "Woken by the poller" (idle protocol): the worker that collects the
+/// event is awake but not searching, so it notifies nobody for it; its task
+/// spawns a second one (queued locally) while a remote push races it. All
+/// three run: the remote push's notify is not suppressed by the poller's
+/// worker, and a notifier that took that worker off the sleepers first
+/// leaves it searching, bound by the found-work step.
+#[test]
+fn event_spawns_vs_remote_push_two_workers() {
+    model(|| {
+        let shared = Arc::new(Shared::new(2, 3, true));
+        let workers = start(&shared);
+        let s = shared.clone();
+        let io = thread::spawn(move || s.poller.deliver(SPAWNS));
         shared.schedule_remote(PLAIN);
         io.join().unwrap();
         finish(&shared, workers);

@@ -218,7 +218,9 @@ impl Worker {
 
     /// `Context::park`.
     fn park(&mut self) {
-        let shared = &*self.shared;
+        // A clone: `sleep` borrows `self` mutably.
+        let shared = Arc::clone(&self.shared);
+        let shared = &*shared;
         let was_searching = std::mem::take(&mut self.is_searching);
         shared
             .idle
@@ -233,7 +235,11 @@ impl Worker {
             if shared.shutdown.load(Acquire) {
                 return;
             }
-            if woke_tasks || !shared.idle.is_parked(self.index) {
+            if woke_tasks {
+                // `sleep` set `is_searching` (idle, "Woken by the poller").
+                return;
+            }
+            if !shared.idle.is_parked(self.index) {
                 break;
             }
         }
@@ -241,7 +247,7 @@ impl Worker {
     }
 
     /// `Context::sleep`.
-    fn sleep(&self) -> bool {
+    fn sleep(&mut self) -> bool {
         let shared = &*self.shared;
         let parker = &shared.parkers[self.index];
         // Acquire/Release: what the last holder did is seen by the next.
@@ -260,7 +266,8 @@ impl Worker {
         if woken.is_empty() {
             return false;
         }
-        shared.idle.unpark_worker_by_id(self.index);
+        // Awake with work, not searching, unless a notifier got here first.
+        self.is_searching = shared.idle.transition_worker_from_poller(self.index);
         for task in woken {
             self.push_local(task);
         }

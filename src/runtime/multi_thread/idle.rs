@@ -21,6 +21,12 @@
 //!   If anything is there it takes itself off the list and searches again;
 //!   otherwise it sleeps until unparked, and on waking checks that it was
 //!   really taken off the list (else it sleeps again).
+//! - **Woken by the poller**: a sleeper whose wait on the poller returned
+//!   with tasks to wake takes itself off the sleepers and counts itself as
+//!   unparked but *not* searching: it has work (the tasks it is about to
+//!   queue locally) and looked for none. Only if a notifier took it off the
+//!   list first (and so counted it as searching) is it a searcher, bound by
+//!   the found-work step.
 //!
 //! # Why no wake-up is lost
 //!
@@ -32,6 +38,16 @@
 //! if last, notifies). If P's RMW comes first, it is released to W's RMW, so
 //! P's push happens-before W's re-check, which finds the task. Either way a
 //! pushed task is never left with every worker asleep.
+//!
+//! A worker woken by the poller does not break this: while it is counted
+//! searching it is a searcher like any other; otherwise it is an awake
+//! worker with local work, which suppresses no notify (a pusher that reads
+//! its count sees a busy worker, exactly as if it had never slept), so it
+//! owes nobody the found-work notify. The tasks it queues follow the
+//! ordinary push rule of `worker.rs`. Counting it as searching instead (as
+//! before this rule) made its first task's found-work step wake a peer on
+//! every poller wait that returned work, even a lone task: a futex wake,
+//! and a peer that found nothing and went back to sleep.
 
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -125,6 +141,15 @@ impl Idle {
         let dec = UNPARK_ONE + usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, SeqCst);
         debug_assert!(unparked(prev) > 0);
+        // Every searcher is an awake worker: a worker that left the count
+        // of searchers out of step with its own flag (say, a poller-woken
+        // worker that forgot a notifier had counted it searching) trips
+        // this in the loom models.
+        let now = prev - dec;
+        debug_assert!(
+            searching(now) <= unparked(now),
+            "windlass: idle counts more searchers than awake workers"
+        );
         sleepers.push(index);
     }
 
@@ -141,6 +166,22 @@ impl Idle {
         true
     }
 
+    /// Woken-by-the-poller step: takes the worker off the sleepers and
+    /// counts it as unparked, not searching. Returns whether the worker is
+    /// searching: true if a notifier already took it off the list (and
+    /// counted it as searching; its unpark token comes later).
+    pub(crate) fn transition_worker_from_poller(&self, index: usize) -> bool {
+        let mut sleepers = self.sleepers.lock();
+        let Some(pos) = sleepers.iter().position(|&i| i == index) else {
+            return true;
+        };
+        sleepers.swap_remove(pos);
+        // Under the lock, as every change of the sleepers list; an RMW, so
+        // it takes part in the total order of "Why no wake-up is lost".
+        self.state.fetch_add(UNPARK_ONE, SeqCst);
+        false
+    }
+
     /// True if the worker is still on the sleepers list (its wake-up was
     /// spurious or stale).
     pub(crate) fn is_parked(&self, index: usize) -> bool {
@@ -154,5 +195,45 @@ impl Idle {
     pub(crate) fn counts(&self) -> (usize, usize) {
         let state = self.state.load(SeqCst);
         (unparked(state), searching(state))
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Idle;
+
+    /// Two workers asleep: worker 0 in the poller, worker 1 in its parker.
+    fn both_asleep() -> Idle {
+        let idle = Idle::new(2);
+        idle.transition_worker_to_parked(1, false);
+        idle.transition_worker_to_parked(0, false);
+        assert_eq!(idle.counts(), (0, 0));
+        idle
+    }
+
+    /// "Woken by the poller": awake, not searching, so it owes no
+    /// found-work notify, and a push elsewhere still wakes the other
+    /// sleeper (nothing is suppressed).
+    #[test]
+    fn woken_by_poller_is_awake_not_searching() {
+        let idle = both_asleep();
+        assert!(!idle.transition_worker_from_poller(0));
+        assert_eq!(idle.counts(), (1, 0));
+        assert!(!idle.is_parked(0));
+        assert_eq!(idle.worker_to_notify(), Some(1));
+        assert_eq!(idle.counts(), (2, 1));
+    }
+
+    /// A notifier that took the worker off the sleepers first counted it
+    /// as searching: it stays a searcher, and its found-work step says it
+    /// was the last one.
+    #[test]
+    fn woken_by_poller_after_a_notifier_is_searching() {
+        let idle = both_asleep();
+        assert_eq!(idle.worker_to_notify(), Some(0));
+        assert!(idle.transition_worker_from_poller(0));
+        assert_eq!(idle.counts(), (1, 1));
+        assert!(idle.transition_worker_from_searching());
+        assert_eq!(idle.counts(), (1, 0));
     }
 }

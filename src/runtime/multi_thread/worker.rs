@@ -34,10 +34,11 @@
 //! poller instead of its parker ([`Parker::park_driving`]); an `unpark`
 //! interrupts that wait through [`Reactor::notify`]. When the wait returns
 //! with tasks to wake (ready I/O, expired timers), the worker first takes
-//! itself off the sleepers (it is awake and searching, as after any
-//! unpark), then wakes them: they land in its own LIFO slot and queue,
-//! with no cross-thread wake-up, and a second task in its queue notifies a
-//! peer as usual. Events that arrive while every worker is busy wait in the
+//! itself off the sleepers (awake with work but not searching, unless a
+//! notifier took it off first: idle protocol, "Woken by the poller"), then
+//! wakes them: they land in its own LIFO slot and queue, with no
+//! cross-thread wake-up, and a second task in its queue notifies a peer as
+//! usual. A lone woken task wakes nobody. Events that arrive while every worker is busy wait in the
 //! kernel and are collected together, in one wait, by the next worker that
 //! runs out of work, or by the periodic check: every
 //! [`REACTOR_POLL_INTERVAL`]th task a worker looks (without blocking) if the
@@ -313,7 +314,11 @@ impl Context {
             if shared.is_shutdown() {
                 return;
             }
-            if woke_tasks || !shared.idle.is_parked(index) {
+            if woke_tasks {
+                // `sleep` set `is_searching` (idle, "Woken by the poller").
+                return;
+            }
+            if !shared.idle.is_parked(index) {
                 break;
             }
             if timeout.is_some() && self.rescue() {
@@ -390,9 +395,10 @@ impl Context {
         if !turn.has_wakers() {
             return false;
         }
-        // Awake (and searching) before the tasks are queued here, as after
-        // any unpark; `false` means a notifier already counted us so.
-        shared.idle.unpark_worker_by_id(index);
+        // Awake before the tasks are queued here, but not searching (idle
+        // protocol, "Woken by the poller"): a lone woken task wakes no peer.
+        let searching = shared.idle.transition_worker_from_poller(index);
+        self.core.borrow_mut().is_searching = searching;
         turn.wake();
         true
     }
