@@ -168,8 +168,10 @@ fn states_workers_counters_and_blocking_closures() {
             let dump = rt.handle().dump();
             let t = dump.get(waiter.id()).unwrap();
             let c = t.counters().expect("debug mode keeps counters");
-            if c.polls == 3 {
-                assert_eq!(t.state(), TaskState::Idle);
+            assert!(c.polls <= 3, "{c:?}");
+            // The count moves when the third poll starts; the state turns
+            // Idle when it ends (the watchdog bounds the wait).
+            if c.polls == 3 && t.state() == TaskState::Idle {
                 break c;
             }
             std::thread::yield_now();
