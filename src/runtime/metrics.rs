@@ -6,7 +6,9 @@
 //! 1. **One block per worker.** Each worker (the current-thread flavor has
 //!    one, the core) owns a [`WorkerCounters`]: its hot-path counters and
 //!    its two histograms, padded to cache lines of their own, so a worker's
-//!    writes never touch a line another worker writes.
+//!    writes never touch a line another worker writes. (A multi-thread
+//!    worker's poll count is its LIFO slot's progress counter, on that
+//!    worker's own padded line too: `multi_thread::lifo`, rule 2.)
 //! 2. **One writer.** Only the thread that runs the worker's loop (for the
 //!    current-thread flavor: the thread holding the core) writes its block.
 //!    A counter is bumped with a `Relaxed` load and a `Relaxed` store, not a

@@ -446,9 +446,14 @@ impl Handle {
             .counters
             .iter()
             .zip(shared.stealers.iter())
-            .map(|(c, stealer)| {
+            .zip(shared.lifo.iter())
+            .map(|((c, stealer), lifo)| {
                 c.sum_histograms(poll, latency);
-                c.snapshot(stealer.len())
+                let mut w = c.snapshot(stealer.len());
+                // The poll count is the LIFO slot's progress counter (lifo
+                // rule 2), kept anyway, so polls cost the metrics nothing.
+                w.polls = lifo.polls();
+                w
             })
             .collect();
         (workers, shared.injector.len())

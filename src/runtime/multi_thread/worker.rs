@@ -103,7 +103,7 @@ pub(super) struct Core {
     rng: u32,
     /// Every worker's poll counter when this one last went to sleep with a
     /// timeout (lifo rule 3).
-    seen_polls: Vec<u32>,
+    seen_polls: Vec<u64>,
     /// Debug mode: publish each poll in `Shared::poll_slots[index]`.
     debug: bool,
 }
@@ -266,8 +266,9 @@ impl Context {
     fn run_task(&self, task: Notified) {
         let mut core = self.core.borrow_mut();
         // Lifo rule 2: progress, for peers looking for a stuck worker.
+        // It is also the worker's `polls` metric (`Handle::metrics`), so
+        // counting polls costs nothing more.
         self.handle.shared.lifo[core.index].begin_poll();
-        metrics::add(&self.handle.shared.counters[core.index].polls, 1);
         let watched = core.debug.then_some(core.index);
         if core.is_searching {
             core.is_searching = false;
