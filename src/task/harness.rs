@@ -56,14 +56,10 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     match result {
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
             ToIdle::Idle => {}
-            ToIdle::Yielded => {
-                if let Some(extras) = cell.header.site.extras() {
-                    extras.stats.mark_queued();
-                }
-                // SAFETY: the poller's reference becomes the `Notified` one.
-                cell.scheduler
-                    .yield_now(Notified(unsafe { Task::from_raw(ptr) }))
-            }
+            // SAFETY: the poller's reference becomes the `Notified` one.
+            ToIdle::Yielded => cell
+                .scheduler
+                .yield_now(Notified(unsafe { Task::from_raw(ptr) })),
             ToIdle::Cancel => cancel_and_complete::<F, S>(ptr),
         },
         Ok(Poll::Ready(output)) => {
@@ -117,6 +113,13 @@ fn poll_timed<F: Future, S: Schedule>(
         let queued = extras.stats.queued_ns.load(Relaxed);
         if queued != 0 {
             latency = Some(Duration::from_nanos(start_ns.saturating_sub(queued)));
+        }
+        if matches!(result, Ok(Poll::Pending)) {
+            // If the task yielded (or was woken during the poll), it is
+            // queued as the poll ends: stamp that without another clock
+            // read. A later wake restamps it (`schedule`); this store comes
+            // before the state transition that lets that wake happen.
+            extras.stats.queued_ns.store(end_ns.max(1), Relaxed);
         }
     }
     let took = Duration::from_nanos(took_ns);

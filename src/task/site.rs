@@ -110,7 +110,8 @@ pub(crate) struct PollStats {
     pub(crate) busy_ns: AtomicU64,
     /// When the last poll ended, in nanoseconds since [`epoch`]; 0: never.
     pub(crate) last_poll_end_ns: AtomicU64,
-    /// When the task was last queued (spawned, woken or yielded), in
+    /// When the task was last queued (spawned, woken, or, as a poll that
+    /// returned `Pending` ends, yielded), in
     /// nanoseconds since [`epoch`]; 0: not known. The exception to "only
     /// the poller writes": the thread that queues the task writes it, with
     /// a `Relaxed` store *before* it hands the task to a run queue, whose
