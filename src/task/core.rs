@@ -138,6 +138,13 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     ) {
     }
 
+    /// When the poll now starting on this thread began, in ns since the
+    /// process epoch, if the scheduler already read the clock for it
+    /// (debug mode's watchdog slot); saves the timed poll a clock read.
+    fn poll_started_ns(&self) -> Option<u64> {
+        None
+    }
+
     /// A task's panic can no longer be retrieved: its `JoinHandle` is gone.
     fn panic_lost(&self, _task: &Header, _message: Option<String>) {}
 }

@@ -102,7 +102,7 @@ fn poll_timed<F: Future, S: Schedule>(
     ptr: NonNull<Header>,
     cell: &Cell<F, S>,
 ) -> std::thread::Result<Poll<F::Output>> {
-    let start_ns = now_ns();
+    let start_ns = cell.scheduler.poll_started_ns().unwrap_or_else(now_ns);
     let result = poll_inner(ptr, cell);
     let end_ns = now_ns();
     let took_ns = end_ns.saturating_sub(start_ns);

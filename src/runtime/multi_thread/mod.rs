@@ -522,6 +522,15 @@ impl Schedule for Arc<Handle> {
         self.shared.owned.remove(task)
     }
 
+    fn poll_started_ns(&self) -> Option<u64> {
+        if !self.shared.config.debug.enabled {
+            return None;
+        }
+        // In debug mode every poll on a worker goes through `run_watched`,
+        // which has just published this poll's start in the worker's slot.
+        context::with_worker(|w| w.map(|w| self.shared.poll_slots[w.index].own_since()))
+    }
+
     fn polled(&self, task: &Header, took: Duration, latency: Option<Duration>) {
         // Polls run on their worker's thread: its counters (rule 2 of
         // `runtime::metrics`).
