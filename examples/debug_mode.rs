@@ -22,6 +22,8 @@
 //!    `spawn_blocking`; when the poll returns, the slow poll is reported too.
 //! 2. Two tasks each run a `TaskGroup` of waiting workers; `Handle::dump()`
 //!    prints them as a tree, each group under the task that owns it.
+//! 3. `Handle::metrics()` prints the workers' counters and the poll-time
+//!    histogram, where the blocker's poll is the slow outlier.
 //!
 //! Run it with `cargo run --example debug_mode`. It checks its own claims.
 
@@ -133,6 +135,16 @@ fn main() -> std::io::Result<()> {
     assert_eq!(sizes, [3, 2], "each group's workers sit under its owner");
     assert_eq!(joined, [3, 2]);
     assert!(text.contains("├─ task 'crawler'") && text.contains("└─ task 'indexer'"));
+    // 3. The runtime's metrics: in debug mode every poll feeds the
+    // histograms, so the 300 ms poll sits in the last bucket (>= 262 ms).
+    let metrics = rt.handle().metrics();
+    println!("\nHandle::metrics():\n{metrics}");
+    assert!(metrics.workers.iter().map(|w| w.polls).sum::<u64>() > 0);
+    let last = metrics.poll_duration.counts.len() - 1;
+    assert!(
+        metrics.poll_duration.counts[last] >= 1,
+        "the blocker's 300 ms poll"
+    );
     println!("all claims checked: OK");
     Ok(())
 }

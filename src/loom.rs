@@ -17,7 +17,7 @@ mod imp {
 
         pub(crate) mod atomic {
             pub(crate) use std::sync::atomic::{
-                AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+                AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
             };
         }
 
@@ -205,7 +205,7 @@ mod imp {
 
         pub(crate) mod atomic {
             pub(crate) use loom::sync::atomic::{
-                AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+                AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
             };
         }
 

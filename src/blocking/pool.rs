@@ -429,6 +429,21 @@ impl BlockingHandle {
         join
     }
 
+    /// `Handle::metrics`'s part for the pool, read under its lock. A
+    /// thread started or notified and not yet at the queue counts as
+    /// neither busy nor idle.
+    pub(crate) fn metrics(&self) -> crate::runtime::BlockingMetrics {
+        let state = self.inner.state.lock();
+        crate::runtime::BlockingMetrics {
+            threads_busy: state
+                .threads
+                .saturating_sub(state.idle)
+                .saturating_sub(state.starting),
+            threads_idle: state.idle,
+            queued: state.queue.len(),
+        }
+    }
+
     /// `Handle::dump`'s part for the pool: its closures (running or
     /// queued) and `(threads, idle threads)`.
     pub(crate) fn dump_tasks(

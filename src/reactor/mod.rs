@@ -88,7 +88,7 @@ pub(crate) mod timers;
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -128,6 +128,14 @@ pub(crate) struct Reactor {
     /// waits"); it also keeps the buffers of a turn.
     turn: Mutex<TurnBufs>,
     shutdown: AtomicBool,
+    /// Turns and readiness events so far, for `Handle::metrics`. Written
+    /// only by the holder of `turn` (one at a time; the mutex orders one
+    /// holder's writes before the next's), so a `Relaxed` load and store
+    /// cannot lose an update; read with `Relaxed` (a statistic; see
+    /// `runtime::metrics`). Once per wait on the poller, not per task, so
+    /// they share the reactor's lines.
+    turns: AtomicU64,
+    events: AtomicU64,
     /// The reactor thread, for a reactor driven by one.
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -175,13 +183,17 @@ impl Turn<'_> {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
+        crate::runtime::metrics::add(&r.turns, 1);
         if !bufs.events.is_empty() {
             let slab = r.sources.lock();
+            let mut n = 0;
             for ev in bufs.events.iter() {
+                n += 1;
                 if let Some(source) = slab.get(ev.key) {
                     bufs.ready.push((source.clone(), ev));
                 }
             }
+            crate::runtime::metrics::add(&r.events, n);
         }
         for (source, ev) in bufs.ready.drain(..) {
             source.on_event(&ev, &mut bufs.wakers);
@@ -228,6 +240,8 @@ impl Reactor {
             interest: AtomicUsize::new(0),
             turn: Mutex::new(TurnBufs::default()),
             shutdown: AtomicBool::new(false),
+            turns: AtomicU64::new(0),
+            events: AtomicU64::new(0),
             thread: Mutex::new(None),
         });
         // Rule 5 of the auto-advance (`activity.rs`): the last leave wakes
@@ -386,6 +400,11 @@ impl Reactor {
     /// Timers registered now (for tests: a dropped sleep leaves none).
     pub(crate) fn num_timers(&self) -> usize {
         self.timers.lock().len()
+    }
+
+    /// `(turns, events)` so far (see the fields).
+    pub(crate) fn turn_counts(&self) -> (u64, u64) {
+        (self.turns.load(Relaxed), self.events.load(Relaxed))
     }
 
     /// Sources registered now.

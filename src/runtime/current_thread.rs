@@ -21,6 +21,7 @@ use crate::reactor::activity::Presence;
 use crate::reactor::clock::Clock;
 use crate::runtime::builder::{Config, UnhandledPanic};
 use crate::runtime::debug::{self, report_pending};
+use crate::runtime::metrics::{self, WorkerCounters};
 use crate::runtime::multi_thread::panic_shutdown;
 use crate::runtime::park::Parker;
 use crate::task::core::{Header, Schedule};
@@ -50,6 +51,9 @@ pub(crate) struct Handle {
     /// The runtime's clock, whose activity counts the `block_on` threads
     /// (`reactor/activity.rs`, rule 2).
     clock: StdArc<Clock>,
+    /// The one worker entry of `Handle::metrics`, written by the thread
+    /// holding the core (`runtime::metrics`, rule 2).
+    pub(crate) counters: WorkerCounters,
     pub(crate) config: Config,
 }
 
@@ -63,6 +67,7 @@ impl Handle {
             core_waiters: Mutex::new(Vec::new()),
             panicked: AtomicBool::new(false),
             clock,
+            counters: WorkerCounters::default(),
             config,
         });
         // Rule 4 of the auto-advance: the run queue is the visible queue.
@@ -150,7 +155,10 @@ impl Handle {
                 if me.run_tasks() == MAX_TASKS_PER_TICK || own.woken.load(Acquire) {
                     continue;
                 }
-                own.park_on(&me.parker);
+                if own.park_on(&me.parker) {
+                    metrics::add(&me.counters.parks, 1);
+                    metrics::add(&me.counters.unparks, 1);
+                }
             } else {
                 own.park_on(&own.own);
             }
@@ -161,7 +169,10 @@ impl Handle {
     fn run_tasks(&self) -> usize {
         for ran in 0..MAX_TASKS_PER_TICK {
             match self.pop() {
-                Some(task) => task.run(),
+                Some(task) => {
+                    metrics::add(&self.counters.polls, 1);
+                    task.run();
+                }
                 None => return ran,
             }
         }
@@ -188,6 +199,20 @@ impl Handle {
         self.owned
             .close_and_shutdown(&|task| report_pending(settings, task));
         drop(queued);
+    }
+
+    /// `Handle::metrics`'s part for this scheduler: the one worker entry
+    /// (with the run queue's depth) and an injector depth of 0.
+    pub(crate) fn metrics(
+        &self,
+        poll: &mut metrics::Histogram,
+        latency: &mut metrics::Histogram,
+    ) -> (Vec<metrics::WorkerMetrics>, usize) {
+        let depth = self.queue.lock().as_ref().map_or(0, VecDeque::len);
+        self.counters.sum_histograms(poll, latency);
+        // The run queue is both the worker's queue and the shared one; it
+        // is reported once, as the worker's (there is no injector).
+        (vec![self.counters.snapshot(depth)], 0)
     }
 
     pub(crate) fn num_alive_tasks(&self) -> usize {
@@ -229,8 +254,9 @@ struct MainWaker {
 }
 
 impl MainWaker {
-    /// Sleeps on `parker`, giving up the thread's unit meanwhile.
-    fn park_on(&self, parker: &Parker) {
+    /// Sleeps on `parker`, giving up the thread's unit meanwhile; false if
+    /// it did not sleep (a wake came first).
+    fn park_on(&self, parker: &Parker) -> bool {
         let activity = &self.handle.clock.activity;
         // SeqCst load: `Presence::before_park`'s re-check.
         if self
@@ -239,7 +265,9 @@ impl MainWaker {
         {
             parker.park();
             self.presence.after_park(activity);
+            return true;
         }
+        false
     }
 }
 
@@ -277,7 +305,14 @@ impl Schedule for Arc<Handle> {
         self.owned.remove(task)
     }
 
-    fn polled(&self, task: &Header, took: std::time::Duration) {
+    fn polled(
+        &self,
+        task: &Header,
+        took: std::time::Duration,
+        latency: Option<std::time::Duration>,
+    ) {
+        // Tasks run on the thread holding the core (metrics rule 2).
+        self.counters.record_poll(took, latency);
         debug::report_poll(&self.config.debug, task, took);
     }
 

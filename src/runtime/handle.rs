@@ -238,6 +238,53 @@ impl Handle {
         super::TaskDump::new(tasks, blocking, threads, self.inner.is_debug())
     }
 
+    /// A snapshot of the runtime's metrics: per-worker counters, queue
+    /// depths, the reactor, the blocking pool and two histograms. Always
+    /// on and stable; see [`RuntimeMetrics`](super::RuntimeMetrics) for
+    /// each number, and docs/ARCHITECTURE.md for where they are kept.
+    ///
+    /// Cheap enough to call often: it reads a few words per worker and
+    /// takes the reactor's and the blocking pool's locks briefly. Safe
+    /// from any thread, inside a task or not.
+    ///
+    /// ```
+    /// use windlass::runtime::Builder;
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// rt.block_on(async {
+    ///     let tasks: Vec<_> = (0..100).map(|i| windlass::spawn(async move { i })).collect();
+    ///     for t in tasks {
+    ///         t.await.unwrap();
+    ///     }
+    /// });
+    /// let m = rt.handle().metrics();
+    /// assert_eq!(m.workers.len(), 2);
+    /// let polls: u64 = m.workers.iter().map(|w| w.polls).sum();
+    /// assert!(polls >= 100);
+    /// ```
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        let mut poll_duration = super::Histogram::default();
+        let mut schedule_latency = super::Histogram::default();
+        let (workers, injector_depth) = self
+            .inner
+            .metrics(&mut poll_duration, &mut schedule_latency);
+        let mut reactor = super::ReactorMetrics::default();
+        if let Some(r) = self.driver.started() {
+            reactor.started = true;
+            (reactor.turns, reactor.events) = r.turn_counts();
+            reactor.registered_sources = r.num_sources();
+            reactor.pending_timers = r.num_timers();
+        }
+        super::RuntimeMetrics {
+            workers,
+            injector_depth,
+            reactor,
+            blocking: self.blocking.metrics(),
+            poll_duration,
+            schedule_latency,
+        }
+    }
+
     /// Worker threads (1 for the current-thread flavor).
     ///
     /// ```

@@ -49,6 +49,7 @@ pub(crate) mod current_thread;
 pub(crate) mod debug;
 pub(crate) mod dump;
 mod handle;
+pub(crate) mod metrics;
 pub(crate) mod multi_thread;
 pub(crate) mod park;
 #[allow(clippy::module_inception)]
@@ -63,6 +64,9 @@ pub use builder::{Builder, UnhandledPanic};
 pub use debug::{DebugEvent, TaskInfo};
 pub use dump::{PollCounters, TaskDump, TaskSnapshot, TaskState};
 pub use handle::{Handle, RuntimeFlavor, TryCurrentError};
+pub use metrics::{
+    BlockingMetrics, HISTOGRAM_BUCKETS, Histogram, ReactorMetrics, RuntimeMetrics, WorkerMetrics,
+};
 pub use runtime::{EnterGuard, Runtime};
 
 use crate::task::JoinHandle;

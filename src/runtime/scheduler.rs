@@ -46,6 +46,29 @@ impl Handle {
         }
     }
 
+    /// The workers' metrics and the injector's depth; adds the workers'
+    /// histograms to `poll` and `latency`.
+    pub(crate) fn metrics(
+        &self,
+        poll: &mut super::Histogram,
+        latency: &mut super::Histogram,
+    ) -> (Vec<super::WorkerMetrics>, usize) {
+        match self {
+            Handle::MultiThread(h) => h.metrics(poll, latency),
+            Handle::CurrentThread(h) => h.metrics(poll, latency),
+        }
+    }
+
+    /// Counts a forced yield (a task spent its budget) on the worker this
+    /// thread runs, if any: called only from inside a task's poll, on the
+    /// thread that owns that worker's counters (metrics rule 2).
+    pub(crate) fn count_forced_yield(&self) {
+        match self {
+            Handle::MultiThread(h) => h.count_forced_yield(),
+            Handle::CurrentThread(h) => super::metrics::add(&h.counters.forced_yields, 1),
+        }
+    }
+
     pub(crate) fn is_debug(&self) -> bool {
         match self {
             Handle::MultiThread(h) => h.shared.config.debug.enabled,

@@ -29,11 +29,20 @@ pub(crate) use crate::runtime::context::{budget_get, budget_set};
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     match budget_get() {
         Some(0) => {
+            count_forced_yield();
             cx.waker().wake_by_ref();
             Poll::Pending
         }
         _ => Poll::Ready(()),
     }
+}
+
+/// Counts the yield in `Handle::metrics` (`forced_yields` of this
+/// thread's worker). Out of line: the budget runs out once per 128 units.
+#[cold]
+#[inline(never)]
+fn count_forced_yield() {
+    crate::runtime::context::with_current(|h| h.inner.count_forced_yield());
 }
 
 /// Spends one unit of the current task's budget.

@@ -128,8 +128,22 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// A task panicked; apply the runtime's unhandled-panic policy.
     fn unhandled_panic(&self) {}
 
-    /// A poll of a task with extras (named, or debug mode) took `took`.
-    fn polled(&self, _task: &Header, _took: std::time::Duration) {}
+    /// A poll of a task with extras (named, or debug mode) took `took`,
+    /// after waiting `latency` in a run queue (`None`: not known).
+    fn polled(
+        &self,
+        _task: &Header,
+        _took: std::time::Duration,
+        _latency: Option<std::time::Duration>,
+    ) {
+    }
+
+    /// When the poll now starting on this thread began, in ns since the
+    /// process epoch, if the scheduler already read the clock for it
+    /// (debug mode's watchdog slot); saves the timed poll a clock read.
+    fn poll_started_ns(&self) -> Option<u64> {
+        None
+    }
 
     /// A task's panic can no longer be retrieved: its `JoinHandle` is gone.
     fn panic_lost(&self, _task: &Header, _message: Option<String>) {}

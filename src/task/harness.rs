@@ -6,8 +6,9 @@ use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
+use std::time::Duration;
 
 use super::core::{Cell, Header, Schedule, Stage};
 use super::error::JoinError;
@@ -101,14 +102,28 @@ fn poll_timed<F: Future, S: Schedule>(
     ptr: NonNull<Header>,
     cell: &Cell<F, S>,
 ) -> std::thread::Result<Poll<F::Output>> {
-    let started = Instant::now();
+    let start_ns = cell.scheduler.poll_started_ns().unwrap_or_else(now_ns);
     let result = poll_inner(ptr, cell);
-    let took = started.elapsed();
+    let end_ns = now_ns();
+    let took_ns = end_ns.saturating_sub(start_ns);
+    let mut latency = None;
     if let Some(extras) = cell.header.site.extras() {
-        let took_ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        extras.stats.record(took_ns, now_ns());
+        extras.stats.record(took_ns, end_ns);
+        // Relaxed: see `PollStats::queued_ns` (the run queue ordered it).
+        let queued = extras.stats.queued_ns.load(Relaxed);
+        if queued != 0 {
+            latency = Some(Duration::from_nanos(start_ns.saturating_sub(queued)));
+        }
+        if matches!(result, Ok(Poll::Pending)) {
+            // If the task yielded (or was woken during the poll), it is
+            // queued as the poll ends: stamp that without another clock
+            // read. A later wake restamps it (`schedule`); this store comes
+            // before the state transition that lets that wake happen.
+            extras.stats.queued_ns.store(end_ns.max(1), Relaxed);
+        }
     }
-    cell.scheduler.polled(&cell.header, took);
+    let took = Duration::from_nanos(took_ns);
+    cell.scheduler.polled(&cell.header, took, latency);
     result
 }
 
@@ -218,6 +233,9 @@ fn release_one<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 pub(super) unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the caller.
     let cell = unsafe { cell::<F, S>(ptr) };
+    if let Some(extras) = cell.header.site.extras() {
+        extras.stats.mark_queued();
+    }
     // SAFETY: the caller's reference becomes the `Notified` one.
     cell.scheduler
         .schedule(Notified(unsafe { Task::from_raw(ptr) }));

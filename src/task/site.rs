@@ -75,6 +75,8 @@ impl SpawnMeta {
             parent: self.parent,
             stats: PollStats::default(),
         });
+        // Queued from now on: the spawn's schedule latency starts here.
+        extras.stats.mark_queued();
         let raw = NonNull::from(Box::leak(extras)).cast::<()>();
         Site {
             raw: raw.map_addr(|a| a | EXTRAS),
@@ -108,9 +110,23 @@ pub(crate) struct PollStats {
     pub(crate) busy_ns: AtomicU64,
     /// When the last poll ended, in nanoseconds since [`epoch`]; 0: never.
     pub(crate) last_poll_end_ns: AtomicU64,
+    /// When the task was last queued (spawned, woken, or, as a poll that
+    /// returned `Pending` ends, yielded), in
+    /// nanoseconds since [`epoch`]; 0: not known. The exception to "only
+    /// the poller writes": the thread that queues the task writes it, with
+    /// a `Relaxed` store *before* it hands the task to a run queue, whose
+    /// push (release) and pop (acquire) order the store before the
+    /// poller's load. Two racing stamps only make the statistic less exact
+    /// (`runtime::metrics` rule 5).
+    pub(crate) queued_ns: AtomicU64,
 }
 
 impl PollStats {
+    /// Stamps the time the task was queued (see `queued_ns`).
+    pub(crate) fn mark_queued(&self) {
+        self.queued_ns.store(now_ns().max(1), Relaxed);
+    }
+
     /// Records one poll that took `took_ns` and ended at `end_ns`.
     pub(crate) fn record(&self, took_ns: u64, end_ns: u64) {
         // Relaxed throughout: only the polling thread writes (see the type

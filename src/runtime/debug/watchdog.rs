@@ -67,6 +67,13 @@ impl PollSlot {
         self.task.store(0, Relaxed);
     }
 
+    /// The `since` this slot's own worker published last (rule 1); only
+    /// its owner calls it, inside the poll, to time the poll without a
+    /// second clock read (`Relaxed`: its own store).
+    pub(crate) fn own_since(&self) -> u64 {
+        self.since.load(Relaxed)
+    }
+
     /// Rule 3: the task in a poll now and when that poll began, if any.
     pub(crate) fn current(&self) -> Option<(u64, u64)> {
         let task = self.task.load(Acquire);

@@ -16,7 +16,9 @@
 //!    slip in between its load and its store) and into a full one with a
 //!    swap, which returns what was there (or null, if it was just stolen).
 //! 2. **Poll counter.** The owner bumps its `polls` counter before each
-//!    task it runs. Only the owner writes it; others only compare it.
+//!    task it runs. Only the owner writes it; others only compare it (and
+//!    `Handle::metrics` reports it as the worker's `polls`: a `u64`, so it
+//!    does not wrap in practice).
 //! 3. **Rescue.** A worker that parks while another worker is awake sleeps
 //!    at most [`RESCUE_INTERVAL`] at a time. Before each such sleep it
 //!    snapshots every peer's counter; after it, a peer whose counter has
@@ -39,7 +41,7 @@ use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
-use crate::loom::sync::atomic::{AtomicPtr, AtomicU32, Ordering::*};
+use crate::loom::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
 use crate::task::core::Header;
 use crate::task::{Notified, Task};
 
@@ -56,14 +58,14 @@ struct Inner {
     /// Rule 1: a `Notified` reference turned into a raw pointer, or null.
     task: AtomicPtr<Header>,
     /// Rule 2: tasks the owner has started running.
-    polls: AtomicU32,
+    polls: AtomicU64,
 }
 
 impl LifoSlot {
     pub(crate) fn new() -> LifoSlot {
         LifoSlot(CachePadded::new(Inner {
             task: AtomicPtr::new(null_mut()),
-            polls: AtomicU32::new(0),
+            polls: AtomicU64::new(0),
         }))
     }
 
@@ -107,7 +109,7 @@ impl LifoSlot {
     }
 
     /// The owner's poll counter (rule 3).
-    pub(super) fn polls(&self) -> u32 {
+    pub(super) fn polls(&self) -> u64 {
         self.0.polls.load(Relaxed)
     }
 }

@@ -43,6 +43,7 @@ use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::block_on_waker::{BlockOnSignal, ExitGuard};
 use crate::runtime::builder::{Config, HookResult, UnhandledPanic};
 use crate::runtime::debug::{self, TaskInfo, watchdog};
+use crate::runtime::metrics::{self, WorkerCounters};
 use crate::runtime::park::Parker;
 use crate::runtime::{context, dump};
 use crate::task::core::{Header, Schedule};
@@ -62,6 +63,9 @@ pub(crate) struct Shared {
     /// Each worker's LIFO slot and poll counter, indexed like the workers
     /// (see `lifo`: stealable by a worker rescuing a stuck peer's task).
     lifo: Box<[lifo::LifoSlot]>,
+    /// Each worker's metrics counters, indexed like the workers (see
+    /// `runtime::metrics`: written by their worker only).
+    pub(super) counters: Box<[WorkerCounters]>,
     /// Sleeping and searching workers.
     idle: Idle,
     /// One per worker; see the park step in `idle`. (A std `Arc`: the
@@ -107,6 +111,7 @@ pub(crate) fn start(
             injector: Injector::new(),
             stealers,
             lifo: (0..num_workers).map(|_| lifo::LifoSlot::new()).collect(),
+            counters: (0..num_workers).map(|_| Default::default()).collect(),
             idle: Idle::new(num_workers),
             parkers: (0..num_workers).map(|_| Parker::new()).collect(),
             driver: driver.clone(),
@@ -419,6 +424,41 @@ impl Handle {
     }
 
     /// `Handle::dump`'s part for this scheduler (see `runtime::dump`).
+    /// A task on this thread's worker spent its budget (metrics rule 2:
+    /// the worker's own thread writes its counters).
+    pub(crate) fn count_forced_yield(&self) {
+        context::with_worker(|w| {
+            if let Some(w) = w {
+                metrics::add(&self.shared.counters[w.index].forced_yields, 1);
+            }
+        });
+    }
+
+    /// `Handle::metrics`'s part for this scheduler: the workers, the
+    /// injector's depth, and the histograms summed over the workers.
+    pub(crate) fn metrics(
+        &self,
+        poll: &mut metrics::Histogram,
+        latency: &mut metrics::Histogram,
+    ) -> (Vec<metrics::WorkerMetrics>, usize) {
+        let shared = &self.shared;
+        let workers = shared
+            .counters
+            .iter()
+            .zip(shared.stealers.iter())
+            .zip(shared.lifo.iter())
+            .map(|((c, stealer), lifo)| {
+                c.sum_histograms(poll, latency);
+                let mut w = c.snapshot(stealer.len());
+                // The poll count is the LIFO slot's progress counter (lifo
+                // rule 2), kept anyway, so polls cost the metrics nothing.
+                w.polls = lifo.polls();
+                w
+            })
+            .collect();
+        (workers, shared.injector.len())
+    }
+
     pub(crate) fn dump_tasks(&self, out: &mut Vec<dump::TaskSnapshot>) {
         dump::snapshot_list(&self.shared.owned, out);
         if self.shared.config.debug.enabled {
@@ -482,7 +522,23 @@ impl Schedule for Arc<Handle> {
         self.shared.owned.remove(task)
     }
 
-    fn polled(&self, task: &Header, took: Duration) {
+    fn poll_started_ns(&self) -> Option<u64> {
+        if !self.shared.config.debug.enabled {
+            return None;
+        }
+        // In debug mode every poll on a worker goes through `run_watched`,
+        // which has just published this poll's start in the worker's slot.
+        context::with_worker(|w| w.map(|w| self.shared.poll_slots[w.index].own_since()))
+    }
+
+    fn polled(&self, task: &Header, took: Duration, latency: Option<Duration>) {
+        // Polls run on their worker's thread: its counters (rule 2 of
+        // `runtime::metrics`).
+        context::with_worker(|w| {
+            if let Some(w) = w {
+                self.shared.counters[w.index].record_poll(took, latency);
+            }
+        });
         debug::report_poll(&self.shared.config.debug, task, took);
     }
 

@@ -50,6 +50,10 @@ mod imp {
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
         }
+        /// Tasks queued now (a racy snapshot, for `Handle::metrics`).
+        pub(crate) fn len(&self) -> usize {
+            self.0.len()
+        }
     }
 
     impl Local {
@@ -68,6 +72,10 @@ mod imp {
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
         }
+        /// Tasks queued now (a racy snapshot, for `Handle::metrics`).
+        pub(crate) fn len(&self) -> usize {
+            self.0.len()
+        }
     }
 
     impl Stealer {
@@ -77,6 +85,10 @@ mod imp {
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
+        }
+        /// Tasks queued now (a racy snapshot, for `Handle::metrics`).
+        pub(crate) fn len(&self) -> usize {
+            self.0.len()
         }
     }
 }
@@ -110,6 +122,9 @@ mod imp {
         pub(crate) fn is_empty(&self) -> bool {
             self.0.lock().is_empty()
         }
+        pub(crate) fn len(&self) -> usize {
+            self.0.lock().len()
+        }
     }
 
     impl Local {
@@ -128,6 +143,9 @@ mod imp {
         pub(crate) fn is_empty(&self) -> bool {
             self.0.lock().is_empty()
         }
+        pub(crate) fn len(&self) -> usize {
+            self.0.lock().len()
+        }
     }
 
     impl Stealer {
@@ -136,6 +154,9 @@ mod imp {
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.lock().is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.lock().len()
         }
     }
 }

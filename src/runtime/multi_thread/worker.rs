@@ -60,7 +60,7 @@ use super::Handle;
 use super::lifo::RESCUE_INTERVAL;
 use super::queue::Local;
 use crate::loom::sync::Arc;
-use crate::runtime::{context, scheduler};
+use crate::runtime::{context, metrics, scheduler};
 use crate::task::Notified;
 
 /// Check the injector first every this many tasks.
@@ -104,7 +104,7 @@ pub(super) struct Core {
     rng: u32,
     /// Every worker's poll counter when this one last went to sleep with a
     /// timeout (lifo rule 3).
-    seen_polls: Vec<u32>,
+    seen_polls: Vec<u64>,
     /// Debug mode: publish each poll in `Shared::poll_slots[index]`.
     debug: bool,
 }
@@ -144,6 +144,9 @@ impl Core {
 /// A worker as seen from its own thread (see `context::with_worker`).
 pub(crate) struct Context {
     pub(super) handle: Arc<Handle>,
+    /// `core.index`, readable while the core is borrowed (for the metrics
+    /// counters, `Shared::counters[index]`).
+    pub(super) index: usize,
     /// Borrowed only briefly, never across a task poll.
     core: RefCell<Core>,
 }
@@ -157,6 +160,7 @@ pub(super) fn run(rt: crate::runtime::Handle, core: Core) {
     };
     let cx = Context {
         handle,
+        index: core.index,
         core: RefCell::new(core),
     };
     let worker = context::set_worker(&cx);
@@ -218,6 +222,7 @@ impl Context {
         if let Some(task) = shared.lifo[core.index].take() {
             if core.lifo_polls < MAX_LIFO_POLLS {
                 core.lifo_polls += 1;
+                metrics::add(&shared.counters[core.index].lifo_hits, 1);
                 return Some(task);
             }
             // Cap reached: the slot's task waits its turn in the queue.
@@ -250,7 +255,9 @@ impl Context {
             if victim == core.index {
                 continue;
             }
+            let before = core.local.len();
             if let Some(task) = shared.stealers[victim].steal_half_into(&core.local) {
+                count_steal(&shared.counters[core.index], before, core.local.len());
                 return Some(task);
             }
         }
@@ -260,6 +267,8 @@ impl Context {
     fn run_task(&self, task: Notified) {
         let mut core = self.core.borrow_mut();
         // Lifo rule 2: progress, for peers looking for a stuck worker.
+        // It is also the worker's `polls` metric (`Handle::metrics`), so
+        // counting polls costs nothing more.
         self.handle.shared.lifo[core.index].begin_poll();
         let watched = core.debug.then_some(core.index);
         if core.is_searching {
@@ -308,9 +317,12 @@ impl Context {
             self.core.borrow_mut().is_searching = true;
             return;
         }
+        let counters = &shared.counters[index];
         loop {
             let timeout = self.snapshot_for_rescue();
+            metrics::add(&counters.parks, 1);
             let woke_tasks = self.sleep(index, timeout);
+            metrics::add(&counters.unparks, 1);
             if shared.is_shutdown() {
                 return;
             }
@@ -359,10 +371,12 @@ impl Context {
             if peer == core.index || slot.polls() != core.seen_polls[peer] {
                 continue;
             }
+            let before = core.local.len();
             let task = slot
                 .take()
                 .or_else(|| shared.stealers[peer].steal_half_into(&core.local));
             if let Some(task) = task {
+                count_steal(&shared.counters[core.index], before, core.local.len());
                 core.local.push(task);
                 return true;
             }
@@ -453,6 +467,15 @@ impl Context {
         drop(core);
         drop(tasks);
     }
+}
+
+/// Counts a steal that took one task and moved the rest of its batch into
+/// our queue, which grew from `before` to `after` tasks (only its owner
+/// pushes to a queue, so the growth is exactly the batch).
+fn count_steal(counters: &metrics::WorkerCounters, before: usize, after: usize) {
+    metrics::add(&counters.steal_operations, 1);
+    let moved = after.saturating_sub(before) + 1;
+    metrics::add(&counters.stolen_tasks, moved as u64);
 }
 
 /// Why a task is being queued on its own worker.
