@@ -647,6 +647,12 @@ impl Presence {
 #[derive(Default)]
 pub struct PollSlot(crate::runtime::debug::watchdog::PollSlot);
 
+impl fmt::Debug for PollSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PollSlot").field(&self.0.current()).finish()
+    }
+}
+
 impl PollSlot {
     /// Rule 1: a poll of `task` (non-zero) begins; returns its `since`.
     pub fn begin(&self, task: u64) -> u64 {

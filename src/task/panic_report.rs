@@ -23,6 +23,13 @@ use crate::runtime::context;
 
 /// Wraps the current panic hook, once per process.
 pub(crate) fn install() {
+    // Not under loom: the hook reads the task context, a loom thread-local,
+    // and loom panics on threads and at moments outside a model (its own
+    // aborts of an execution included), where touching loom state aborts
+    // the process.
+    if cfg!(loom) {
+        return;
+    }
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
