@@ -11,9 +11,16 @@
 //! 2. **Wake-ups** ([`notify`](Poller::notify)) write to an `eventfd`
 //!    registered edge-triggered: every write is a new edge, so the counter
 //!    is never read back (no syscall after the wait). A flag makes the
-//!    notifications between two waits cost one write: it is reset just
-//!    before each wait, so a notification that comes later writes again,
-//!    and one that came earlier left an edge that ends the wait at once.
+//!    notifications between two waits cost one write: it is set by the
+//!    write and reset only by a wait that *returned that edge*. So while
+//!    the flag is set an edge is pending, and the next wait ends at once;
+//!    a notification that finds the flag set needs no write of its own.
+//!    (Resetting the flag before every wait instead loses a wake-up: a
+//!    notification after one wait returned, finding the flag still set
+//!    from an edge that wait consumed, would write nothing, and the next
+//!    wait would block. A notification that finds the flag set between the
+//!    wait's return and its reset is harmless: it came before the caller's
+//!    re-checks, which see what it announced through the flag's AcqRel.)
 //! 3. **The timer** is a `timerfd`, also edge-triggered, set only when the
 //!    earliest deadline differs from the one it is set to ([`Events::armed`]):
 //!    a wait with the same next timer as the last one costs no timer
@@ -162,14 +169,17 @@ impl Poller {
                 }
             }
         }
-        // Rule 2: from here on, a notification writes (and ends this wait).
-        // AcqRel: pairs with `notify`'s swap.
-        self.notified.swap(false, AcqRel);
         let res = epoll::wait(
             &self.epoll,
             rustix::buffer::spare_capacity(&mut events.list),
             timeout.as_ref(),
         );
+        // Rule 2: this wait consumed the wake-up edge, so the next
+        // notification must write again. AcqRel: pairs with `notify`'s
+        // swap (its announcement is visible to the caller's re-checks).
+        if events.list.iter().any(|ev| ev.data.u64() == NOTIFY_KEY) {
+            self.notified.swap(false, AcqRel);
+        }
         if events.armed.is_some_and(|a| a <= Instant::now()) {
             events.armed = None; // fired: a one-shot timer is disarmed
         }
@@ -190,7 +200,7 @@ impl Poller {
     pub(crate) fn notify(&self) {
         // AcqRel: pairs with the reset in `wait`.
         if self.notified.swap(true, AcqRel) {
-            return; // already written since the wait began
+            return; // an edge is pending: the next wait ends at once
         }
         let one = 1u64.to_ne_bytes();
         if let Err(rustix::io::Errno::AGAIN) = rustix::io::write(&self.notify_fd, &one) {
@@ -211,5 +221,78 @@ fn to_timespec(d: Duration) -> Timespec {
     Timespec {
         tv_sec: d.as_secs().min(i64::MAX as u64) as _,
         tv_nsec: d.subsec_nanos() as _,
+    }
+}
+
+#[cfg(all(test, not(miri), not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// True if the last wait returned the wake-up edge.
+    fn woken(events: &Events) -> bool {
+        events.list.iter().any(|ev| ev.data.u64() == NOTIFY_KEY)
+    }
+
+    /// Rule 2's lost wake-up: a notification ends a wait, and a second one,
+    /// made after that wait returned, must end the next wait too. With the
+    /// flag reset before each wait (the earlier rule), the second found it
+    /// still set and wrote nothing, and the next wait slept to its limit.
+    #[test]
+    fn a_notification_after_a_woken_wait_ends_the_next_wait() {
+        let poller = Arc::new(Poller::new().unwrap());
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (again_tx, again_rx) = std::sync::mpsc::channel::<()>();
+        let (returned_tx, returned_rx) = std::sync::mpsc::channel::<()>();
+        let p = poller.clone();
+        let waiter = std::thread::spawn(move || {
+            let mut events = Events::default();
+            started_tx.send(()).unwrap();
+            p.wait(&mut events, None, None).unwrap();
+            assert!(
+                woken(&events),
+                "only a notification ends a wait with no limit"
+            );
+            returned_tx.send(()).unwrap();
+            again_rx.recv().unwrap();
+            let start = Instant::now();
+            p.wait(&mut events, None, Some(Duration::from_secs(10)))
+                .unwrap();
+            (woken(&events), start.elapsed())
+        });
+        started_rx.recv().unwrap();
+        // Not for correctness (the assertions hold in any interleaving):
+        // it lets the waiter block in `epoll_wait` first, the order in
+        // which the earlier rule lost the second notification.
+        std::thread::sleep(Duration::from_millis(50));
+        poller.notify();
+        returned_rx.recv().unwrap();
+        poller.notify(); // after the waiter's first wait, before its next
+        again_tx.send(()).unwrap();
+        let (woken_again, took) = waiter.join().unwrap();
+        assert!(
+            woken_again,
+            "the second notification was lost (waited {took:?})"
+        );
+    }
+
+    /// The cheap path stays: notifications between two waits write once,
+    /// and the flag tells the truth (set exactly while an edge is pending).
+    #[test]
+    fn notifications_between_waits_cost_one_edge() {
+        let poller = Poller::new().unwrap();
+        let mut events = Events::default();
+        poller.notify();
+        poller.notify();
+        assert!(poller.notified.load(SeqCst));
+        poller
+            .wait(&mut events, None, Some(Duration::ZERO))
+            .unwrap();
+        assert!(woken(&events));
+        assert!(!poller.notified.load(SeqCst), "the wait took the edge");
+        poller
+            .wait(&mut events, None, Some(Duration::ZERO))
+            .unwrap();
+        assert!(!woken(&events), "one edge for the two notifications");
     }
 }
