@@ -69,15 +69,8 @@ impl Parker {
             return;
         }
         let mut guard = self.lock.lock();
-        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
-            Ok(_) => {}
-            Err(NOTIFIED) => {
-                self.state.swap(EMPTY, SeqCst);
-                return;
-            }
-            Err(actual) => panic!(
-                "windlass: parker in unexpected state {actual}; two threads parked on one parker"
-            ),
+        if !self.to_parked() {
+            return;
         }
         // One wait: a spurious wake-up only shortens this sleep, which the
         // caller treats like a timeout.
@@ -93,22 +86,30 @@ impl Parker {
         }
     }
 
-    #[cold]
-    fn park_slow(&self) {
-        let mut guard = self.lock.lock();
+    /// Under the lock: EMPTY -> PARKED, true if this thread may now wait;
+    /// false if an `unpark` came first (its token is consumed).
+    fn to_parked(&self) -> bool {
         match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
-            Ok(_) => {}
+            Ok(_) => true,
             Err(NOTIFIED) => {
                 // A swap, not a store: another `unpark` may have come since
                 // the failed CAS read NOTIFIED, and we must read from its
                 // write to see what it wrote before unparking us.
                 let old = self.state.swap(EMPTY, SeqCst);
                 debug_assert_eq!(old, NOTIFIED);
-                return;
+                false
             }
             Err(actual) => panic!(
                 "windlass: parker in unexpected state {actual}; two threads parked on one parker"
             ),
+        }
+    }
+
+    #[cold]
+    fn park_slow(&self) {
+        let mut guard = self.lock.lock();
+        if !self.to_parked() {
+            return;
         }
         loop {
             self.cvar.wait(&mut guard);
