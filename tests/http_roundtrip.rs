@@ -296,3 +296,103 @@ fn graceful_shutdown_finishes_the_request_in_flight() {
         });
     });
 }
+
+/// One connection served through the owned halves of a Unix stream: the
+/// server's `hyper::rt::Read` is a `WindlassIo<UnixOwnedReadHalf>` and its
+/// `Write` a `WindlassIo<UnixOwnedWriteHalf>`, joined by [`Halves`] only
+/// because hyper wants one object. Every body size is echoed exactly.
+#[test]
+fn http1_over_unix_owned_halves() {
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::task::{Context, Poll};
+
+    use hyper::rt::{Read, ReadBufCursor, Write};
+    use windlass::hyper::WindlassIo;
+    use windlass::net::{UnixOwnedReadHalf, UnixOwnedWriteHalf, UnixStream};
+
+    struct Halves(
+        WindlassIo<UnixOwnedReadHalf>,
+        WindlassIo<UnixOwnedWriteHalf>,
+    );
+    impl Read for Halves {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: ReadBufCursor<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.0).poll_read(cx, buf)
+        }
+    }
+    impl Write for Halves {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            Pin::new(&mut self.1).poll_write(cx, buf)
+        }
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            bufs: &[std::io::IoSlice<'_>],
+        ) -> Poll<std::io::Result<usize>> {
+            Pin::new(&mut self.1).poll_write_vectored(cx, bufs)
+        }
+        fn is_write_vectored(&self) -> bool {
+            self.1.is_write_vectored()
+        }
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.1).poll_flush(cx)
+        }
+        fn poll_shutdown(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.1).poll_shutdown(cx)
+        }
+    }
+
+    watchdog(|| {
+        multi().block_on(async {
+            let (client_end, server_end) = UnixStream::pair().unwrap();
+            let answered = Arc::new(AtomicUsize::new(0));
+            let count = answered.clone();
+            let server = windlass::spawn(async move {
+                let (read, write) = server_end.into_split();
+                let io = Halves(WindlassIo::new(read), WindlassIo::new(write));
+                let service =
+                    hyper::service::service_fn(move |req| http_support::route(req, count.clone()));
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await
+                    .unwrap();
+            });
+            let (mut send, conn) =
+                hyper::client::conn::http1::handshake(WindlassIo::new(client_end))
+                    .await
+                    .unwrap();
+            let conn = windlass::spawn(conn);
+            let addr: std::net::SocketAddr = "127.0.0.1:80".parse().unwrap();
+            for len in SIZES {
+                let sent = body(len);
+                send.ready().await.unwrap();
+                let res = timeout(LONG, send.send_request(echo_request(addr, sent.clone())))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(res.status(), 200);
+                let got = http_body_util::BodyExt::collect(res.into_body())
+                    .await
+                    .unwrap()
+                    .to_bytes();
+                assert!(got == sent, "echoed body of {len} bytes differs");
+            }
+            drop(send);
+            conn.await.unwrap().unwrap();
+            timeout(LONG, server).await.unwrap().unwrap();
+            assert_eq!(answered.load(SeqCst), SIZES.len());
+        });
+    });
+}

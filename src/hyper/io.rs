@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use futures_io::AsyncWrite;
 
 use crate::io::Async;
-use crate::net::{OwnedReadHalf, TcpStream, UnixStream};
+use crate::net::{OwnedReadHalf, TcpStream, UnixOwnedReadHalf, UnixStream};
 
 /// A windlass I/O object as hyper's connection type: implements
 /// `hyper::rt::Read` if the object implements [`ReadUninit`] and
@@ -133,7 +133,7 @@ macro_rules! read_uninit_by_method {
     )*};
 }
 
-read_uninit_by_method!(TcpStream, OwnedReadHalf, UnixStream);
+read_uninit_by_method!(TcpStream, OwnedReadHalf, UnixStream, UnixOwnedReadHalf);
 
 impl<T: AsFd> sealed::Sealed for Async<T> {}
 impl<T: AsFd> ReadUninit for Async<T> {

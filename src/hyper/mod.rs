@@ -4,7 +4,7 @@
 //! this module implements them on windlass:
 //!
 //! - [`WindlassIo`]: the connection. Wraps a [`TcpStream`], a
-//!   [`UnixStream`], an owned half of a `TcpStream` or any
+//!   [`UnixStream`], an owned half of either (`into_split`) or any
 //!   [`Async<T>`](crate::io::Async), and implements `hyper::rt::Read` (when
 //!   the wrapped type reads) and `hyper::rt::Write` (when it writes). Reads
 //!   go straight into hyper's uninitialised buffer (no zeroing, no copy),

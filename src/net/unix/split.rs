@@ -142,6 +142,33 @@ impl UnixOwnedReadHalf {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.0.local_addr()
     }
+
+    /// Reads into uninitialised memory, as
+    /// [`UnixStream::poll_read_uninit`]: on `Ready(Ok(n))` the first `n`
+    /// bytes of `buf` hold what was read (0: end of stream). Nothing is
+    /// zeroed or copied first; this is what lets the half be a
+    /// `windlass::hyper::WindlassIo` source.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::mem::MaybeUninit;
+    ///
+    /// # windlass::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = windlass::net::UnixStream::pair().unwrap();
+    /// let (read, _write) = b.into_split();
+    /// a.try_write(b"hey").unwrap();
+    /// let mut raw = [MaybeUninit::uninit(); 8];
+    /// let n = poll_fn(|cx| read.poll_read_uninit(cx, &mut raw)).await.unwrap();
+    /// assert_eq!(n, 3);
+    /// # });
+    /// ```
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.0.poll_read_uninit(cx, buf)
+    }
 }
 
 impl UnixOwnedWriteHalf {
