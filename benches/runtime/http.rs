@@ -23,6 +23,13 @@
 //! - **Rounds**: `BENCH_HTTP_ROUNDS` (default 3), the order of the servers
 //!   rotating from round to round; the tables give the median round.
 //!
+//! - **Pinning** (optional): `BENCH_HTTP_SERVER_CPUS=0,1` pins every
+//!   server thread to those CPUs, and `BENCH_HTTP_CLIENT_CPUS=2,3` the
+//!   client thread to those (lists like `0,1` or `2-5`; see [`pin`]). The
+//!   server's threads are pinned again at each measurement, so threads a
+//!   runtime starts late (smol's `async-io`) are caught too. Unset: the
+//!   scheduler places every thread.
+//!
 //! `cargo bench --features hyper --bench runtime -- http` runs only this.
 //! For `wrk`, `strace -c -f -p` and `perf stat -p`,
 //! `BENCH_HTTP_SERVE=windlass|tokio|smol` makes the binary serve on
@@ -288,6 +295,9 @@ impl Client {
             std::thread::Builder::new()
                 .name("http-client".into())
                 .spawn(move || {
+                    if let Some(cpus) = cpus_from_env("BENCH_HTTP_CLIENT_CPUS") {
+                        pin(&[0], &cpus);
+                    }
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .enable_io()
                         .build()
@@ -447,8 +457,54 @@ struct Sample {
     cpu_us_per_req: f64,
 }
 
+/// The CPUs named by the environment variable `var` (`0,1`, `2-5`, or a
+/// mix); `None` if it is unset or empty.
+fn cpus_from_env(var: &str) -> Option<Vec<usize>> {
+    let v = std::env::var(var).ok().filter(|v| !v.trim().is_empty())?;
+    let bad = || panic!("{var}={v:?}: expected a CPU list such as 0,1 or 2-5");
+    let mut cpus = Vec::new();
+    for part in v.split(',') {
+        let part = part.trim();
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let (a, b): (usize, usize) = match (a.trim().parse(), b.trim().parse()) {
+            (Ok(a), Ok(b)) if a <= b => (a, b),
+            _ => bad(),
+        };
+        cpus.extend(a..=b);
+    }
+    Some(cpus)
+}
+
+/// Pins the threads `tids` of this process (0: the calling thread) to
+/// `cpus`. Fails loudly: a bench that silently ran unpinned would be
+/// reported as pinned.
+fn pin(tids: &[u32], cpus: &[usize]) {
+    // SAFETY: `cpu_set_t` is plain data; all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for &c in cpus {
+        assert!(c < libc::CPU_SETSIZE as usize, "CPU {c} out of range");
+        // SAFETY: `c` is below CPU_SETSIZE, checked above.
+        unsafe { libc::CPU_SET(c, &mut set) };
+    }
+    for &tid in tids {
+        // SAFETY: `set` is a valid, initialised `cpu_set_t` of the size
+        // passed; the kernel only reads it.
+        let rc = unsafe {
+            libc::sched_setaffinity(tid as libc::pid_t, std::mem::size_of_val(&set), &set)
+        };
+        assert!(
+            rc == 0,
+            "pinning thread {tid} to CPUs {cpus:?}: {}",
+            io::Error::last_os_error()
+        );
+    }
+}
+
 fn measure(rt: Rt, server: &Server, path: &str, conns: usize, window: Duration) -> Sample {
     let tids = server_tids(rt);
+    if let Some(cpus) = cpus_from_env("BENCH_HTTP_SERVER_CPUS") {
+        pin(&tids, &cpus);
+    }
     let client = Client::start(server.addr, path, conns);
     std::thread::sleep(Duration::from_millis(300)); // warm-up
     client.measuring.store(true, Relaxed);
@@ -514,9 +570,16 @@ pub(crate) fn run(quick: bool) {
         env("BENCH_HTTP_ROUNDS", 3) as usize
     };
     let servers: Vec<(Rt, Server)> = Rt::ALL.into_iter().map(|rt| (rt, start(rt, 0))).collect();
+    let placement = match (
+        cpus_from_env("BENCH_HTTP_SERVER_CPUS"),
+        cpus_from_env("BENCH_HTTP_CLIENT_CPUS"),
+    ) {
+        (None, None) => String::from("unpinned"),
+        (s, c) => format!("server pinned to CPUs {s:?}, client to {c:?}"),
+    };
     println!(
-        "\nHTTP/1.1 keep-alive, hyper 1.x, {WORKERS} server workers each, client on its own thread; \
-         median of {rounds} round(s) of {window:?}:\n"
+        "\nHTTP/1.1 keep-alive, hyper 1.x, {WORKERS} server workers each, client on its own thread \
+         ({placement}); median of {rounds} round(s) of {window:?}:\n"
     );
     println!(
         "| route | conns | runtime | req/s | vs tokio | p50 µs | p99 µs | server CPU µs/req |"

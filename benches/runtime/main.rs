@@ -22,7 +22,11 @@
 //! * **Robust statistics.** Each sample is converted to ns per op (the doc comment
 //!   of each workload function says what one op is). The table reports the
 //!   **median** over rounds, and the ratio of medians to tokio (`< 1` means
-//!   faster than tokio). A second table reports the **minimum** (best case).
+//!   faster than tokio). A second table reports the **minimum** (best case),
+//!   a third the median **CPU time per op** of the whole process (all its
+//!   threads; see [`process_cpu`]): CPU over wall time per op is how many
+//!   cores a contender kept busy, which tells idle workers from dear
+//!   operations.
 //! * **Only the workload is timed.** Set-up that is not part of the workload
 //!   (starting the busy tasks, idling before `spawn_many_remote_idle`, stopping
 //!   the busy tasks) happens outside the timed region.
@@ -499,10 +503,19 @@ impl Contender for Windlass {
 // ---------------------------------------------------------------------------
 
 /// Counts down from `n`; whoever brings it to zero fires the oneshot.
+///
+/// Aligned to (and so alone on) its own pair of cache lines: every task of
+/// a spawn workload writes `work` and `remaining`, so any other object the
+/// allocator happened to place on the same line would be falsely shared,
+/// in some processes and not others, depending on the heap's history.
+#[repr(align(128))]
 struct Latch {
     /// The "tiny amount of work" that the spawn workloads do.
     work: AtomicUsize,
     remaining: AtomicUsize,
+    /// `spawn_many_remote_busy` with `BENCH_STOP_FLAG=shared` only: the busy
+    /// tasks' stop flag, on the line every spawned task writes.
+    stop: AtomicBool,
     done: Mutex<Option<oneshot::Sender<()>>>,
 }
 
@@ -513,6 +526,7 @@ impl Latch {
         let latch = Latch {
             work: AtomicUsize::new(0),
             remaining: AtomicUsize::new(n),
+            stop: AtomicBool::new(false),
             done: Mutex::new(Some(tx)),
         };
         (Arc::new(latch), rx)
@@ -757,14 +771,29 @@ fn spawn_many_remote_idle<C: Contender>(c: &C) -> Duration {
 /// for the CPUs, so this workload is noisy (samples spread about 3x on 2
 /// cores). Use more rounds before drawing conclusions.
 ///
+/// The busy tasks read their stop flag at every yield. By default
+/// (`BENCH_STOP_FLAG=padded`) it has a cache line of its own; with
+/// `BENCH_STOP_FLAG=shared` it sits on the latch's line, which every
+/// spawned task writes: a deliberate false sharing, to test whether an
+/// accidental one (the heap placing the flag next to the latch in some
+/// processes) explains this workload's two speeds per process.
+///
 /// **op** = one task spawned remotely onto busy workers, run and completed.
 fn spawn_many_remote_busy<C: Contender>(c: &C, workers: usize) -> Duration {
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Arc::new(AtomicUsize::new(0));
+    let shared_flag = std::env::var("BENCH_STOP_FLAG").is_ok_and(|v| v == "shared");
+    let (latch, rx) = Latch::new(SPAWN_TASKS);
+    let own_flag = Arc::new(crossbeam_utils::CachePadded::new(AtomicBool::new(false)));
+    let started = Arc::new(crossbeam_utils::CachePadded::new(AtomicUsize::new(0)));
     let (busy_done, busy_rx) = Latch::new(workers);
     for _ in 0..workers {
-        let (stop, started, busy_done) = (stop.clone(), started.clone(), busy_done.clone());
+        let (own_flag, latch, started, busy_done) = (
+            own_flag.clone(),
+            latch.clone(),
+            started.clone(),
+            busy_done.clone(),
+        );
         c.spawn_remote(async move {
+            let stop: &AtomicBool = if shared_flag { &latch.stop } else { &own_flag };
             started.fetch_add(1, Ordering::AcqRel);
             while !stop.load(Ordering::Relaxed) {
                 C::yield_now().await;
@@ -776,7 +805,6 @@ fn spawn_many_remote_busy<C: Contender>(c: &C, workers: usize) -> Duration {
         thread::yield_now();
     }
 
-    let (latch, rx) = Latch::new(SPAWN_TASKS);
     let start = Instant::now();
     for _ in 0..SPAWN_TASKS {
         let latch = latch.clone();
@@ -785,7 +813,8 @@ fn spawn_many_remote_busy<C: Contender>(c: &C, workers: usize) -> Duration {
     wait(c, rx);
     let elapsed = start.elapsed();
 
-    stop.store(true, Ordering::Relaxed);
+    own_flag.store(true, Ordering::Relaxed);
+    latch.stop.store(true, Ordering::Relaxed);
     wait(c, busy_rx);
     elapsed
 }
@@ -970,20 +999,47 @@ impl Config {
 struct Stats {
     median: f64,
     min: f64,
+    /// Median over rounds of the process's CPU time per op (all threads),
+    /// see [`process_cpu`].
+    cpu_median: f64,
 }
 
-fn summarize(mut samples: Vec<f64>) -> Stats {
+fn median_of(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     let n = samples.len();
-    let median = if n % 2 == 1 {
+    if n % 2 == 1 {
         samples[n / 2]
     } else {
         (samples[n / 2 - 1] + samples[n / 2]) / 2.0
-    };
-    Stats {
-        median,
-        min: samples[0],
     }
+}
+
+fn summarize(samples: Vec<f64>, cpu: Vec<f64>) -> Stats {
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    Stats {
+        median: median_of(samples),
+        min,
+        cpu_median: median_of(cpu),
+    }
+}
+
+/// CPU time used so far by every thread of this process. Sampled around a
+/// timed sample, it gives the CPU cost per op next to the wall time per
+/// op: their ratio is how many cores the contender kept busy, which tells
+/// a slower wall time from idle workers (wake-ups, imbalance) apart from
+/// one from dearer operations. Only the contender being timed runs then
+/// (the others' workers are parked), so the count is its own, plus the
+/// main thread waiting in `block_on`.
+fn process_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a
+    // constant every Linux supports.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// What is running now, and since when; read by [`watchdog`].
@@ -1047,12 +1103,16 @@ fn bench_workload(cfg: &Config, contenders: &[Box<dyn DynContender>], w: Workloa
 
     let ops_per_sample = (w.ops(cfg.workers) * reps) as f64;
     let mut samples = vec![Vec::with_capacity(cfg.rounds); k];
+    let mut cpu = vec![Vec::with_capacity(cfg.rounds); k];
     for round in 0..cfg.rounds {
         for i in rotated(round) {
+            let cpu_before = process_cpu();
             let total: Duration = (0..reps)
                 .map(|_| run_one(&*contenders[i], w, cfg.workers))
                 .sum();
+            let cpu_used = process_cpu().saturating_sub(cpu_before);
             samples[i].push(total.as_nanos() as f64 / ops_per_sample);
+            cpu[i].push(cpu_used.as_nanos() as f64 / ops_per_sample);
         }
     }
     eprintln!(
@@ -1068,7 +1128,11 @@ fn bench_workload(cfg: &Config, contenders: &[Box<dyn DynContender>], w: Workloa
             eprintln!("    {:<9} ns/op by round: {}", c.name(), s.join(" "));
         }
     }
-    samples.into_iter().map(summarize).collect()
+    samples
+        .into_iter()
+        .zip(cpu)
+        .map(|(s, c)| summarize(s, c))
+        .collect()
 }
 
 /// The table columns, in order. A contender that is not in the run shows `-`.
@@ -1295,6 +1359,7 @@ fn main() {
     let started = Instant::now();
     let mut median_rows = Vec::new();
     let mut min_rows = Vec::new();
+    let mut cpu_rows = Vec::new();
     for w in workloads {
         let stats = bench_workload(&cfg, &contenders, w);
         median_rows.push((
@@ -1313,6 +1378,14 @@ fn main() {
                 .zip(stats.iter().map(|s| s.min))
                 .collect(),
         ));
+        cpu_rows.push((
+            w.name(),
+            names
+                .iter()
+                .copied()
+                .zip(stats.iter().map(|s| s.cpu_median))
+                .collect(),
+        ));
     }
 
     if !median_rows.is_empty() {
@@ -1323,6 +1396,11 @@ fn main() {
         print_table(&median_rows);
         println!("\nMinimum ns/op (best round):\n");
         print_table(&min_rows);
+        println!(
+            "\nMedian CPU ns/op (the process's CPU time, all threads, per op; CPU over wall \
+             ns/op is how many cores were kept busy):\n"
+        );
+        print_table(&cpu_rows);
     }
 
     print_spawn_bytes(&contenders);

@@ -7,8 +7,15 @@ scaling table and plot of docs/PERFORMANCE.md.
 Each input is the stdout of one `BENCH_WORKERS=N runtime --bench ...` run;
 N is read from its "Median ns/op ... (N workers" line. Prints the Markdown
 table (median ns/op per runtime and worker count) and writes the plot
-(needs matplotlib).
+(needs matplotlib; without it, only the table is printed).
+
+Several inputs may have the same N (the passes of
+`benches/runtime/device-run.sh`, `$OUT/a-scaling-w*-p*.md`): each cell is
+then the median over them, and a second table gives windlass/tokio per pass,
+so a goal "in every run" can be read off. An input cut short (no table) is
+skipped with a note.
 """
+import statistics
 import re
 import sys
 
@@ -17,7 +24,11 @@ RUNTIMES = ["windlass", "tokio", "smol"]
 
 def parse(path):
     text = open(path).read()
-    workers = int(re.search(r"\((\d+) workers", text).group(1))
+    m = re.search(r"\((\d+) workers", text)
+    if m is None:
+        print(f"note: {path} has no table (cut short?); skipped", file=sys.stderr)
+        return None
+    workers = int(m.group(1))
     median = text.split("Minimum ns/op")[0]
     rows = {}
     for line in median.splitlines():
@@ -27,9 +38,23 @@ def parse(path):
     return workers, rows
 
 
+def merge(passes):
+    """One table from several passes at the same worker count: the median
+    of each cell over the passes that have it."""
+    names = [n for n in passes[0] if all(n in p for p in passes)]
+    return {
+        n: [statistics.median(p[n][i] for p in passes) for i in range(len(RUNTIMES))]
+        for n in names
+    }
+
+
 def main():
     out, files = sys.argv[1], sys.argv[2:]
-    runs = sorted(parse(f) for f in files)
+    parsed = [r for r in (parse(f) for f in files) if r is not None]
+    by_workers = {}
+    for w, rows in parsed:
+        by_workers.setdefault(w, []).append(rows)
+    runs = [(w, merge(by_workers[w])) for w in sorted(by_workers)]
     workers = [w for w, _ in runs]
     names = list(runs[0][1].keys())
     print("| workload | runtime | " + " | ".join(f"{w} w" for w in workers) + " |")
@@ -38,7 +63,19 @@ def main():
         for i, rt in enumerate(RUNTIMES):
             vals = " | ".join(f"{rows[n][i]:.1f}" for _, rows in runs)
             print(f"| {n} | {rt} | {vals} |")
-    import matplotlib
+    print("\nwindlass/tokio per pass:\n")
+    print("| workload | " + " | ".join(f"{w} w" for w in workers) + " |")
+    print("|---|" + "---:|" * len(workers))
+    for n in names:
+        cells = []
+        for w in workers:
+            cells.append(", ".join(f"{p[n][0] / p[n][1]:.2f}" for p in by_workers[w] if n in p))
+        print(f"| {n} | " + " | ".join(cells) + " |")
+    try:
+        import matplotlib
+    except ImportError:
+        print("matplotlib not installed: no plot written", file=sys.stderr)
+        return
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -60,7 +97,7 @@ def main():
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
     axes.flat[0].legend()
-    fig.suptitle("windlass vs tokio vs smol, 1-16 workers (16-core host, 2026-12-04)")
+    fig.suptitle(f"windlass vs tokio vs smol, {workers[0]}-{workers[-1]} workers")
     fig.tight_layout()
     fig.savefig(out, dpi=80)
 
