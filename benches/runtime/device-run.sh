@@ -61,7 +61,12 @@ if [[ ${1:-} == --find ]]; then
 fi
 
 bin=${1:?usage: device-run.sh BENCH_BINARY (or --find)}
+[[ -f $bin && ! -x $bin ]] && chmod +x "$bin" 2>/dev/null
 [[ -x $bin ]] || { echo "$bin is not an executable file" >&2; exit 1; }
+# Pinning needs taskset (util-linux); without it part B runs unpinned and
+# says so in machine.txt.
+pin2=(taskset -c 0,1)
+command -v taskset >/dev/null || pin2=()
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 out=${OUT:-./device-out}
 mkdir -p "$out" || exit 1
@@ -104,6 +109,7 @@ run() {
   echo "binary sha256: $(sha256sum "$bin" | cut -d' ' -f1)"
   echo "git: $(git rev-parse HEAD 2>/dev/null || echo unknown) $(git status --short 2>/dev/null | wc -l) changed files"
   echo "settings: ROUNDS=$ROUNDS SAMPLE_MS=$SAMPLE_MS WARMUP=$WARMUP PASSES_A=$PASSES_A PASSES_B=$PASSES_B HTTP_MS=$HTTP_MS HTTP_ROUNDS=$HTTP_ROUNDS SMOKE=${SMOKE:-0}"
+  (( ${#pin2[@]} )) || echo "WARNING: no taskset here: part B ran UNPINNED"
   echo; lscpu; echo; free -m
 } > "$out/machine.txt" 2>&1
 : > "$out/times.txt"
@@ -128,18 +134,18 @@ if [[ $PARTS == *B* ]]; then
   # reports and the HTTP group, which have parts of their own).
   all=spawn_many,yield_many,ping_pong,chained_spawn,blocking,tcp_echo,many_connections
   all=$all,join_all,join_set,sync_,fan_in,request_response,cpu_fanout,timers
-  BENCH_WORKERS=2 run b-pinned2-workloads-p1 taskset -c 0,1 "$bin" $mode "$all"
-  BENCH_WORKERS=2 run b-pinned2-latency taskset -c 0,1 "$bin" $mode latency
+  BENCH_WORKERS=2 run b-pinned2-workloads-p1 "${pin2[@]}" "$bin" $mode "$all"
+  BENCH_WORKERS=2 run b-pinned2-latency "${pin2[@]}" "$bin" $mode latency
   BENCH_WORKERS=2 run b-unpinned2-latency "$bin" $mode latency
-  BENCH_WORKERS=2 run b-pinned2-idle-tasks taskset -c 0,1 "$bin" $mode idle_tasks
+  BENCH_WORKERS=2 run b-pinned2-idle-tasks "${pin2[@]}" "$bin" $mode idle_tasks
   for p in $(seq 1 "$BUSY_PROCS"); do
     for flag in padded shared; do
       BENCH_STOP_FLAG=$flag BENCH_WORKERS=2 BENCH_ROUNDS=5 \
-        run "b-pinned2-busy-$flag-$p" taskset -c 0,1 "$bin" $mode spawn_many_remote_busy
+        run "b-pinned2-busy-$flag-$p" "${pin2[@]}" "$bin" $mode spawn_many_remote_busy
     done
   done
   for pass in $(seq 2 "$PASSES_B"); do
-    BENCH_WORKERS=2 run "b-pinned2-workloads-p$pass" taskset -c 0,1 "$bin" $mode "$all"
+    BENCH_WORKERS=2 run "b-pinned2-workloads-p$pass" "${pin2[@]}" "$bin" $mode "$all"
   done
   log_time "B total" $(( $(date +%s) - t0 ))
 fi
