@@ -26,19 +26,23 @@
 #      stop flag on a line of its own and BUSY_PROCS with it deliberately on
 #      the latch's line (BENCH_STOP_FLAG=padded/shared: is the two-speed-
 #      per-process behaviour false sharing?); then the workloads again
-#      (PASSES_B in all), so that "in every run" can be checked. The repeat comes last: if the part's limit cuts it, only
-#      the repeat is lost.
+#      (PASSES_B in all), so that "in every run" can be checked. The
+#      repeat comes last: if the part's limit cuts it, only it is lost.
 #   C  the in-process HTTP group: server threads (2 workers) pinned to CPUs
 #      0,1, the client thread to 2,3 (BENCH_HTTP_SERVER_CPUS/CLIENT_CPUS).
 # Outputs in $OUT: <part>.md (the tables, stdout), <part>.err (progress,
 # stderr), machine.txt (lscpu, uptime before/after, kernel, binary hash),
-# times.txt (seconds per part, so the lead can trim).
+# times.txt (seconds per part, so the lead can trim), summary.txt (the wall
+# and CPU ns/op rows of the goals' workloads from every run).
+# The binary lives under target/, which git ignores: a tool that copies the
+# working tree must be told to carry it (38 MiB with the bench profile's
+# debug info).
 #
 # Knobs (defaults sized for ~300 s on a 16-vCPU host; the limits below cap
 # each part whatever happens, 410 s in all): ROUNDS (7), SAMPLE_MS (40),
 # WARMUP (2), PASSES_A (1), PASSES_B (2), BUSY_PROCS (4), HTTP_MS (1500),
-# HTTP_ROUNDS (3), LIMIT_A (160), LIMIT_B (160), LIMIT_C (90), PARTS (ABC; e.g. PARTS=C runs
-# only part C). Where the time goes (2 loaded cores, 2026-12-04): one
+# HTTP_ROUNDS (3), LIMIT_A (160), LIMIT_B (160), LIMIT_C (90), PARTS (ABC;
+# e.g. PARTS=C runs only part C). Where the time goes (2 loaded cores, 2026-12-04): one
 # worker count of part A took 25-30 s, of which tcp_echo (64,000 round
 # trips a run, never repeated) is about half; one pass of part B's
 # workloads 80 s (tcp_echo, fan_in, fan_in_bounded, timers and
