@@ -10,7 +10,7 @@
 //! here, so they can only be used as such exceptions.
 
 pub(crate) mod sync {
-    pub(crate) use std::sync::Arc;
+    pub(crate) use std::sync::{Arc, Once, OnceLock};
 
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{

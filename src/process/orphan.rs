@@ -1,7 +1,7 @@
 //! Children dropped before they were reaped: the reaper task and the
 //! process-wide orphan list (rule 4 of the [module docs](super)).
 
-use std::sync::OnceLock;
+use crate::loom::std::sync::OnceLock;
 
 use super::exit::Exit;
 use crate::loom::sync::Mutex;

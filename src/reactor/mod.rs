@@ -85,15 +85,15 @@ pub(crate) mod epoll;
 pub(crate) mod source;
 pub(crate) mod timers;
 
+use crate::loom::std::sync::Arc;
+use crate::loom::std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::io;
 use std::os::fd::BorrowedFd;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use self::epoll::{Event, Events, Poller};
-use parking_lot::{Mutex, MutexGuard};
+use crate::loom::std::sync::{Mutex, MutexGuard};
 
 use self::clock::Clock;
 pub(crate) use self::source::{Direction, Source};
@@ -137,7 +137,7 @@ pub(crate) struct Reactor {
     turns: AtomicU64,
     events: AtomicU64,
     /// The reactor thread, for a reactor driven by one.
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    thread: Mutex<Option<crate::loom::std::thread::JoinHandle<()>>>,
 }
 
 /// Buffers reused from turn to turn.
@@ -260,7 +260,7 @@ impl Reactor {
     /// thread.
     fn spawn_thread(self: &Arc<Reactor>, name: &str) -> io::Result<()> {
         let r = self.clone();
-        let handle = std::thread::Builder::new()
+        let handle = crate::loom::std::thread::Builder::new()
             .name(name.to_string())
             .spawn(move || r.run())?;
         *self.thread.lock() = Some(handle);
@@ -483,7 +483,7 @@ pub(crate) fn timer_after_shutdown() -> ! {
 /// I/O or timers never has a thread or a worker waiting on it), and
 /// stopped at shutdown.
 pub(crate) struct Driver {
-    reactor: std::sync::OnceLock<Arc<Reactor>>,
+    reactor: crate::loom::std::sync::OnceLock<Arc<Reactor>>,
     /// Serialises start and shutdown. Holds the reactor created at build
     /// time until it starts (`None` afterwards, and once shut down).
     init: Mutex<Reserved>,
@@ -510,7 +510,7 @@ pub(crate) enum DriveMode {
     /// The runtime's worker threads, when they have nothing to run. The
     /// callback runs once, right after the reactor starts: it must make
     /// the sleeping workers look again, so that one of them waits on it.
-    Workers(std::sync::OnceLock<StartHook>),
+    Workers(crate::loom::std::sync::OnceLock<StartHook>),
 }
 
 impl Driver {
@@ -530,7 +530,7 @@ impl Driver {
         if cfg!(loom) {
             Driver::with_thread(thread_name)
         } else {
-            Driver::new(DriveMode::Workers(std::sync::OnceLock::new()))
+            Driver::new(DriveMode::Workers(crate::loom::std::sync::OnceLock::new()))
         }
     }
 
@@ -545,7 +545,7 @@ impl Driver {
             Some(Reactor::new(clock.clone())?)
         };
         Ok(Driver {
-            reactor: std::sync::OnceLock::new(),
+            reactor: crate::loom::std::sync::OnceLock::new(),
             init: Mutex::new(Reserved {
                 reactor: reserved,
                 shut_down: false,

@@ -1,8 +1,8 @@
 //! `Builder`: how a runtime is configured.
 
+use crate::loom::std::sync::Arc as StdArc;
 use std::fmt;
 use std::io;
-use std::sync::Arc as StdArc;
 
 use super::{Runtime, current_thread, debug, multi_thread, scheduler};
 use crate::blocking::pool::{BlockingPool, PoolConfig};
@@ -593,7 +593,7 @@ impl Builder {
             .map_or_else(|| "windlass-reactor".to_string(), |f| f());
         // The poller's descriptors are taken now: out of descriptors, the
         // build fails here rather than a timer later (issue #13).
-        let driver = std::sync::Arc::new(match self.kind {
+        let driver = crate::loom::std::sync::Arc::new(match self.kind {
             Kind::CurrentThread => Driver::with_thread(reactor_name)?,
             Kind::MultiThread => Driver::for_workers(reactor_name)?,
         });

@@ -8,8 +8,8 @@ use std::os::unix::net::UnixStream;
 // std's atomics, not the loom shim's, for the pending flags only: the
 // handler stores to them from outside any loom model, and
 // `signal_hook::flag` takes exactly these types.
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::{Arc, OnceLock};
+use crate::loom::std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use crate::loom::std::sync::{Arc, OnceLock};
 use std::task::Waker;
 
 use crate::loom::sync::Mutex;

@@ -1,8 +1,8 @@
 //! `DebugEvent`: what debug mode reports, as values a program can inspect.
 
+use crate::loom::std::sync::Arc;
 use std::fmt;
 use std::panic::Location;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::task::Id;

@@ -35,9 +35,9 @@ mod event;
 mod tracing;
 pub(crate) mod watchdog;
 
+use crate::loom::std::sync::Arc;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::time::Duration;
 
 pub use event::{DebugEvent, TaskInfo};
