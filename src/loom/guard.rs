@@ -2,7 +2,7 @@
 //! `parking_lot` API the crate is written against.
 //!
 //! `std::sync` and `loom::sync` lock the same way: `lock()` returns a
-//! `LockResult`, and `Condvar::wait` takes the guard by value and hands it
+//! `LockResult` (std's type, on both), and `Condvar::wait` takes the guard by value and hands it
 //! back. `parking_lot`, which the crate uses, returns the guard from
 //! `lock()`, has no poisoning, and waits on `&mut guard`. This module wraps
 //! the first kind into the second, once, for whichever lock the build uses:
@@ -16,7 +16,7 @@
 //! keeps its state consistent across a panic (no state is half-written
 //! under a lock across a call that may panic).
 
-use std::sync::PoisonError;
+use std::sync::{PoisonError, TryLockError};
 use std::time::Duration;
 
 #[cfg(loom)]
@@ -48,8 +48,8 @@ impl<T> Mutex<T> {
     pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         match self.0.try_lock() {
             Ok(guard) => Some(MutexGuard(Some(guard))),
-            Err(inner::TryLockError::Poisoned(e)) => Some(MutexGuard(Some(e.into_inner()))),
-            Err(inner::TryLockError::WouldBlock) => None,
+            Err(TryLockError::Poisoned(e)) => Some(MutexGuard(Some(e.into_inner()))),
+            Err(TryLockError::WouldBlock) => None,
         }
     }
 

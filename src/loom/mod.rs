@@ -68,3 +68,6 @@ pub(crate) use self::std::{cell, sync, task_id, thread, thread_local};
 
 #[cfg(loom)]
 pub(crate) use self::mocked::{cell, sync, task_id, thread, thread_local};
+
+#[cfg(all(test, not(loom)))]
+mod tests;

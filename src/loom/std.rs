@@ -9,6 +9,9 @@
 //! Items that loom has no counterpart of (`OnceLock`, `Once`) exist only
 //! here, so they can only be used as such exceptions.
 
+// Under loom only the exceptions use this side; the rest is loom's.
+#![cfg_attr(loom, allow(unused_imports, dead_code))]
+
 pub(crate) mod sync {
     pub(crate) use std::sync::{Arc, Once, OnceLock};
 
