@@ -10,7 +10,7 @@ use std::io;
 use crate::loom::std::sync::{Arc, Mutex, OnceLock};
 
 use super::clock::Clock;
-use super::{Reactor, gone};
+use super::{Reactor, WaitFailed, gone};
 
 /// A runtime's reactor: created with the runtime (so a lack of descriptors
 /// fails the build), started on first use (a runtime that never touches
@@ -25,6 +25,9 @@ pub(crate) struct Driver {
     mode: DriveMode,
     /// The runtime's clock, which exists before the reactor starts.
     clock: Arc<Clock>,
+    /// Where the reactor reports a failed wait (kept for a reactor created
+    /// on first use, under Miri).
+    report: WaitFailed,
 }
 
 /// What [`Driver::init`] guards.
@@ -48,10 +51,10 @@ pub(crate) enum DriveMode {
 }
 
 impl Driver {
-    /// A driver whose reactor has a thread of its own. Fails if the poller
-    /// cannot be created.
-    pub(crate) fn with_thread(thread_name: String) -> io::Result<Driver> {
-        Driver::new(DriveMode::Thread(thread_name))
+    /// A driver whose reactor has a thread of its own; failed waits on the
+    /// poller go to `report`. Fails if the poller cannot be created.
+    pub(crate) fn with_thread(thread_name: String, report: WaitFailed) -> io::Result<Driver> {
+        Driver::new(DriveMode::Thread(thread_name), report)
     }
 
     /// A driver whose reactor the runtime's workers wait on. Under loom
@@ -60,15 +63,15 @@ impl Driver {
     /// may use timers but no `Async`: the reactor thread would take a
     /// `Source`'s loom lock. (The source protocol is modelled on its own,
     /// in `loom-tests/tests/reactor_source.rs`.)
-    pub(crate) fn for_workers(thread_name: String) -> io::Result<Driver> {
+    pub(crate) fn for_workers(thread_name: String, report: WaitFailed) -> io::Result<Driver> {
         if cfg!(loom) {
-            Driver::with_thread(thread_name)
+            Driver::with_thread(thread_name, report)
         } else {
-            Driver::new(DriveMode::Workers(OnceLock::new()))
+            Driver::new(DriveMode::Workers(OnceLock::new()), report)
         }
     }
 
-    fn new(mode: DriveMode) -> io::Result<Driver> {
+    fn new(mode: DriveMode, report: WaitFailed) -> io::Result<Driver> {
         // Under Miri, which cannot emulate the poller (`timerfd_create`),
         // the poller is created on first use instead, so that runtimes that
         // never touch I/O or timers can still be tested there.
@@ -76,7 +79,7 @@ impl Driver {
         let reserved = if cfg!(miri) {
             None
         } else {
-            Some(Reactor::new(clock.clone())?)
+            Some(Reactor::new(clock.clone(), report.clone())?)
         };
         Ok(Driver {
             reactor: OnceLock::new(),
@@ -86,6 +89,7 @@ impl Driver {
             }),
             mode,
             clock,
+            report,
         })
     }
 
@@ -114,7 +118,7 @@ impl Driver {
         let r = match init.reactor.take() {
             Some(r) => r,
             // Only under Miri (see `new`): create it now.
-            None => Reactor::new(self.clock.clone())?,
+            None => Reactor::new(self.clock.clone(), self.report.clone())?,
         };
         if let DriveMode::Thread(name) = &self.mode {
             if let Err(e) = r.spawn_thread(name) {

@@ -104,6 +104,18 @@ use self::epoll::{Event, Events, Poller};
 pub(crate) use self::source::{Direction, Source};
 use self::timers::Timers;
 
+/// How long a turn pauses after a failed wait before the next one, so that
+/// a poller that keeps failing does not spin a thread.
+const WAIT_RETRY: Duration = Duration::from_millis(1);
+
+/// Where a failed wait on the poller (any error but `EINTR`) is reported:
+/// the runtime's report channel, set by the builder (`runtime::debug`,
+/// `DebugEvent::ReactorWaitFailed`). Called on the thread that holds the
+/// turn, once per failed wait; the turn then pauses for [`WAIT_RETRY`] and
+/// goes on (timers that expired meanwhile still fire), as the next wait may
+/// succeed.
+pub(crate) type WaitFailed = Arc<dyn Fn(io::Error) + Send + Sync>;
+
 /// Bits of a key: slot index in the low half, generation in the high half.
 const INDEX_BITS: u32 = usize::BITS / 2;
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
@@ -143,6 +155,8 @@ pub(crate) struct Reactor {
     events: AtomicU64,
     /// The reactor thread, for a reactor driven by one.
     thread: Mutex<Option<crate::loom::std::thread::JoinHandle<()>>>,
+    /// Where a failed wait is reported.
+    report: WaitFailed,
 }
 
 /// Buffers reused from turn to turn.
@@ -183,9 +197,10 @@ impl Turn<'_> {
         if let Err(e) = polled {
             if e.kind() != io::ErrorKind::Interrupted {
                 // Nothing sensible to do but report and retry; a poller
-                // that keeps failing is an OS-level problem.
-                eprintln!("windlass reactor: poll failed: {e}");
-                std::thread::sleep(Duration::from_millis(1));
+                // that keeps failing is an OS-level problem. The report
+                // goes to the runtime's report channel (see `WaitFailed`).
+                (r.report)(e);
+                std::thread::sleep(WAIT_RETRY);
             }
         }
         crate::runtime::metrics::add(&r.turns, 1);
@@ -233,9 +248,9 @@ impl Turn<'_> {
 
 impl Reactor {
     /// Creates the reactor and its poller on `clock`, without starting
-    /// anyone waiting on it (see [`Driver`]). Fails if the poller cannot be
-    /// created (e.g. `EMFILE`).
-    pub(crate) fn new(clock: Arc<Clock>) -> io::Result<Arc<Reactor>> {
+    /// anyone waiting on it (see [`Driver`]); failed waits go to `report`.
+    /// Fails if the poller cannot be created (e.g. `EMFILE`).
+    pub(crate) fn new(clock: Arc<Clock>, report: WaitFailed) -> io::Result<Arc<Reactor>> {
         let poller = Poller::new()?;
         let reactor = Arc::new(Reactor {
             poller,
@@ -248,6 +263,7 @@ impl Reactor {
             turns: AtomicU64::new(0),
             events: AtomicU64::new(0),
             thread: Mutex::new(None),
+            report,
         });
         // Rule 5 of the auto-advance (`activity.rs`): the last leave wakes
         // the turn's holder. Weak: the clock outlives no reactor.
