@@ -72,6 +72,14 @@
 //! Each turn of the loop collects the wakers of every ready source and
 //! expired timer first, then wakes them together, outside every lock.
 //!
+//! # A failed wait
+//!
+//! A wait on the poller that fails with anything but `EINTR` is an
+//! OS-level fault. It is reported through the runtime's report channel
+//! ([`WaitFailed`], which the builder points at `Builder::on_debug_event`),
+//! then the turn pauses 1 ms and goes on: the next wait may succeed, and
+//! expired timers still fire in the meantime.
+//!
 //! # Shutdown
 //!
 //! `shutdown` sets the flag, notifies the poller and joins the reactor
