@@ -105,7 +105,7 @@ fn main() -> std::io::Result<()> {
 
     // The claims.
     let events = events.lock().unwrap();
-    let about_blocker = |e: &&DebugEvent| e.task().name() == Some("blocker");
+    let about_blocker = |e: &&DebugEvent| e.task().and_then(|t| t.name()) == Some("blocker");
     let blocked = events
         .iter()
         .filter(about_blocker)

@@ -98,7 +98,7 @@ pub mod time;
 
 #[cfg(loom)]
 #[doc(hidden)]
-pub mod __loom;
+pub mod loom_test_hooks;
 
 /// The `#[windlass::main]` and `#[windlass::test]` attributes (feature
 /// `macros`).

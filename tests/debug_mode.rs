@@ -26,7 +26,8 @@ fn logged(mut builder: Builder) -> (Builder, Log) {
 }
 
 fn named<'a>(log: &'a [DebugEvent], name: &'a str) -> impl Iterator<Item = &'a DebugEvent> + 'a {
-    log.iter().filter(move |e| e.task().name() == Some(name))
+    log.iter()
+        .filter(move |e| e.task().and_then(|t| t.name()) == Some(name))
 }
 
 #[test]
@@ -206,7 +207,7 @@ fn a_panic_nobody_retrieves_is_reported() {
         );
         drop(late);
         let event = rx.try_recv().expect("reported at the drop");
-        assert_eq!(event.task().name(), Some("late"));
+        assert_eq!(event.task().and_then(|t| t.name()), Some("late"));
 
         // A retrieved panic is not reported.
         let seen = rt.spawn(async { panic!("seen") });
@@ -298,4 +299,87 @@ fn windlass_debug_env_turns_it_on_and_reports_go_to_stderr() {
     assert!(line.contains(&format!("spawned at {}:", file!())), "{line}");
     let stderr = run_env_child("off");
     assert!(!stderr.contains("windlass debug:"), "{stderr}");
+}
+
+/// The descriptor numbers of this process's epoll instances.
+fn epoll_fds() -> Vec<i32> {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let target = std::fs::read_link(entry.path()).ok()?;
+            if target.to_str()? != "anon_inode:[eventpoll]" {
+                return None;
+            }
+            entry.file_name().to_str()?.parse().ok()
+        })
+        .collect()
+}
+
+/// A failed wait on the reactor's poller reaches the `on_debug_event`
+/// callback as `ReactorWaitFailed`, with debug mode off, and the runtime
+/// goes on (a timer still fires). The failure is real: in a child process
+/// (so that no other test's runtime is around), `/dev/null` is `dup2`ed
+/// over the runtime's epoll descriptor, so every wait fails with `EINVAL`.
+fn reactor_wait_failure_is_reported(name: &str, mut builder: Builder) {
+    use std::os::fd::AsRawFd;
+    common::child::run(name, Duration::from_secs(60), move || {
+        let log: Log = Arc::default();
+        let sink = log.clone();
+        let before = epoll_fds();
+        let rt = builder
+            .debug(false)
+            .on_debug_event(move |e| sink.lock().unwrap().push(e.clone()))
+            .build()
+            .unwrap();
+        let new: Vec<i32> = epoll_fds()
+            .into_iter()
+            .filter(|fd| !before.contains(fd))
+            .collect();
+        assert_eq!(new.len(), 1, "one poller per runtime: {new:?}");
+        let devnull = std::fs::File::open("/dev/null").unwrap();
+        // SAFETY: both descriptors are open. The poller's number now names
+        // /dev/null, which the poller closes when the runtime is dropped,
+        // as it would have closed its epoll instance.
+        let res = unsafe { libc::dup2(devnull.as_raw_fd(), new[0]) };
+        assert_eq!(res, new[0], "dup2: {}", std::io::Error::last_os_error());
+        drop(devnull);
+
+        // The first timer starts the reactor; its waits fail, and the timer
+        // fires at a retry.
+        rt.block_on(windlass::time::sleep(Duration::from_millis(20)));
+        drop(rt);
+
+        let log = log.lock().unwrap();
+        let failures: Vec<Option<i32>> = log
+            .iter()
+            .filter_map(|e| match e {
+                DebugEvent::ReactorWaitFailed { error } => Some(error.raw_os_error()),
+                _ => None,
+            })
+            .collect();
+        assert!(!failures.is_empty(), "no ReactorWaitFailed in {log:?}");
+        assert!(
+            failures.iter().all(|&code| code == Some(libc::EINVAL)),
+            "{failures:?}"
+        );
+        assert!(log.iter().all(|e| e.task().is_none()), "{log:?}");
+        assert!(log[0].to_string().starts_with("reactor wait failed: "));
+    })
+    .assert_passed();
+}
+
+#[test]
+fn reactor_wait_failure_is_reported_current_thread() {
+    reactor_wait_failure_is_reported(
+        "reactor_wait_failure_is_reported_current_thread",
+        Builder::new_current_thread(),
+    );
+}
+
+#[test]
+fn reactor_wait_failure_is_reported_multi_thread() {
+    let mut builder = Builder::new_multi_thread();
+    builder.worker_threads(2);
+    reactor_wait_failure_is_reported("reactor_wait_failure_is_reported_multi_thread", builder);
 }

@@ -23,7 +23,7 @@ pub fn builder() -> loom::model::Builder {
 }
 
 /// Checks `f` under every interleaving within the bounds of [`builder`].
-/// Each iteration starts with task ids reset ([`windlass::__loom::reset_task_ids`]).
+/// Each iteration starts with task ids reset ([`windlass::loom_test_hooks::reset_task_ids`]).
 pub fn model<F>(f: F)
 where
     F: Fn() + Sync + Send + 'static,
@@ -41,7 +41,7 @@ where
     let counted = iterations.clone();
     builder.check(move || {
         counted.fetch_add(1, StdOrdering::Relaxed);
-        windlass::__loom::reset_task_ids();
+        windlass::loom_test_hooks::reset_task_ids();
         f();
     });
     // Shown with `--nocapture` (run.sh passes it): the size of each model.

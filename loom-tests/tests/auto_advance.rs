@@ -9,7 +9,7 @@
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::thread;
-use windlass::__loom::{Activity, Parker, Presence};
+use windlass::loom_test_hooks::{Activity, Parker, Presence};
 use windlass_loom_tests::{builder, check, model};
 
 /// Rules 2 and 3 for a `block_on` thread: a waker (a busy worker holding a

@@ -7,7 +7,7 @@
 
 use loom::sync::Arc;
 use loom::thread;
-use windlass::__loom::PollSlot;
+use windlass::loom_test_hooks::PollSlot;
 use windlass_loom_tests::model;
 
 #[test]

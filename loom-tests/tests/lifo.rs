@@ -6,7 +6,7 @@
 #![cfg(loom)]
 
 use loom::thread;
-use windlass::__loom::{LifoSlot, TestScheduler};
+use windlass::loom_test_hooks::{LifoSlot, TestScheduler};
 use windlass_loom_tests::{DropCounter, TaskBody, model};
 
 #[test]

@@ -19,7 +19,7 @@ mod worker_model;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, Ordering::*};
 use loom::thread;
-use windlass::__loom::Parker;
+use windlass::loom_test_hooks::Parker;
 use windlass_loom_tests::model;
 use worker_model::{PLAIN, Poller, SPAWNS, Shared, finish, start};
 

@@ -4,7 +4,7 @@
 //! event or shutting down.
 //!
 //! The real `Source` runs with no poller (loom cannot make the syscalls): a
-//! loom thread plays the reactor thread through `windlass::__loom::Source`
+//! loom thread plays the reactor thread through `windlass::loom_test_hooks::Source`
 //! (`deliver` is one event for the source's key, `close` is shutdown), and
 //! the "socket" is a loom atomic that the reactor side fills *before* it
 //! delivers the event, as the kernel makes data readable before it reports
@@ -26,7 +26,7 @@ use loom::future::block_on;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use loom::thread;
-use windlass::__loom::{Dir, Source, TestScheduler, is_gone};
+use windlass::loom_test_hooks::{Dir, Source, TestScheduler, is_gone};
 use windlass_loom_tests::{WakeCounter, model};
 
 fn would_block() -> io::Error {

@@ -7,7 +7,7 @@
 #![cfg(loom)]
 
 use loom::thread;
-use windlass::__loom::TestScheduler;
+use windlass::loom_test_hooks::TestScheduler;
 use windlass::runtime::TaskState;
 use windlass_loom_tests::{DropCounter, TaskBody, model};
 

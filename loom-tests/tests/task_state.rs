@@ -1,5 +1,5 @@
 //! Models of the task state protocol (rules 1-9 in `windlass::task`), run on
-//! the real task cell through `windlass::__loom::TestScheduler`: the model
+//! the real task cell through `windlass::loom_test_hooks::TestScheduler`: the model
 //! decides which loom thread runs a queued `Notified`, and the other threads
 //! drop, abort, join, wake or shut the task down at the same time.
 //!
@@ -15,7 +15,7 @@ use std::task::{Context, Poll, Waker};
 
 use loom::future::block_on;
 use loom::thread;
-use windlass::__loom::TestScheduler;
+use windlass::loom_test_hooks::TestScheduler;
 use windlass_loom_tests::{DropCounter, Gate, TaskBody, Wake, model};
 
 /// Counters for one task: drops of its future, drops of its output.

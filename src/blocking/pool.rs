@@ -112,10 +112,10 @@ pub(crate) struct Inner {
     /// Most threads alive at once so far.
     high_water: AtomicUsize,
     /// The runtime whose context the pool threads enter, if any.
-    runtime: Mutex<Option<(scheduler::Handle, std::sync::Arc<Driver>)>>,
+    runtime: Mutex<Option<(scheduler::Handle, crate::loom::std::sync::Arc<Driver>)>>,
     /// The runtime's clock: a queued or running job holds a unit of its
     /// activity (`reactor/activity.rs`, rule 2).
-    clock: std::sync::OnceLock<std::sync::Arc<Clock>>,
+    clock: crate::loom::std::sync::OnceLock<crate::loom::std::sync::Arc<Clock>>,
 }
 
 /// A pool of threads for blocking work, like passing a
@@ -221,7 +221,7 @@ impl BlockingPool {
             config,
             high_water: AtomicUsize::new(0),
             runtime: Mutex::new(None),
-            clock: std::sync::OnceLock::new(),
+            clock: crate::loom::std::sync::OnceLock::new(),
         });
         BlockingPool {
             handle: BlockingHandle { inner },
@@ -356,7 +356,11 @@ impl BlockingPool {
         self.shutdown_timeout(Duration::ZERO);
     }
 
-    pub(crate) fn set_runtime(&self, rt: scheduler::Handle, driver: std::sync::Arc<Driver>) {
+    pub(crate) fn set_runtime(
+        &self,
+        rt: scheduler::Handle,
+        driver: crate::loom::std::sync::Arc<Driver>,
+    ) {
         let _ = self.handle.inner.clock.set(driver.clock().clone());
         *self.handle.inner.runtime.lock() = Some((rt, driver));
     }
@@ -802,7 +806,7 @@ impl Inner {
     }
 }
 
-std::thread_local! {
+crate::loom::std::thread_local! {
     /// The pool (by address) and thread number of the pool thread running
     /// here, if any; see `Inner::shutdown`.
     static OWN_THREAD: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };

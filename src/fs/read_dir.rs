@@ -6,6 +6,7 @@
 //! the first batch in the same blocking call that opens the directory, so a
 //! small directory costs one trip to the pool.
 
+use crate::loom::std::sync::Arc;
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fs::{FileType, Metadata};
@@ -13,7 +14,6 @@ use std::future::{Future, poll_fn};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;

@@ -1,12 +1,12 @@
 //! `Async<T>`: an I/O object registered with the runtime's reactor.
 
+use crate::loom::std::sync::Arc;
 use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::reactor::{Direction, Reactor, Source};

@@ -1,11 +1,11 @@
 //! `GroupSpawner`: adds members to a `TaskGroup` from anywhere, its own
 //! tasks included (asyncio's `tg.create_task` called inside a task).
 
+use crate::loom::std::sync::Arc;
 use crate::task::site::SpawnMeta;
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
 
 use super::group_state::{Refused, Reservation, Shared, member};
 use crate::runtime::Handle;

@@ -38,8 +38,8 @@
 //!    A registration that comes after that (it reserved before) aborts its
 //!    task and drops the handle, detaching a cancelled task.
 
+use crate::loom::std::sync::Arc;
 use std::future::Future;
-use std::sync::Arc;
 use std::task::Waker;
 
 use crate::JoinHandle;

@@ -44,11 +44,11 @@
 //! Each item is thus polled once to start and then once per wake: waiting on
 //! n items costs O(n) in all.
 
+use crate::loom::std::sync::Arc;
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use crate::loom::sync::Mutex;

@@ -1,10 +1,10 @@
 //! `TaskGroup`: asyncio's `TaskGroup`, fail-fast structured concurrency.
 
+use crate::loom::std::sync::Arc;
 use crate::task::site::SpawnMeta;
 use std::error::Error;
 use std::fmt;
 use std::future::{Future, poll_fn};
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::group_spawner::GroupSpawner;

@@ -1,10 +1,10 @@
 //! Children dropped before they were reaped: the reaper task and the
 //! process-wide orphan list (rule 4 of the [module docs](super)).
 
-use std::sync::OnceLock;
-
 use super::exit::Exit;
-use crate::loom::sync::Mutex;
+// The real lock in every build, loom's included: the list is a
+// process-wide static (an exception listed in `crate::loom`'s docs).
+use crate::loom::std::sync::{Mutex, OnceLock};
 use crate::runtime::Handle;
 
 /// Processes whose reaper task could not finish (its runtime shut down),

@@ -1,7 +1,7 @@
 //! Rule 5 of the [module docs](super): SIGPIPE must not kill us when a
 //! child stops reading its stdin.
 
-use std::sync::Once;
+use crate::loom::std::sync::Once;
 
 /// Sets SIGPIPE to "ignore" if it is at its default action (once per
 /// process). A Rust binary has it ignored already, so this changes nothing

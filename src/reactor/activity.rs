@@ -91,7 +91,7 @@ const COUNT_MASK: u64 = (1 << 32) - 1;
 const ENTER: u64 = UNIT | (1 << 32);
 
 /// Rule 4's hook: true if a visible queue holds a task.
-pub(crate) type Hook = std::sync::Arc<dyn Fn() -> bool + Send + Sync>;
+pub(crate) type Hook = crate::loom::std::sync::Arc<dyn Fn() -> bool + Send + Sync>;
 /// Rule 5's wake: interrupts the decider's wait.
 pub(crate) type WakeHook = Box<dyn Fn() + Send + Sync>;
 
@@ -104,9 +104,9 @@ pub(crate) struct Activity {
     /// Rule 4's hook. It holds the scheduler, which holds this activity:
     /// the scheduler clears it at shutdown to break the cycle. (A plain
     /// lock, not loom's: see `stop_waiting`.)
-    queued: parking_lot::Mutex<Option<Hook>>,
+    queued: crate::loom::std::sync::Mutex<Option<Hook>>,
     /// Rule 5's wake: interrupts the decider's wait.
-    wake_decider: std::sync::OnceLock<WakeHook>,
+    wake_decider: crate::loom::std::sync::OnceLock<WakeHook>,
 }
 
 impl Activity {
@@ -114,8 +114,8 @@ impl Activity {
         Activity {
             word: AtomicU64::new(0),
             waiting: AtomicBool::new(false),
-            queued: parking_lot::Mutex::new(None),
-            wake_decider: std::sync::OnceLock::new(),
+            queued: crate::loom::std::sync::Mutex::new(None),
+            wake_decider: crate::loom::std::sync::OnceLock::new(),
         }
     }
 

@@ -20,12 +20,12 @@
 
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
-
 use super::activity::Activity;
-// std atomics, not the loom facade: under loom the reactor is driven by a
-// plain OS thread (see `Driver::for_workers`), which reads the clock.
-use std::sync::atomic::{AtomicBool, Ordering::*};
+// The real primitives in every build (an exception listed in
+// `crate::loom`'s docs): under loom the reactor is driven by a plain OS
+// thread (see `Driver::for_workers`), which reads the clock.
+use crate::loom::std::sync::Mutex;
+use crate::loom::std::sync::atomic::{AtomicBool, Ordering::*};
 
 pub(crate) struct Clock {
     /// False until the first pause: `now` is then the real time, read

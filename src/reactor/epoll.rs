@@ -30,9 +30,9 @@
 //! The two internal descriptors use keys that no source key reaches (a
 //! source key packs a slot index below 2^32 - 2 in practice).
 
+use crate::loom::std::sync::atomic::{AtomicBool, Ordering::*};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::time::{Duration, Instant};
 
 use rustix::event::epoll::{self, CreateFlags, EventData, EventFlags};

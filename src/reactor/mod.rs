@@ -9,7 +9,8 @@
 //! [`Turn`] waits ([`Turn::wait`]: poll, then collect the wakers of ready
 //! sources and expired timers) and then wakes what it collected outside
 //! every reactor lock ([`Turn::wake`]). Who takes the turn depends on the
-//! runtime ([`DriveMode`]):
+//! runtime ([`DriveMode`](driver::DriveMode), kept by the runtime's
+//! [`Driver`]):
 //!
 //! - **Multi-thread runtimes: the workers.** A worker with nothing to run
 //!   takes the turn, if free, and sleeps in the poller instead of its
@@ -71,6 +72,14 @@
 //! Each turn of the loop collects the wakers of every ready source and
 //! expired timer first, then wakes them together, outside every lock.
 //!
+//! # A failed wait
+//!
+//! A wait on the poller that fails with anything but `EINTR` is an
+//! OS-level fault. It is reported through the runtime's report channel
+//! ([`WaitFailed`], which the builder points at `Builder::on_debug_event`),
+//! then the turn pauses 1 ms and goes on: the next wait may succeed, and
+//! expired timers still fire in the meantime.
+//!
 //! # Shutdown
 //!
 //! `shutdown` sets the flag, notifies the poller and joins the reactor
@@ -81,23 +90,39 @@
 
 pub(crate) mod activity;
 pub(crate) mod clock;
+mod driver;
 pub(crate) mod epoll;
 pub(crate) mod source;
 pub(crate) mod timers;
 
 use std::io;
 use std::os::fd::BorrowedFd;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use self::epoll::{Event, Events, Poller};
-use parking_lot::{Mutex, MutexGuard};
+// The real primitives in every build (an exception listed in
+// `crate::loom`'s docs): under loom the reactor is driven by a plain OS
+// thread (see `Driver::for_workers`), which must not touch loom objects.
+use crate::loom::std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use crate::loom::std::sync::{Arc, Mutex, MutexGuard};
 
 use self::clock::Clock;
+pub(crate) use self::driver::Driver;
+use self::epoll::{Event, Events, Poller};
 pub(crate) use self::source::{Direction, Source};
 use self::timers::Timers;
+
+/// How long a turn pauses after a failed wait before the next one, so that
+/// a poller that keeps failing does not spin a thread.
+const WAIT_RETRY: Duration = Duration::from_millis(1);
+
+/// Where a failed wait on the poller (any error but `EINTR`) is reported:
+/// the runtime's report channel, set by the builder (`runtime::debug`,
+/// `DebugEvent::ReactorWaitFailed`). Called on the thread that holds the
+/// turn, once per failed wait; the turn then pauses for [`WAIT_RETRY`] and
+/// goes on (timers that expired meanwhile still fire), as the next wait may
+/// succeed.
+pub(crate) type WaitFailed = Arc<dyn Fn(io::Error) + Send + Sync>;
 
 /// Bits of a key: slot index in the low half, generation in the high half.
 const INDEX_BITS: u32 = usize::BITS / 2;
@@ -137,7 +162,9 @@ pub(crate) struct Reactor {
     turns: AtomicU64,
     events: AtomicU64,
     /// The reactor thread, for a reactor driven by one.
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    thread: Mutex<Option<crate::loom::std::thread::JoinHandle<()>>>,
+    /// Where a failed wait is reported.
+    report: WaitFailed,
 }
 
 /// Buffers reused from turn to turn.
@@ -178,9 +205,10 @@ impl Turn<'_> {
         if let Err(e) = polled {
             if e.kind() != io::ErrorKind::Interrupted {
                 // Nothing sensible to do but report and retry; a poller
-                // that keeps failing is an OS-level problem.
-                eprintln!("windlass reactor: poll failed: {e}");
-                std::thread::sleep(Duration::from_millis(1));
+                // that keeps failing is an OS-level problem. The report
+                // goes to the runtime's report channel (see `WaitFailed`).
+                (r.report)(e);
+                std::thread::sleep(WAIT_RETRY);
             }
         }
         crate::runtime::metrics::add(&r.turns, 1);
@@ -228,9 +256,9 @@ impl Turn<'_> {
 
 impl Reactor {
     /// Creates the reactor and its poller on `clock`, without starting
-    /// anyone waiting on it (see [`Driver`]). Fails if the poller cannot be
-    /// created (e.g. `EMFILE`).
-    pub(crate) fn new(clock: Arc<Clock>) -> io::Result<Arc<Reactor>> {
+    /// anyone waiting on it (see [`Driver`]); failed waits go to `report`.
+    /// Fails if the poller cannot be created (e.g. `EMFILE`).
+    pub(crate) fn new(clock: Arc<Clock>, report: WaitFailed) -> io::Result<Arc<Reactor>> {
         let poller = Poller::new()?;
         let reactor = Arc::new(Reactor {
             poller,
@@ -243,6 +271,7 @@ impl Reactor {
             turns: AtomicU64::new(0),
             events: AtomicU64::new(0),
             thread: Mutex::new(None),
+            report,
         });
         // Rule 5 of the auto-advance (`activity.rs`): the last leave wakes
         // the turn's holder. Weak: the clock outlives no reactor.
@@ -260,7 +289,7 @@ impl Reactor {
     /// thread.
     fn spawn_thread(self: &Arc<Reactor>, name: &str) -> io::Result<()> {
         let r = self.clone();
-        let handle = std::thread::Builder::new()
+        let handle = crate::loom::std::thread::Builder::new()
             .name(name.to_string())
             .spawn(move || r.run())?;
         *self.thread.lock() = Some(handle);
@@ -476,146 +505,4 @@ pub(crate) fn timer_after_shutdown() -> ! {
         "windlass: a timer was polled after its runtime shut down; a sleep, timeout or interval can only \
          be awaited while the runtime that created it is running"
     )
-}
-
-/// A runtime's reactor: created with the runtime (so a lack of descriptors
-/// fails the build), started on first use (a runtime that never touches
-/// I/O or timers never has a thread or a worker waiting on it), and
-/// stopped at shutdown.
-pub(crate) struct Driver {
-    reactor: std::sync::OnceLock<Arc<Reactor>>,
-    /// Serialises start and shutdown. Holds the reactor created at build
-    /// time until it starts (`None` afterwards, and once shut down).
-    init: Mutex<Reserved>,
-    /// Who waits on the poller.
-    mode: DriveMode,
-    /// The runtime's clock, which exists before the reactor starts.
-    clock: Arc<Clock>,
-}
-
-/// What [`Driver::init`] guards.
-struct Reserved {
-    /// The reactor, created but not started yet.
-    reactor: Option<Arc<Reactor>>,
-    shut_down: bool,
-}
-
-/// See [`DriveMode::Workers`].
-pub(crate) type StartHook = Box<dyn Fn(&Reactor) + Send + Sync>;
-
-/// Who waits on a runtime's poller (see "Who waits").
-pub(crate) enum DriveMode {
-    /// A reactor thread of this name.
-    Thread(String),
-    /// The runtime's worker threads, when they have nothing to run. The
-    /// callback runs once, right after the reactor starts: it must make
-    /// the sleeping workers look again, so that one of them waits on it.
-    Workers(std::sync::OnceLock<StartHook>),
-}
-
-impl Driver {
-    /// A driver whose reactor has a thread of its own. Fails if the poller
-    /// cannot be created.
-    pub(crate) fn with_thread(thread_name: String) -> io::Result<Driver> {
-        Driver::new(DriveMode::Thread(thread_name))
-    }
-
-    /// A driver whose reactor the runtime's workers wait on. Under loom
-    /// (whose threads cannot block in a real `epoll_wait`) it gets a
-    /// thread instead. That thread is a plain OS thread, so a loom model
-    /// may use timers but no `Async`: the reactor thread would take a
-    /// `Source`'s loom lock. (The source protocol is modelled on its own,
-    /// in `loom-tests/tests/reactor_source.rs`.)
-    pub(crate) fn for_workers(thread_name: String) -> io::Result<Driver> {
-        if cfg!(loom) {
-            Driver::with_thread(thread_name)
-        } else {
-            Driver::new(DriveMode::Workers(std::sync::OnceLock::new()))
-        }
-    }
-
-    fn new(mode: DriveMode) -> io::Result<Driver> {
-        // Under Miri, which cannot emulate the poller (`timerfd_create`),
-        // the poller is created on first use instead, so that runtimes that
-        // never touch I/O or timers can still be tested there.
-        let clock = Arc::new(Clock::new());
-        let reserved = if cfg!(miri) {
-            None
-        } else {
-            Some(Reactor::new(clock.clone())?)
-        };
-        Ok(Driver {
-            reactor: std::sync::OnceLock::new(),
-            init: Mutex::new(Reserved {
-                reactor: reserved,
-                shut_down: false,
-            }),
-            mode,
-            clock,
-        })
-    }
-
-    /// Sets the callback of [`DriveMode::Workers`] (once, before any use).
-    pub(crate) fn on_start(&self, f: StartHook) {
-        if let DriveMode::Workers(cb) = &self.mode {
-            assert!(cb.set(f).is_ok(), "Driver::on_start called twice");
-        }
-    }
-
-    /// The reactor, started now if this is the first use. Fails only after
-    /// shutdown, or if the reactor thread cannot be spawned (the reactor
-    /// then stays reserved for the next try); never for lack of
-    /// descriptors, which were taken at build time.
-    pub(crate) fn get(&self) -> io::Result<Arc<Reactor>> {
-        if let Some(r) = self.reactor.get() {
-            return Ok(r.clone());
-        }
-        let mut init = self.init.lock();
-        if let Some(r) = self.reactor.get() {
-            return Ok(r.clone());
-        }
-        if init.shut_down {
-            return Err(gone());
-        }
-        let r = match init.reactor.take() {
-            Some(r) => r,
-            // Only under Miri (see `new`): create it now.
-            None => Reactor::new(self.clock.clone())?,
-        };
-        if let DriveMode::Thread(name) = &self.mode {
-            if let Err(e) = r.spawn_thread(name) {
-                init.reactor = Some(r);
-                return Err(e);
-            }
-        }
-        let _ = self.reactor.set(r.clone());
-        drop(init);
-        if let DriveMode::Workers(cb) = &self.mode {
-            // After the `set`: a worker that looks again finds the reactor.
-            if let Some(cb) = cb.get() {
-                cb(&r);
-            }
-        }
-        Ok(r)
-    }
-
-    /// The runtime's clock.
-    pub(crate) fn clock(&self) -> &Arc<Clock> {
-        &self.clock
-    }
-
-    /// The reactor if it was started.
-    pub(crate) fn started(&self) -> Option<&Arc<Reactor>> {
-        self.reactor.get()
-    }
-
-    pub(crate) fn shutdown(&self) {
-        let mut init = self.init.lock();
-        init.shut_down = true;
-        // A reactor that never started has no thread: just close it.
-        drop(init.reactor.take());
-        if let Some(r) = self.reactor.get() {
-            r.shutdown();
-        }
-    }
 }

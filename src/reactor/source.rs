@@ -386,7 +386,7 @@ impl Source {
     }
 }
 
-/// Test hooks for the loom models (`crate::__loom`).
+/// Test hooks for the loom models (`crate::loom_test_hooks`).
 #[cfg(loom)]
 impl Source {
     /// `readable()` / `writable()` waiters registered in `dir` (woken or not).

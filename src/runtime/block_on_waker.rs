@@ -3,7 +3,7 @@
 //! `reactor/activity.rs`, rules 2 and 3), so that a paused clock never
 //! jumps while a woken `block_on` future waits for its poll.
 
-use std::sync::Arc as StdArc;
+use crate::loom::std::sync::Arc as StdArc;
 use std::task::{Wake, Waker};
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};

@@ -1,8 +1,8 @@
 //! `Builder`: how a runtime is configured.
 
+use crate::loom::std::sync::Arc as StdArc;
 use std::fmt;
 use std::io;
-use std::sync::Arc as StdArc;
 
 use super::{Runtime, current_thread, debug, multi_thread, scheduler};
 use crate::blocking::pool::{BlockingPool, PoolConfig};
@@ -521,9 +521,11 @@ impl Builder {
         self
     }
 
-    /// Where debug-mode reports go (default: one line each to stderr). The
-    /// callback runs on the thread that found the event (a worker, the
-    /// watchdog, the thread shutting the runtime down); keep it short. A
+    /// Where debug-mode reports go (default: one line each to stderr), and
+    /// the runtime's fault reports ([`DebugEvent::ReactorWaitFailed`]), which
+    /// come in debug mode or not. The callback runs on the thread that found
+    /// the event (a worker, the watchdog, the reactor's waiter, the thread
+    /// shutting the runtime down); keep it short. A
     /// panic in it is caught and reported on stderr, and the runtime goes on.
     ///
     /// ```
@@ -593,9 +595,10 @@ impl Builder {
             .map_or_else(|| "windlass-reactor".to_string(), |f| f());
         // The poller's descriptors are taken now: out of descriptors, the
         // build fails here rather than a timer later (issue #13).
-        let driver = std::sync::Arc::new(match self.kind {
-            Kind::CurrentThread => Driver::with_thread(reactor_name)?,
-            Kind::MultiThread => Driver::for_workers(reactor_name)?,
+        let report = debug::reactor_wait_failed(&self.config.debug);
+        let driver = crate::loom::std::sync::Arc::new(match self.kind {
+            Kind::CurrentThread => Driver::with_thread(reactor_name, report)?,
+            Kind::MultiThread => Driver::for_workers(reactor_name, report)?,
         });
         if self.start_paused {
             // A fresh clock is running: pausing it cannot be refused.

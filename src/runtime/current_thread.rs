@@ -8,11 +8,11 @@
 //! calling `block_on` at the same time polls only its own future and takes
 //! the core over when the first one leaves.
 
+use crate::loom::std::sync::Arc as StdArc;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::ptr::NonNull;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};

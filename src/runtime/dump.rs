@@ -23,9 +23,9 @@
 //!    whose parent is not in the dump (it finished, or there is none) is a
 //!    root.
 
+use crate::loom::std::sync::Arc;
 use std::fmt;
 use std::panic::Location;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::loom::sync::atomic::Ordering::Relaxed;

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use super::runtime::EnterGuard;
 use super::{context, scheduler};
-use std::sync::Arc;
+use crate::loom::std::sync::Arc;
 
 use crate::blocking::BlockingHandle;
 use crate::reactor::Driver;

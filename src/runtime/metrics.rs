@@ -37,8 +37,8 @@
 //! Counters are `std` atomics even under loom: they are statistics, not a
 //! synchronisation protocol, and nothing reads them to decide anything.
 
+use crate::loom::std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;

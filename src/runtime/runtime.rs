@@ -96,7 +96,7 @@ impl Runtime {
         inner: scheduler::Handle,
         threads: Vec<crate::loom::thread::JoinHandle<()>>,
         blocking: BlockingPool,
-        driver: std::sync::Arc<crate::reactor::Driver>,
+        driver: crate::loom::std::sync::Arc<crate::reactor::Driver>,
     ) -> Runtime {
         let handle = Handle {
             inner,

@@ -5,14 +5,15 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::os::unix::net::UnixStream;
-// std's atomics, not the loom shim's, for the pending flags only: the
-// handler stores to them from outside any loom model, and
-// `signal_hook::flag` takes exactly these types.
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::{Arc, OnceLock};
 use std::task::Waker;
 
-use crate::loom::sync::Mutex;
+// The real primitives in every build, loom's included (an exception listed
+// in the facade's docs, `crate::loom`): the hub is a process-wide static,
+// which outlives any loom model, and the pending flags are set by the
+// signal handler, outside any loom thread, through `signal_hook::flag`,
+// which takes exactly these types.
+use crate::loom::std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use crate::loom::std::sync::{Arc, Mutex, OnceLock};
 
 /// Slots for signal numbers `0..SLOTS`: Linux numbers its signals up to 64
 /// (the last real-time one); other Unixes stop earlier.

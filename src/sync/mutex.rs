@@ -5,11 +5,11 @@
 //! unlocking with nobody waiting is one CAS; under contention the permit is
 //! handed to the longest waiter, as asyncio's `Lock` does.
 
+use crate::loom::std::sync::Arc;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
 
 use super::semaphore::{Acquire, Semaphore};
 

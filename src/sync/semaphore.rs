@@ -59,10 +59,10 @@
 //! Handing permits to a waiter under the mutex publishes the previous
 //! holder's writes to it when it reads its slot under the same mutex.
 
+use crate::loom::std::sync::Arc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use super::waiters::{Key, WaitList, WakeList, set_waker};

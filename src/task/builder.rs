@@ -1,9 +1,9 @@
 //! `task::Builder`: spawning with a name (asyncio's `create_task(coro,
 //! name=...)`).
 
+use crate::loom::std::sync::Arc;
 use std::future::Future;
 use std::panic::Location;
-use std::sync::Arc;
 
 use super::JoinHandle;
 use super::site::SpawnMeta;

@@ -3,8 +3,8 @@
 use std::any::Any;
 use std::fmt;
 
+use crate::loom::std::sync::Arc;
 use std::panic::Location;
-use std::sync::Arc;
 
 use super::core::Header;
 use super::id::Id;

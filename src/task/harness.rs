@@ -2,11 +2,11 @@
 //! task is polled, cancelled, completed, joined and freed. Each step names
 //! the rule of the [`task`](super) module it follows.
 
+use crate::loom::sync::atomic::Ordering::Relaxed;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 

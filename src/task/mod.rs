@@ -184,7 +184,7 @@ pub fn try_id() -> Option<Id> {
 ///     assert_eq!(windlass::spawn(async { task::name() }).await.unwrap(), None);
 /// });
 /// ```
-pub fn name() -> Option<std::sync::Arc<str>> {
+pub fn name() -> Option<crate::loom::std::sync::Arc<str>> {
     crate::runtime::context::with_current_task(|h| h.site.name().cloned()).flatten()
 }
 

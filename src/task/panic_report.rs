@@ -30,7 +30,7 @@ pub(crate) fn install() {
     if cfg!(loom) {
         return;
     }
-    static ONCE: std::sync::Once = std::sync::Once::new();
+    static ONCE: crate::loom::std::sync::Once = crate::loom::std::sync::Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {

@@ -16,9 +16,9 @@
 //! 4. The word never changes after spawn, so any thread holding a
 //!    reference to the task may read it without synchronisation.
 
+use crate::loom::std::sync::Arc;
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::Arc;
 
 use super::id::Id;
 use crate::loom::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -140,7 +140,8 @@ impl PollStats {
 
 /// The process-wide instant that poll timestamps count from.
 pub(crate) fn epoch() -> std::time::Instant {
-    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    static EPOCH: crate::loom::std::sync::OnceLock<std::time::Instant> =
+        crate::loom::std::sync::OnceLock::new();
     *EPOCH.get_or_init(std::time::Instant::now)
 }
 

@@ -1,8 +1,8 @@
 //! Virtual time: [`pause`], [`resume`], [`advance`], and the auto-advance
 //! of a paused clock (see the module docs of [`time`](super)).
 
+use crate::loom::std::sync::Arc;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::reactor::clock::{Clock, Misuse};

@@ -1,9 +1,9 @@
 //! `sleep` and `Sleep`.
 
+use crate::loom::std::sync::Arc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 

@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
-use windlass::__loom::{Idle, Parker};
+use windlass::loom_test_hooks::{Idle, Parker};
 
 /// A task that only runs.
 pub const PLAIN: u32 = 0;

@@ -5,12 +5,12 @@
 //! directions of the one registration, so the halves never wait on each
 //! other.
 
+use crate::loom::std::sync::Arc;
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};

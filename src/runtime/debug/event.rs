@@ -1,8 +1,8 @@
 //! `DebugEvent`: what debug mode reports, as values a program can inspect.
 
+use crate::loom::std::sync::Arc;
 use std::fmt;
 use std::panic::Location;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::task::Id;
@@ -78,11 +78,13 @@ impl fmt::Display for TaskInfo {
     }
 }
 
-/// One debug-mode report; see [`Builder::debug`](crate::runtime::Builder::debug).
+/// One debug-mode report (see [`Builder::debug`](crate::runtime::Builder::debug)),
+/// or a runtime fault ([`ReactorWaitFailed`](DebugEvent::ReactorWaitFailed),
+/// reported in debug mode or not).
 ///
-/// `Display` gives the one-line message that debug mode writes to stderr
-/// when no [`on_debug_event`](crate::runtime::Builder::on_debug_event)
-/// callback is set.
+/// `Display` gives the one-line message written to stderr when no
+/// [`on_debug_event`](crate::runtime::Builder::on_debug_event) callback is
+/// set.
 ///
 /// ```
 /// use std::time::Duration;
@@ -92,6 +94,7 @@ impl fmt::Display for TaskInfo {
 ///     match event {
 ///         DebugEvent::SlowPoll { task, took } => format!("{} slow: {took:?}", task.id()),
 ///         DebugEvent::BlockedWorker { worker, .. } => format!("worker {worker} blocked"),
+///         DebugEvent::ReactorWaitFailed { error } => format!("reactor: {error}"),
 ///         other => other.to_string(),
 ///     }
 /// }
@@ -134,24 +137,35 @@ pub enum DebugEvent {
         /// The panic message, if the payload was a string.
         message: Option<String>,
     },
+    /// A wait on the runtime's reactor (its epoll instance) failed with
+    /// `error`, an OS-level fault (`EINTR` is not reported). Reported in
+    /// debug mode or not, once per failed wait. The thread that was waiting
+    /// pauses 1 ms and waits again; until a wait succeeds, I/O readiness is
+    /// not delivered and timers fire only at those retries.
+    ReactorWaitFailed {
+        /// The error the wait returned.
+        error: Arc<std::io::Error>,
+    },
 }
 
 impl DebugEvent {
-    /// The task the event is about.
+    /// The task the event is about; `None` for a runtime fault
+    /// ([`ReactorWaitFailed`](DebugEvent::ReactorWaitFailed)).
     ///
     /// ```
     /// # use windlass::runtime::DebugEvent;
-    /// fn task_id(e: &DebugEvent) -> windlass::task::Id {
-    ///     e.task().id()
+    /// fn task_id(e: &DebugEvent) -> Option<windlass::task::Id> {
+    ///     e.task().map(|task| task.id())
     /// }
     /// # let _ = task_id;
     /// ```
-    pub fn task(&self) -> &TaskInfo {
+    pub fn task(&self) -> Option<&TaskInfo> {
         match self {
             DebugEvent::SlowPoll { task, .. }
             | DebugEvent::BlockedWorker { task, .. }
             | DebugEvent::PendingAtShutdown { task }
-            | DebugEvent::PanicNotRetrieved { task, .. } => task,
+            | DebugEvent::PanicNotRetrieved { task, .. } => Some(task),
+            DebugEvent::ReactorWaitFailed { .. } => None,
         }
     }
 }
@@ -184,6 +198,11 @@ impl fmt::Display for DebugEvent {
                 }
                 f.write_str(" and its JoinHandle was dropped, so nobody will see the error")
             }
+            DebugEvent::ReactorWaitFailed { error } => write!(
+                f,
+                "reactor wait failed: {error}; retrying in 1 ms (I/O and timers are late until a \
+                 wait succeeds)"
+            ),
         }
     }
 }

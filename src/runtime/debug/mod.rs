@@ -26,6 +26,14 @@
 //!    watchdog, the thread shutting the runtime down); a panic in it is
 //!    caught and reported on stderr, and the thread goes on. With the
 //!    `tracing` feature each event is also emitted as a `tracing` event.
+//! 6. **Runtime failures, in debug mode or not.** A wait on the reactor's
+//!    poller that fails (any error but `EINTR`: an OS-level problem, such
+//!    as a poller descriptor closed behind the runtime's back) gives a
+//!    [`DebugEvent::ReactorWaitFailed`], delivered as in rule 5 whether or
+//!    not debug mode is on: it is a fault, not a diagnostic, and a program
+//!    that set [`Builder::on_debug_event`] can log or count it. The thread
+//!    that held the reactor's turn pauses 1 ms and waits again; timers
+//!    that expired meanwhile still fire.
 //!
 //! [`Builder::slow_poll_threshold`]: crate::runtime::Builder::slow_poll_threshold
 //! [`Builder::on_debug_event`]: crate::runtime::Builder::on_debug_event
@@ -35,9 +43,9 @@ mod event;
 mod tracing;
 pub(crate) mod watchdog;
 
+use crate::loom::std::sync::Arc;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::time::Duration;
 
 pub use event::{DebugEvent, TaskInfo};
@@ -118,6 +126,16 @@ pub(crate) fn report_lost_panic(settings: &Settings, task: &Header, message: Opt
             message,
         });
     }
+}
+
+/// Rule 6: the reactor's report of a failed wait on its poller.
+pub(crate) fn reactor_wait_failed(settings: &Settings) -> crate::reactor::WaitFailed {
+    let settings = settings.clone();
+    Arc::new(move |error| {
+        settings.emit(DebugEvent::ReactorWaitFailed {
+            error: Arc::new(error),
+        })
+    })
 }
 
 /// One line to stderr in one write; a failed write has nowhere to go.

@@ -28,7 +28,7 @@
 //! The watchdog looks four times per threshold (at least every 1 ms, at
 //! most every 250 ms), so a blocked poll is reported within 1.25 thresholds.
 
-use std::sync::Arc;
+use crate::loom::std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
@@ -127,7 +127,7 @@ pub(crate) fn start(
     stop: Arc<Stop>,
 ) -> std::io::Result<()> {
     let tick = (settings.threshold / 4).clamp(Duration::from_millis(1), Duration::from_millis(250));
-    std::thread::Builder::new()
+    crate::loom::std::thread::Builder::new()
         .name("windlass-watchdog".into())
         .spawn(move || {
             let mut reported = vec![0u64; slots.len()];

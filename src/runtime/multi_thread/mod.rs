@@ -70,18 +70,18 @@ pub(crate) struct Shared {
     idle: Idle,
     /// One per worker; see the park step in `idle`. (A std `Arc`: the
     /// reactor's start hook keeps a clone.)
-    parkers: std::sync::Arc<[Parker]>,
+    parkers: crate::loom::std::sync::Arc<[Parker]>,
     /// The runtime's reactor, which a sleeping worker may wait on (see
     /// `worker`'s "Sleeping in the reactor").
-    driver: std::sync::Arc<crate::reactor::Driver>,
+    driver: crate::loom::std::sync::Arc<crate::reactor::Driver>,
     /// Every live task. (A std `Arc`: the debug-mode watchdog keeps a
     /// clone to look tasks up by id.)
-    owned: std::sync::Arc<OwnedTasks>,
+    owned: crate::loom::std::sync::Arc<OwnedTasks>,
     /// What each worker is polling, published in debug mode only (see
     /// `debug::watchdog`).
     pub(super) poll_slots: watchdog::Slots,
     /// Stops the debug-mode watchdog at shutdown.
-    watchdog_stop: std::sync::Arc<watchdog::Stop>,
+    watchdog_stop: crate::loom::std::sync::Arc<watchdog::Stop>,
     /// Set once by `signal_shutdown`.
     shutdown: AtomicBool,
     /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
@@ -102,7 +102,7 @@ pub(crate) fn start(
     num_workers: usize,
     config: Config,
     blocking: BlockingHandle,
-    driver: std::sync::Arc<crate::reactor::Driver>,
+    driver: crate::loom::std::sync::Arc<crate::reactor::Driver>,
 ) -> io::Result<(Arc<Handle>, Vec<crate::loom::thread::JoinHandle<()>>)> {
     let locals: Vec<Local> = (0..num_workers).map(|_| Local::new()).collect();
     let stealers = locals.iter().map(Local::stealer).collect();
@@ -115,7 +115,7 @@ pub(crate) fn start(
             idle: Idle::new(num_workers),
             parkers: (0..num_workers).map(|_| Parker::new()).collect(),
             driver: driver.clone(),
-            owned: std::sync::Arc::new(OwnedTasks::new(num_workers)),
+            owned: crate::loom::std::sync::Arc::new(OwnedTasks::new(num_workers)),
             poll_slots: watchdog::slots(num_workers),
             watchdog_stop: Default::default(),
             shutdown: AtomicBool::new(false),
@@ -145,7 +145,7 @@ pub(crate) fn start(
     driver
         .clock()
         .activity
-        .set_queued_hook(Some(std::sync::Arc::new(move || {
+        .set_queued_hook(Some(crate::loom::std::sync::Arc::new(move || {
             h.shared.has_visible_work()
         })));
     if handle.shared.config.debug.enabled {

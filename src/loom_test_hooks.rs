@@ -17,14 +17,14 @@
 //!   waiters, closing), driven without a poller: the model plays the reactor
 //!   thread ([`Source::deliver`], [`Source::close`]) and the tasks.
 
+use crate::loom::std::sync::Arc as StdArc;
+use crate::loom::std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::Arc as StdArc;
-use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
 use std::task::{Context, Poll, Waker};
 
 use crate::loom::sync::{Arc, Mutex};

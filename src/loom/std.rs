@@ -1,0 +1,105 @@
+//! The real primitives: `std` atomics, cells and threads, `parking_lot`
+//! locks (under Miri, `std`'s behind the [guard adapter](super::guard)).
+//!
+//! A normal build takes every primitive from here through
+//! [`crate::loom::sync`](super) and its siblings. Code that must have the
+//! real primitive *in every build, loom's included* names this module
+//! directly (`crate::loom::std::...`); each such use is an exception
+//! listed, with its reason, in the [facade's docs](super) ("Exceptions").
+//! Items that loom has no counterpart of (`OnceLock`, `Once`) exist only
+//! here, so they can only be used as such exceptions.
+
+// Under loom only the exceptions use this side; the rest is loom's.
+#![cfg_attr(loom, allow(unused_imports, dead_code))]
+
+pub(crate) mod sync {
+    pub(crate) use std::sync::{Arc, Once, OnceLock};
+
+    pub(crate) mod atomic {
+        pub(crate) use std::sync::atomic::{
+            AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
+        };
+    }
+
+    #[cfg(not(miri))]
+    pub(crate) use parking_lot::{Mutex, MutexGuard};
+
+    /// `parking_lot::Condvar` with the few methods windlass uses, named
+    /// as on the other sides (the [guard adapter](crate::loom::guard)).
+    #[cfg(not(miri))]
+    #[derive(Debug, Default)]
+    pub(crate) struct Condvar(parking_lot::Condvar);
+
+    #[cfg(not(miri))]
+    impl Condvar {
+        pub(crate) const fn new() -> Condvar {
+            Condvar(parking_lot::Condvar::new())
+        }
+
+        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            self.0.wait(guard);
+        }
+
+        /// Waits at most `timeout`; true if it timed out.
+        pub(crate) fn wait_timeout<T>(
+            &self,
+            guard: &mut MutexGuard<'_, T>,
+            timeout: std::time::Duration,
+        ) -> bool {
+            self.0.wait_for(guard, timeout).timed_out()
+        }
+
+        pub(crate) fn notify_one(&self) -> bool {
+            self.0.notify_one()
+        }
+
+        pub(crate) fn notify_all(&self) -> usize {
+            self.0.notify_all()
+        }
+    }
+
+    // Under Miri: std's locks behind the same API (see `guard` for why).
+    #[cfg(miri)]
+    pub(crate) use crate::loom::guard::{Condvar, Mutex, MutexGuard};
+}
+
+pub(crate) mod cell {
+    /// `std::cell::UnsafeCell` with loom's closure-based access API, so
+    /// the same code compiles against both.
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(data: T) -> UnsafeCell<T> {
+            UnsafeCell(std::cell::UnsafeCell::new(data))
+        }
+
+        /// Runs `f` with a shared pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` with a unique pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+pub(crate) mod thread {
+    pub(crate) use std::thread::{Builder, JoinHandle};
+}
+
+pub(crate) use std::thread_local;
+
+pub(crate) mod task_id {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+    /// The next task id. Ids need uniqueness only.
+    pub(crate) fn next() -> u64 {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        NEXT.fetch_add(1, Relaxed)
+    }
+}
