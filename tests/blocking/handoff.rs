@@ -3,12 +3,10 @@
 //! of cheap closures is drained by a few threads instead of waking or
 //! starting one thread per closure.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use common::watchdog;
+use crate::support::watchdog;
 use windlass::blocking::BlockingPool;
 
 const BURST: usize = if cfg!(miri) { 50 } else { 2_000 };

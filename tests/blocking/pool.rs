@@ -2,13 +2,11 @@
 //! aborts, shutdown, thread names, user-built pools, and workers staying
 //! free for async tasks while blocking calls wait.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use common::{DropCounter, DropToken, panic_message, watchdog};
+use crate::support::{DropCounter, DropToken, current, multi, panic_message, watchdog};
 use windlass::Runtime;
 use windlass::blocking::BlockingPool;
 use windlass::runtime::Builder;
@@ -43,10 +41,7 @@ impl Drop for ConcurrencyGuard {
 fn ten_thousand_concurrent_spawn_blocking() {
     const N: u64 = if cfg!(miri) { 50 } else { 10_000 };
     watchdog(|| {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         // Half spawned from a task (on a worker), half from outside.
         let from_task = rt.spawn(async move {
@@ -171,10 +166,7 @@ fn idle_threads_exit_after_keep_alive() {
 #[test]
 fn idle_threads_are_reused() {
     watchdog(|| {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = multi(1);
         let pool = rt.handle().blocking_pool().clone();
         // One at a time, each spawned once the previous closure's thread is
         // back to idle (observed through the pool's counter): with the
@@ -193,10 +185,7 @@ fn idle_threads_are_reused() {
 #[test]
 fn panic_in_closure_is_a_join_error() {
     watchdog(|| {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = multi(1);
         let h = rt.spawn_blocking(|| -> u32 { panic!("blocking boom") });
         let err = rt.block_on(h).unwrap_err();
         assert!(err.is_panic());
@@ -262,10 +251,7 @@ fn abort_before_start_cancels_and_never_runs() {
 #[test]
 fn abort_while_running_lets_closure_finish_and_keeps_its_result() {
     watchdog(|| {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = multi(1);
         let (started_tx, started_rx) = mpsc::channel::<()>();
         let (release_tx, release_rx) = mpsc::channel::<()>();
         let finished = Arc::new(AtomicBool::new(false));
@@ -396,10 +382,7 @@ fn no_blocking_closure_runs_twice() {
 #[test]
 fn closures_run_on_blocking_threads_never_on_workers() {
     watchdog(|| {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = multi(2);
         let names = rt.block_on(async {
             let mut hs = Vec::new();
             for _ in 0..50 {
@@ -425,7 +408,7 @@ fn closures_run_on_blocking_threads_never_on_workers() {
             assert_eq!(pool.as_deref(), Some("windlass-blocking"));
         }
         // ...and from the current-thread flavor: not on the block_on thread.
-        let ct = Builder::new_current_thread().build().unwrap();
+        let ct = current();
         let (here, there) = ct.block_on(async {
             let here = std::thread::current().id();
             let there = windlass::spawn_blocking(|| {
@@ -447,10 +430,7 @@ fn closures_run_on_blocking_threads_never_on_workers() {
 fn user_pool_with_cap_from_async_code_and_plain_threads() {
     watchdog(|| {
         let pool = BlockingPool::builder().max_threads(5).build();
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = multi(2);
         let conc = Concurrency::default();
         let names = Arc::new(Mutex::new(std::collections::HashSet::new()));
         let job = {
@@ -585,10 +565,7 @@ fn slow_blocking_calls_do_not_delay_async_tasks() {
     const ROUND_TRIPS: usize = if cfg!(miri) { 10 } else { 1_000 };
     watchdog(|| {
         let workers = 2;
-        let rt = Builder::new_multi_thread()
-            .worker_threads(workers)
-            .build()
-            .unwrap();
+        let rt = multi(workers);
         let (started_tx, started_rx) = mpsc::channel::<()>();
         let (release_tx, release_rx) = mpsc::channel::<()>();
         let release_rx = Arc::new(Mutex::new(release_rx));
@@ -661,10 +638,7 @@ fn slow_blocking_calls_do_not_delay_async_tasks() {
 #[test]
 fn blocking_task_output_dropped_once_when_detached() {
     watchdog(|| {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = multi(1);
         let outs = DropCounter::new();
         let (tx, rx) = mpsc::channel::<()>();
         let hs: Vec<_> = (0..20)

@@ -4,24 +4,14 @@
 //! the call and its panic names the lazy form. The pool-based `fs` and
 //! `net` futures bind at first poll too.
 
-mod common;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
-use common::watchdog;
+use crate::support::{current, panic_message, watchdog};
 use futures_lite::future::{block_on, poll_once};
 use windlass::blocking::to_thread;
 use windlass::runtime::Builder;
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
 
 #[test]
 fn futures_built_outside_a_runtime_run_where_they_are_awaited() {
@@ -33,7 +23,7 @@ fn futures_built_outside_a_runtime_run_where_they_are_awaited() {
         let read = windlass::fs::read_to_string(path.clone());
         let bind = windlass::net::UdpSocket::bind("127.0.0.1:0");
 
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         rt.block_on(async {
             let ran_on = work.await.unwrap();
             assert_ne!(
@@ -62,7 +52,7 @@ fn a_panic_in_the_closure_is_a_join_error() {
 #[test]
 fn polled_with_no_runtime_it_panics_saying_so() {
     let caught = catch_unwind(AssertUnwindSafe(|| block_on(to_thread(|| 1))));
-    let message = panic_message(caught.unwrap_err());
+    let message = panic_message(&*caught.unwrap_err());
     assert!(
         message.contains("to_thread polled outside a windlass runtime"),
         "{message}"
@@ -72,7 +62,7 @@ fn polled_with_no_runtime_it_panics_saying_so() {
 #[test]
 fn spawn_blocking_outside_a_runtime_names_the_lazy_form() {
     let caught = catch_unwind(|| windlass::spawn_blocking(|| 1));
-    let message = panic_message(caught.unwrap_err());
+    let message = panic_message(&*caught.unwrap_err());
     assert!(message.contains("blocking::to_thread"), "{message}");
 }
 

@@ -2,13 +2,11 @@
 //! blocking closures), counters, escaping, and dumps taken while tasks are
 //! spawned and completed, from inside tasks and from plain threads.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::mpsc;
 
-use common::watchdog;
+use crate::support::{current, watchdog};
 use windlass::join::{JoinSet, TaskGroup};
 use windlass::runtime::{Builder, Handle, TaskState};
 use windlass::sync::{Barrier, Event};
@@ -185,7 +183,7 @@ fn states_workers_counters_and_blocking_closures() {
 #[test]
 fn outside_debug_mode_only_named_tasks_keep_counters() {
     watchdog(|| {
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let plain = rt.spawn(std::future::pending::<()>());
         let named = task::Builder::new()
             .name("named")
@@ -202,7 +200,7 @@ fn outside_debug_mode_only_named_tasks_keep_counters() {
 
 #[test]
 fn control_characters_in_names_are_escaped() {
-    let rt = Builder::new_current_thread().build().unwrap();
+    let rt = current();
     let _t = task::Builder::new()
         .name("bad\nname\u{1b}[2J\u{7}")
         .spawn_on(std::future::pending::<()>(), rt.handle());

@@ -3,13 +3,11 @@
 //! environment switch and default stderr line, and bad input (a zero
 //! threshold, a panicking callback).
 
-mod common;
-
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::watchdog;
+use crate::support::watchdog;
 use windlass::runtime::{Builder, DebugEvent};
 use windlass::task;
 
@@ -279,7 +277,12 @@ fn env_child() {
 
 fn run_env_child(mode: &str) -> String {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "env_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "mode::env_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("WINDLASS_DEBUG_TEST_CHILD", mode)
         .env("WINDLASS_DEBUG", "1")
         .output()

@@ -2,21 +2,12 @@
 //! spawn path, `task::name()`, `JoinHandle::name()`, and both in
 //! `JoinError` and in the report of a panic inside a task.
 
-mod common;
-
 use std::panic::Location;
 
-use common::watchdog;
+use crate::support::{current, multi, watchdog};
 use windlass::join::{JoinSet, TaskGroup};
-use windlass::runtime::{Builder as RtBuilder, Handle};
+use windlass::runtime::Handle;
 use windlass::task::{self, Builder};
-
-fn rt() -> windlass::Runtime {
-    RtBuilder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
 
 /// The line of the caller, for comparing with a spawn on the same line.
 #[track_caller]
@@ -27,7 +18,7 @@ fn line() -> u32 {
 #[test]
 fn every_spawn_path_records_its_caller() {
     watchdog(|| {
-        let rt = rt();
+        let rt = multi(2);
         let h = rt.handle().clone();
         let file = file!();
         let check = |at: &Location<'static>, line: u32, what: &str| {
@@ -67,7 +58,7 @@ fn every_spawn_path_records_its_caller() {
 #[test]
 fn group_spawns_record_their_caller() {
     watchdog(|| {
-        let rt = rt();
+        let rt = multi(2);
         rt.block_on(async {
             let mut set = JoinSet::new();
             let l = line();
@@ -95,7 +86,7 @@ fn group_spawns_record_their_caller() {
 #[test]
 fn names_reach_the_handle_the_task_and_the_error() {
     watchdog(|| {
-        for rt in [rt(), RtBuilder::new_current_thread().build().unwrap()] {
+        for rt in [multi(2), current()] {
             rt.block_on(async {
                 let t = Builder::new()
                     .name("fetch br")
@@ -149,7 +140,7 @@ fn names_reach_the_handle_the_task_and_the_error() {
 #[test]
 fn control_characters_in_names_are_escaped_in_messages() {
     watchdog(|| {
-        let rt = rt();
+        let rt = multi(2);
         let t = Builder::new()
             .name("evil\n\u{1b}[31mname")
             .spawn_on(async { panic!("x") }, rt.handle());
@@ -169,7 +160,7 @@ fn panic_report_child() {
     if std::env::var_os("WINDLASS_PANIC_REPORT_CHILD").is_none() {
         return;
     }
-    let rt = rt();
+    let rt = multi(2);
     let t = Builder::new()
         .name("fetch br")
         .spawn_on(async { panic!("no route to {}", "br") }, rt.handle());
@@ -183,7 +174,7 @@ fn panic_report_names_the_task_and_its_site() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "panic_report_child",
+            "names::panic_report_child",
             "--nocapture",
             "--test-threads=1",
         ])

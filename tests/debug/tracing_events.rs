@@ -1,7 +1,5 @@
 //! With the `tracing` feature, debug-mode reports are also `tracing`
 //! events (target `windlass::debug`, with the task's fields).
-#![cfg(feature = "tracing")]
-
 use std::sync::{Arc, Mutex};
 
 use tracing::field::{Field, Visit};

@@ -4,12 +4,10 @@
 //! After each, the server still serves a good request, nothing panicked,
 //! and the process's descriptor count is back to its baseline.
 //!
-//! The tests of this file take turns (a lock): the descriptor count is the
-//! whole process's.
-#![cfg(feature = "hyper")]
-
-mod common;
-mod http_support;
+//! The descriptor count is the whole process's: each test runs in a child
+//! process of its own (`support::child::isolate`), so the other tests of
+//! the binary cannot move it, and the tests of this file also take turns
+//! (a lock) wherever they share a process.
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -17,8 +15,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use common::watchdog;
-use http_support::{Client, Options, Proto, Server, fd_count, hello_request, settle_fds};
+use crate::support::http::{Client, Options, Proto, Server, fd_count, hello_request, settle_fds};
+use crate::support::{child, multi, watchdog};
 use windlass::time::timeout;
 
 const LONG: Duration = Duration::from_secs(30);
@@ -55,10 +53,7 @@ where
     count_panics();
     let panics_before = PANICS.load(SeqCst);
     let errors = watchdog(move || {
-        let rt = windlass::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = multi(2);
         rt.block_on(async move {
             let server = Server::start(Options {
                 proto: Proto::H1,
@@ -119,6 +114,9 @@ fn read_to_close(s: &mut std::net::TcpStream) -> Vec<u8> {
 
 #[test]
 fn garbage_gets_400_and_the_server_goes_on() {
+    if !child::isolate("bad_input::garbage_gets_400_and_the_server_goes_on") {
+        return; // it ran in a child process of its own
+    }
     let errors = survive(None, |addr| async move {
         let answer = windlass::spawn_blocking(move || {
             let mut s = raw(addr);
@@ -139,6 +137,9 @@ fn garbage_gets_400_and_the_server_goes_on() {
 
 #[test]
 fn slowloris_is_cut_off_by_the_header_read_timeout() {
+    if !child::isolate("bad_input::slowloris_is_cut_off_by_the_header_read_timeout") {
+        return; // it ran in a child process of its own
+    }
     const TIMEOUT: Duration = Duration::from_millis(300);
     let errors = survive(Some(TIMEOUT), |addr| async move {
         let (sent, closed_after) = windlass::spawn_blocking(move || {
@@ -183,6 +184,9 @@ fn slowloris_is_cut_off_by_the_header_read_timeout() {
 
 #[test]
 fn peer_reset_in_the_middle_of_a_body() {
+    if !child::isolate("bad_input::peer_reset_in_the_middle_of_a_body") {
+        return; // it ran in a child process of its own
+    }
     let errors = survive(None, |addr| async move {
         windlass::spawn_blocking(move || {
             let s = raw(addr);
@@ -204,6 +208,9 @@ fn peer_reset_in_the_middle_of_a_body() {
 
 #[test]
 fn thousand_connections_opened_and_dropped_at_once() {
+    if !child::isolate("bad_input::thousand_connections_opened_and_dropped_at_once") {
+        return; // it ran in a child process of its own
+    }
     survive(None, |addr| async move {
         let conns: Vec<_> = (0..1000)
             .map(|_| windlass::spawn(windlass::net::TcpStream::connect(addr)))

@@ -2,27 +2,16 @@
 //! HTTP/2 (h2c), windlass server with windlass client, and windlass
 //! against a tokio-hosted hyper in both directions. Exact request counts,
 //! bodies up to 1 MiB, graceful shutdown.
-#![cfg(feature = "hyper")]
-
-mod common;
-mod http_support;
 
 use std::time::Duration;
 
-use common::watchdog;
-use http_support::{
+use crate::support::http::{
     Client, Options, Proto, SIZES, Server, body, echo_request, hello_request, tokio_server,
 };
+use crate::support::{multi, watchdog};
 use windlass::time::timeout;
 
 const LONG: Duration = Duration::from_secs(30);
-
-fn multi() -> windlass::Runtime {
-    windlass::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
 
 /// Every body size, echoed, then `hellos` plain requests, on one
 /// connection. Returns the requests sent.
@@ -46,7 +35,7 @@ async fn exchange(client: &mut Client, addr: std::net::SocketAddr, hellos: usize
 
 fn windlass_to_windlass(proto: Proto) {
     watchdog(move || {
-        multi().block_on(async move {
+        multi(2).block_on(async move {
             let server = Server::start(Options {
                 proto,
                 header_timeout: None,
@@ -93,7 +82,7 @@ fn http2_windlass_server_windlass_client() {
 #[test]
 fn http2_concurrent_streams_on_one_connection() {
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let server = Server::start(Options {
                 proto: Proto::H2,
                 header_timeout: None,
@@ -133,7 +122,7 @@ fn http2_concurrent_streams_on_one_connection() {
 fn windlass_client_tokio_server(proto: Proto) {
     watchdog(move || {
         let (addr, requests, stop, thread) = tokio_server(proto);
-        let sent = multi().block_on(async move {
+        let sent = multi(2).block_on(async move {
             let mut c = Client::connect(addr, proto).await;
             exchange(&mut c, addr, 50).await
         });
@@ -158,7 +147,7 @@ fn tokio_client_windlass_server(proto: Proto) {
     use http_body_util::{BodyExt, Full};
     use hyper_util::rt::{TokioExecutor, TokioIo};
     watchdog(move || {
-        let rt = multi();
+        let rt = multi(2);
         let server = rt.block_on(Server::start(Options {
             proto,
             header_timeout: None,
@@ -234,7 +223,7 @@ fn http2_tokio_client_windlass_server() {
 #[test]
 fn graceful_shutdown_finishes_the_request_in_flight() {
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let server = Server::start(Options {
                 proto: Proto::H1,
                 header_timeout: None,

@@ -3,19 +3,15 @@
 //! the `AsyncRead` / `AsyncWrite` impls, `into_inner`, and `Async::new`
 //! outside a runtime.
 
-mod common;
-mod io_support;
-
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::watchdog;
+use crate::support::{multi, signal_when_pending, wait_registered, watchdog};
 use futures_lite::future::poll_once;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use io_support::{multi, signal_when_pending, wait_for};
 use windlass::io::Async;
 use windlass::runtime::Handle;
 use windlass::time::timeout;
@@ -52,7 +48,7 @@ fn fill(s: &Async<UnixStream>) -> usize {
 #[test]
 fn read_with_and_write_with() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let (a, b) = pair();
             // The descriptors were made non-blocking.
@@ -96,7 +92,7 @@ fn read_with_and_write_with() {
 #[test]
 fn readable_and_writable() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let (a, b) = pair();
             // A fresh source is assumed ready in both directions.
@@ -152,7 +148,7 @@ fn readable_and_writable() {
 fn many_readable_waiters_all_wake() {
     const WAITERS: usize = 64;
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let (a, b) = pair();
             clear_readable(&b).await;
@@ -172,7 +168,7 @@ fn many_readable_waiters_all_wake() {
                 })
                 .collect();
             // Every waiter is parked on the same source.
-            wait_for(&reg_rx, WAITERS).await;
+            wait_registered(&reg_rx, WAITERS).await;
             assert_eq!(woken.load(SeqCst), 0);
             // One event wakes them all, not just one.
             a.get_ref().write_all(b"!").unwrap();
@@ -199,7 +195,7 @@ fn many_readable_waiters_all_wake() {
 #[test]
 fn async_read_write_traits_and_into_inner() {
     watchdog(|| {
-        let rt = io_support::current();
+        let rt = crate::support::current();
         rt.block_on(async {
             let handle = Handle::current();
             let (mut a, mut b) = pair();
@@ -242,7 +238,7 @@ fn async_new_outside_a_runtime_is_an_error() {
     let msg = err.to_string();
     assert!(msg.contains("runtime"), "unhelpful error: {msg}");
     // Under `Runtime::enter` it works.
-    let rt = multi();
+    let rt = multi(2);
     let _guard = rt.enter();
     let (a, _b) = UnixStream::pair().unwrap();
     let a = Async::new(a).unwrap();
@@ -258,7 +254,7 @@ fn ping_pong_loses_no_wakeups() {
     // that precede the waits. A lost wakeup hangs (and trips the timeout).
     const ROUNDS: u32 = 10_000;
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let (mut a, mut b) = pair();
             let ponger = windlass::spawn(async move {

@@ -3,40 +3,15 @@
 
 use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::{TempDir, current};
 use futures_lite::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, StreamExt};
 use windlass::fs::{self, File, OpenOptions};
 
 /// The size of `File`'s buffer, to cross its edges on purpose.
 const BUF: usize = 64 * 1024;
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("windlass-fs-{test}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn run<F: Future>(future: F) -> F::Output {
     windlass::Runtime::new().unwrap().block_on(future)
@@ -130,7 +105,7 @@ fn copy_rename_remove() {
         fs::write(dir.join("tree/x/y/f"), "f").await.unwrap();
         assert!(fs::remove_dir(dir.join("tree")).await.is_err(), "not empty");
         fs::remove_dir_all(dir.join("tree")).await.unwrap();
-        let left: Vec<_> = std::fs::read_dir(&dir.0).unwrap().collect();
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
     });
 }
@@ -188,8 +163,8 @@ fn create_dir_all_and_read_dir_as_stream() {
 fn read_dir_next_entry() {
     let dir = TempDir::new("readdir-next");
     run(async {
-        let expected = populate(&dir.0, 40, 3);
-        let mut entries = fs::read_dir(&dir.0).await.unwrap();
+        let expected = populate(dir.path(), 40, 3);
+        let mut entries = fs::read_dir(dir.path()).await.unwrap();
         let mut names = Vec::new();
         while let Some(entry) = entries.next_entry().await.unwrap() {
             names.push(entry.file_name().into_string().unwrap());
@@ -618,10 +593,8 @@ fn outside_a_runtime_panics_with_the_spawn_blocking_message() {
 #[test]
 fn works_on_current_thread_runtime_and_from_tasks() {
     let dir = TempDir::new("tasks");
-    let rt = windlass::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let root = dir.0.clone();
+    let rt = current();
+    let root = dir.path().to_path_buf();
     rt.block_on(async move {
         let tasks: Vec<_> = (0..16)
             .map(|i| {
@@ -682,7 +655,7 @@ fn write_moves_its_buffer_to_the_blocking_pool_uncopied() {
 fn try_exists_tells_files_dirs_missing_paths_and_broken_links() {
     let dir = TempDir::new("try-exists");
     run(async {
-        assert!(fs::try_exists(&dir.0).await.unwrap());
+        assert!(fs::try_exists(dir.path()).await.unwrap());
         assert!(!fs::try_exists(dir.join("missing")).await.unwrap());
         fs::write(dir.join("file"), "x").await.unwrap();
         assert!(fs::try_exists(dir.join("file")).await.unwrap());

@@ -3,20 +3,17 @@
 //! more in `join_ownership.rs`), O(n) polling, the cooperative budget,
 //! 100,000 tasks.
 
-mod common;
-mod join_support;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use common::{DropCounter, watchdog};
+use crate::support::{
+    DropCounter, Tally, count_polls, current, drop_signals, gates, multi, recv_n, watchdog,
+};
 use futures_channel::oneshot;
-use join_support::{Tally, count_polls, drop_signals, gates, recv_n, rt2};
 use windlass::join::{AbortOnDrop, join_all, try_join_all};
-use windlass::runtime::Builder;
 
 /// Futures that finish in *reverse* input order (each waits for the next one
 /// to finish), so input order and completion order differ completely.
@@ -48,7 +45,7 @@ fn reverse_chain(
 #[test]
 fn join_all_keeps_input_order_for_plain_futures_and_tasks() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         rt.block_on(async {
             // Plain futures, run concurrently inside join_all.
             let log = Arc::new(Mutex::new(Vec::new()));
@@ -95,7 +92,7 @@ fn empty_inputs_complete_at_once() {
 #[test]
 fn join_all_over_handles_returns_each_tasks_result() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let outs = rt.block_on(async {
             let tasks = (0..4u32).map(|i| {
                 windlass::spawn(async move {
@@ -119,7 +116,7 @@ fn join_all_over_handles_returns_each_tasks_result() {
 #[test]
 fn join_all_of_handles_spawned_on_other_threads_outside_any_runtime() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         let tasks: Vec<_> = (0..4u64)
             .map(|i| {
@@ -139,7 +136,7 @@ fn join_all_of_handles_spawned_on_other_threads_outside_any_runtime() {
 #[test]
 fn try_join_all_returns_first_error_and_drops_the_rest_at_once() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let drops = DropCounter::new();
         let (fail_tx, fail_rx) = oneshot::channel::<()>();
         let mut fail_rx = Some(fail_rx);
@@ -175,7 +172,7 @@ fn try_join_all_returns_first_error_and_drops_the_rest_at_once() {
 #[test]
 fn try_join_all_with_abort_on_drop_cancels_the_other_tasks() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         rt.block_on(async {
             let (signal, dropped) = drop_signals();
             let (started_tx, started_rx) = async_channel::unbounded::<()>();
@@ -240,7 +237,7 @@ async fn sleepers(
 #[test]
 fn try_join_all_over_owned_handles_aborts_the_other_tasks() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         rt.block_on(async {
             let tally = Tally::new();
             let tasks = sleepers(6, &tally, |i| i == 3).await;
@@ -258,7 +255,7 @@ fn try_join_all_over_owned_handles_aborts_the_other_tasks() {
 #[test]
 fn try_join_all_aborts_owned_handles_held_inside_input_futures() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         rt.block_on(async {
             let tally = Tally::new();
             let tasks = sleepers(4, &tally, |_| false).await;
@@ -285,7 +282,7 @@ fn try_join_all_aborts_owned_handles_held_inside_input_futures() {
 #[test]
 fn dropping_an_unfinished_try_join_all_aborts_its_owned_tasks() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         rt.block_on(async {
             let tally = Tally::new();
             let tasks = sleepers(5, &tally, |_| false).await;
@@ -303,7 +300,7 @@ fn dropping_an_unfinished_try_join_all_aborts_its_owned_tasks() {
 #[test]
 fn try_join_all_leaves_handles_returned_as_outputs_running() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         rt.block_on(async {
             // Input 0 spawns a task and returns its handle (a finished
             // output); input 1 fails afterwards. Dropping that output
@@ -366,7 +363,7 @@ fn a_panicking_drop_of_an_abandoned_input_propagates() {
 fn join_all_polls_only_woken_futures() {
     watchdog(|| {
         const N: usize = 2_000;
-        let rt = rt2();
+        let rt = multi(2);
         let polls = Arc::new(AtomicUsize::new(0));
         let (txs, rxs) = gates(N);
         let futs: Vec<_> = rxs.into_iter().map(|rx| count_polls(rx, &polls)).collect();
@@ -407,7 +404,7 @@ fn join_all_of_many_finished_tasks_yields_to_other_tasks() {
     watchdog(|| {
         const N: usize = 10_000;
         // One thread: while join_all runs, nothing else does unless it yields.
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let join_polls = Arc::new(AtomicUsize::new(0));
         let handle_polls = Arc::new(AtomicUsize::new(0));
         let (jp, hp) = (join_polls.clone(), handle_polls.clone());
@@ -448,7 +445,7 @@ fn join_all_of_many_finished_tasks_yields_to_other_tasks() {
 fn join_all_100_000_tasks() {
     watchdog(|| {
         const N: u64 = 100_000;
-        let rt = rt2();
+        let rt = multi(2);
         let outs = rt.block_on(async {
             let tasks: Vec<_> = (0..N).map(|i| windlass::spawn(async move { i })).collect();
             join_all(tasks).await
@@ -464,7 +461,7 @@ fn join_all_100_000_tasks() {
 #[test]
 fn dropping_join_all_cancels_plain_futures_and_detaches_tasks() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let drops = DropCounter::new();
         rt.block_on(async {
             let futs: Vec<_> = (0..5)

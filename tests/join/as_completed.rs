@@ -1,21 +1,17 @@
 //! `as_completed`: completion order (gated and timed), empty input, early
 //! drop, handles from other threads.
 
-mod common;
-mod join_support;
-
 use std::time::Duration;
 
-use common::{DropCounter, watchdog};
+use crate::support::{DropCounter, gates, multi, watchdog};
 use futures_lite::StreamExt;
-use join_support::{gates, rt2};
 use windlass::join::as_completed;
 use windlass::time::sleep;
 
 #[test]
 fn yields_in_completion_order_gated() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             // Release the inputs in a scrambled order, one at a time, and
             // check each comes out as soon as it is released.
             let order = [3usize, 0, 4, 1, 2];
@@ -43,7 +39,7 @@ fn yields_in_completion_order_gated() {
 #[test]
 fn yields_in_completion_order_under_timers() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             // Deadlines 40 ms apart: the order is the sleep order.
             let delays = [160u64, 40, 200, 120, 80, 0];
             let mut expected = delays.to_vec();
@@ -82,7 +78,7 @@ fn empty_input_ends_at_once() {
 #[test]
 fn dropping_the_stream_cancels_the_rest() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let drops = DropCounter::new();
             let futs: Vec<_> = (0..4u64)
                 .map(|i| {
@@ -109,7 +105,7 @@ fn dropping_the_stream_cancels_the_rest() {
 fn many_tasks() {
     watchdog(|| {
         const N: u64 = 20_000;
-        let sum = rt2().block_on(async {
+        let sum = multi(2).block_on(async {
             let tasks: Vec<_> = (0..N).map(|i| windlass::spawn(async move { i })).collect();
             let mut s = as_completed(tasks);
             let mut sum = 0;
@@ -125,7 +121,7 @@ fn many_tasks() {
 #[test]
 fn handles_spawned_from_other_threads_streamed_on_a_plain_thread() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let order = [2usize, 0, 1];
         let (txs, rxs) = gates(order.len());
         // Each task spawned from its own plain thread through the handle.

@@ -2,14 +2,10 @@
 //! channel, a lock, an event or a socket takes effect at once and runs its
 //! drop guards; `AbortOnDrop` and `JoinHandle::abort_on_drop`.
 
-mod common;
-mod join_support;
-
 use std::time::{Duration, Instant};
 
-use common::watchdog;
+use crate::support::{DropSignal, drop_signals, multi, watchdog};
 use futures_lite::AsyncReadExt;
-use join_support::{DropSignal, drop_signals, rt2};
 use windlass::JoinHandle;
 use windlass::join::AbortOnDrop;
 
@@ -43,7 +39,7 @@ async fn abort_while_blocked(blocked: impl Future<Output = ()> + Send + 'static)
 #[test]
 fn abort_interrupts_sleep() {
     watchdog(|| {
-        rt2().block_on(abort_while_blocked(async {
+        multi(2).block_on(abort_while_blocked(async {
             windlass::time::sleep(FOREVER).await;
         }));
     });
@@ -52,7 +48,7 @@ fn abort_interrupts_sleep() {
 #[test]
 fn abort_interrupts_a_channel_receive() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (tx, rx) = async_channel::bounded::<u8>(1);
             abort_while_blocked(async move {
                 let _ = rx.recv().await;
@@ -66,7 +62,7 @@ fn abort_interrupts_a_channel_receive() {
 #[test]
 fn abort_interrupts_windlass_channels_and_locks() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             // An mpsc receive with the sender alive.
             let (tx, mut rx) = windlass::sync::mpsc::channel::<u8>(1);
             abort_while_blocked(async move {
@@ -92,7 +88,7 @@ fn abort_interrupts_windlass_channels_and_locks() {
 #[test]
 fn abort_interrupts_a_tcp_read() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let listener = windlass::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .unwrap();
@@ -112,7 +108,7 @@ fn abort_interrupts_a_tcp_read() {
 #[test]
 fn abort_interrupts_a_socket_read() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (mut a, b) = windlass::net::UnixStream::pair().unwrap();
             abort_while_blocked(async move {
                 let mut buf = [0u8; 16];
@@ -127,7 +123,7 @@ fn abort_interrupts_a_socket_read() {
 #[test]
 fn abort_from_another_thread() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let (signal, dropped) = drop_signals();
         let (started_tx, started_rx) = std::sync::mpsc::channel();
         let guard = signal(7);
@@ -147,7 +143,7 @@ fn abort_from_another_thread() {
 #[test]
 fn abort_on_drop_cancels_and_into_inner_detaches() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let guard = signal(1);
             let task = AbortOnDrop::new(windlass::spawn(async move {
@@ -174,7 +170,7 @@ fn abort_on_drop_cancels_and_into_inner_detaches() {
 #[test]
 fn join_handle_abort_on_drop_cancels_and_still_gives_the_output() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let guard = signal(2);
             let task = windlass::spawn(async move {

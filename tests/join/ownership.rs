@@ -12,15 +12,11 @@
 //! only timers are the deadlines under test, and a watchdog turns a hang
 //! into a failure.
 
-mod common;
-mod join_support;
-
 use std::time::Duration;
 
-use common::watchdog;
+use crate::support::{DropSignal, drop_signals, multi, recv_n, watchdog};
 use futures_lite::StreamExt;
 use futures_lite::future::poll_once;
-use join_support::{DropSignal, drop_signals, recv_n, rt2};
 use windlass::JoinHandle;
 use windlass::join::{AbortOnDrop, ReturnWhen, as_completed, join_all, try_join_all, wait};
 use windlass::time::{timeout, wait_for};
@@ -124,7 +120,7 @@ fn ok_values(outs: Vec<Result<u32, windlass::task::JoinError>>) -> Vec<u32> {
 #[test]
 fn join_all_cancelled_aborts_owned_tasks_and_detaches_bare_ones() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let mut all = join_all(owned_forever(4, &signal).await);
             assert!(poll_once(&mut all).await.is_none());
@@ -143,7 +139,7 @@ fn join_all_cancelled_aborts_owned_tasks_and_detaches_bare_ones() {
 #[test]
 fn join_all_finished_aborts_nothing() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (tasks, gate) = owned_gated(5);
             gate.close();
             assert_eq!(ok_values(join_all(tasks).await), [0, 1, 2, 3, 4]);
@@ -154,7 +150,7 @@ fn join_all_finished_aborts_nothing() {
 #[test]
 fn try_join_all_gives_up_on_owned_tasks_by_aborting_them() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let mut tasks = owned_forever(3, &signal).await;
             tasks.push(windlass::spawn(async { panic!("task 3 failed") }).abort_on_drop());
@@ -177,7 +173,7 @@ fn try_join_all_gives_up_on_owned_tasks_by_aborting_them() {
 #[test]
 fn try_join_all_dropped_unfinished_aborts_owned_tasks() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let tasks = owned_forever(3, &signal).await;
             let out = timeout(Duration::from_millis(5), try_join_all(tasks)).await;
@@ -190,7 +186,7 @@ fn try_join_all_dropped_unfinished_aborts_owned_tasks() {
 #[test]
 fn try_join_all_gives_up_on_bare_handles_by_detaching_them() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let mut bare = gated(3);
             bare.tasks
                 .push(windlass::spawn(async { panic!("task 3 failed") }));
@@ -204,7 +200,7 @@ fn try_join_all_gives_up_on_bare_handles_by_detaching_them() {
 #[test]
 fn try_join_all_finished_aborts_nothing() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (tasks, gate) = owned_gated(4);
             gate.close();
             assert_eq!(try_join_all(tasks).await.unwrap(), [0, 1, 2, 3]);
@@ -215,7 +211,7 @@ fn try_join_all_finished_aborts_nothing() {
 #[test]
 fn as_completed_dropped_aborts_the_owned_rest_and_detaches_the_bare_rest() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let mut tasks = owned_forever(3, &signal).await;
             tasks.push(windlass::spawn(async { 9 }).abort_on_drop());
@@ -236,7 +232,7 @@ fn as_completed_dropped_aborts_the_owned_rest_and_detaches_the_bare_rest() {
 #[test]
 fn as_completed_run_to_the_end_aborts_nothing() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (tasks, gate) = owned_gated(4);
             gate.close();
             let mut got = ok_values(as_completed(tasks).collect().await);
@@ -249,7 +245,7 @@ fn as_completed_run_to_the_end_aborts_nothing() {
 #[test]
 fn wait_hands_back_owned_pending_tasks_still_running() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (mut tasks, gate) = owned_gated(3);
             tasks.push(windlass::spawn(async { 7 }).abort_on_drop());
             let (done, pending) = wait(tasks, ReturnWhen::FirstCompleted, None).await;
@@ -265,7 +261,7 @@ fn wait_hands_back_owned_pending_tasks_still_running() {
 #[test]
 fn wait_dropped_unfinished_aborts_owned_tasks_and_detaches_bare_ones() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let mut waiting = wait(
                 owned_forever(3, &signal).await,
@@ -292,7 +288,7 @@ fn wait_dropped_unfinished_aborts_owned_tasks_and_detaches_bare_ones() {
 #[test]
 fn timeout_drops_its_input_so_the_handle_type_decides() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let owned = owned_forever(1, &signal).await.pop().unwrap();
             assert!(timeout(Duration::from_millis(5), owned).await.is_err());
@@ -318,7 +314,7 @@ fn timeout_drops_its_input_so_the_handle_type_decides() {
 #[test]
 fn wait_for_aborts_the_task_and_returns_once_it_stopped() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             // A bare handle: wait_for owns it all the same.
             let task = owned_forever(1, &signal).await.pop().unwrap().into_inner();
@@ -334,7 +330,7 @@ fn wait_for_aborts_the_task_and_returns_once_it_stopped() {
 #[test]
 fn wait_for_in_time_aborts_nothing() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (mut tasks, gate) = owned_gated(1);
             gate.close();
             let out = wait_for(Duration::from_secs(60), tasks.pop().unwrap()).await;
@@ -346,7 +342,7 @@ fn wait_for_in_time_aborts_nothing() {
 #[test]
 fn wait_for_dropped_early_aborts_the_task() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let task = owned_forever(1, &signal).await.pop().unwrap().into_inner();
             let mut waiting = wait_for(Duration::from_secs(3600), task);
@@ -360,7 +356,7 @@ fn wait_for_dropped_early_aborts_the_task() {
 #[test]
 fn wait_for_keeps_the_output_of_a_task_that_returns_after_the_abort() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             // The task is inside its poll (blocked on a std channel) when the
             // deadline passes, so the abort can only take effect when that
             // poll returns. It returns Ready: the work was done, so its

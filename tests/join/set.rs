@@ -1,15 +1,11 @@
 //! `JoinSet`: completion order, abort_all, drop aborts everything,
 //! shutdown, handles from other threads, cancel safety, 100,000 tasks.
 
-mod common;
-mod join_support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use common::{DropCounter, watchdog};
+use crate::support::{DropCounter, drop_signals, gates, multi, recv_n, watchdog};
 use futures_channel::oneshot;
-use join_support::{drop_signals, gates, recv_n, rt2};
 use windlass::join::JoinSet;
 
 #[test]
@@ -25,7 +21,7 @@ fn join_next_on_empty_set_is_none() {
 #[test]
 fn results_come_in_completion_order() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let order = [2usize, 4, 0, 3, 1];
             let (txs, rxs) = gates(order.len());
             let mut txs: Vec<_> = txs.into_iter().map(Some).collect();
@@ -49,7 +45,7 @@ fn results_come_in_completion_order() {
 #[test]
 fn abort_all_gives_cancelled_results() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let mut set = JoinSet::new();
             set.spawn(async { 1 });
             // Make sure the quick one has finished before the abort.
@@ -72,7 +68,7 @@ fn abort_all_gives_cancelled_results() {
 #[test]
 fn one_abort_handle_cancels_one_task() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let mut set = JoinSet::new();
             let (tx, rx) = oneshot::channel::<()>();
             let stuck = set.spawn(std::future::pending::<&str>());
@@ -92,7 +88,7 @@ fn one_abort_handle_cancels_one_task() {
 fn dropping_the_set_aborts_every_task() {
     watchdog(|| {
         const N: usize = 100;
-        let rt = rt2();
+        let rt = multi(2);
         rt.block_on(async {
             let (signal, dropped) = drop_signals();
             let (started_tx, started_rx) = async_channel::unbounded::<()>();
@@ -127,7 +123,7 @@ fn dropping_the_set_aborts_every_task() {
 #[test]
 fn shutdown_waits_until_every_task_is_gone() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let drops = DropCounter::new();
             let mut set = JoinSet::new();
             for _ in 0..50 {
@@ -148,7 +144,7 @@ fn shutdown_waits_until_every_task_is_gone() {
 #[test]
 fn detach_all_leaves_tasks_running() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (go_tx, go_rx) = oneshot::channel::<()>();
             let (done_tx, done_rx) = oneshot::channel();
             let mut set = JoinSet::new();
@@ -168,7 +164,7 @@ fn detach_all_leaves_tasks_running() {
 #[test]
 fn handles_from_other_threads_and_spawn_on() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         let mut set: JoinSet<u32> = (0..4u32)
             .map(|i| {
@@ -193,7 +189,7 @@ fn handles_from_other_threads_and_spawn_on() {
 #[test]
 fn join_next_is_cancel_safe() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let mut set = JoinSet::new();
             let (tx, rx) = oneshot::channel::<()>();
             set.spawn(async move {
@@ -219,7 +215,7 @@ fn join_next_is_cancel_safe() {
 #[test]
 fn slots_are_reused_while_tasks_come_and_go() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let mut set = JoinSet::new();
             let live = Arc::new(AtomicUsize::new(0));
             let mut joined = 0;
@@ -253,7 +249,7 @@ fn slots_are_reused_while_tasks_come_and_go() {
 fn join_set_100_000_tasks() {
     watchdog(|| {
         const N: u64 = 100_000;
-        let sum = rt2().block_on(async {
+        let sum = multi(2).block_on(async {
             let mut set = JoinSet::new();
             for i in 0..N {
                 set.spawn(async move { i });

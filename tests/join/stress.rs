@@ -2,12 +2,8 @@
 //! (so the cooperative budget cuts batches short): a lost wake-up shows up
 //! as a hang, which the watchdog turns into a failure.
 
-mod common;
-mod join_support;
-
-use common::watchdog;
+use crate::support::{multi, watchdog};
 use futures_lite::StreamExt;
-use join_support::rt2;
 use windlass::join::{JoinSet, ReturnWhen, TaskGroup, as_completed, join_all, wait};
 
 const ROUNDS: usize = 40;
@@ -23,7 +19,7 @@ fn spawn_all() -> Vec<windlass::JoinHandle<usize>> {
 #[test]
 fn every_helper_many_rounds_inside_tasks() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         for round in 0..ROUNDS {
             let sums = rt.block_on(rt.spawn(async move {
                 let a: usize = join_all(spawn_all())

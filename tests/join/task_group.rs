@@ -2,24 +2,22 @@
 //! siblings at once, the first failure is reported, external aborts, drop;
 //! `GroupSpawner`: members adding siblings, refusals, spawns racing the end.
 
-mod common;
-mod join_support;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::{DropCounter, expect_panic, watchdog};
+use crate::support::{
+    DropCounter, Tally, drop_signals, expect_panic, gates, multi, recv_n, watchdog,
+};
 use futures_channel::oneshot;
-use join_support::{Tally, drop_signals, gates, recv_n, rt2};
 use windlass::join::{GroupSpawnError, GroupSpawner, TaskGroup, TaskGroupError};
 use windlass::time::sleep;
 
 #[test]
 fn values_come_back_in_spawn_order() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             // Finish in reverse spawn order: task i waits for task i + 1.
             let n = 6;
             let (txs, rxs) = gates(n);
@@ -58,7 +56,7 @@ fn empty_group_joins_at_once() {
 #[test]
 fn an_error_cancels_the_siblings_and_join_waits_for_them() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let drops = DropCounter::new();
             let (started_tx, started_rx) = async_channel::unbounded::<()>();
             let (fail_tx, fail_rx) = oneshot::channel::<()>();
@@ -97,7 +95,7 @@ fn an_error_cancels_the_siblings_and_join_waits_for_them() {
 #[test]
 fn a_panic_cancels_the_siblings() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let drops = DropCounter::new();
             let mut group = TaskGroup::<(), ()>::new();
             for _ in 0..5 {
@@ -124,7 +122,7 @@ fn a_panic_cancels_the_siblings() {
 #[test]
 fn siblings_are_cancelled_even_while_nobody_joins() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let (started_tx, started_rx) = async_channel::unbounded::<()>();
             let (fail_tx, fail_rx) = oneshot::channel::<()>();
@@ -160,7 +158,7 @@ fn siblings_are_cancelled_even_while_nobody_joins() {
 #[test]
 fn an_external_abort_is_reported_but_does_not_cancel_siblings() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (tx, rx) = oneshot::channel::<()>();
             let (done_tx, done_rx) = oneshot::channel::<()>();
             let mut group = TaskGroup::<u8, ()>::new();
@@ -187,7 +185,7 @@ fn an_external_abort_is_reported_but_does_not_cancel_siblings() {
 #[test]
 fn dropping_the_group_aborts_every_task() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (signal, dropped) = drop_signals();
             let mut group = TaskGroup::<(), ()>::new();
             for i in 0..10 {
@@ -207,7 +205,7 @@ fn dropping_the_group_aborts_every_task() {
 #[test]
 fn spawn_on_from_a_plain_thread() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let mut group = TaskGroup::<u32, ()>::new();
         for i in 0..3 {
             group.spawn_on(async move { Ok(i) }, rt.handle());
@@ -251,7 +249,7 @@ fn tree(
 #[test]
 fn members_spawn_siblings_and_join_waits_for_all_of_them() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let mut group = TaskGroup::new();
             group.spawn(tree(group.spawner(), "r".into(), 5, 3));
             let paths = group.join().await.unwrap();
@@ -275,7 +273,7 @@ fn members_spawn_siblings_and_join_waits_for_all_of_them() {
 #[test]
 fn siblings_spawned_through_a_spawner_are_cancelled_on_failure() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let tally = Tally::new();
             let (spawned_tx, spawned_rx) = async_channel::unbounded::<()>();
             let (fail_tx, fail_rx) = oneshot::channel::<()>();
@@ -341,7 +339,7 @@ fn watched(
 #[test]
 fn refused_spawns_drop_the_future_unpolled() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let drops = DropCounter::new();
             let polled = Arc::new(AtomicBool::new(false));
 
@@ -402,7 +400,7 @@ fn spawns_racing_the_end_of_join_are_joined_or_refused() {
     watchdog(|| {
         const ROUNDS: usize = 500;
         const RACER_LIMIT: usize = 100_000;
-        let rt = rt2();
+        let rt = multi(2);
         let drops = DropCounter::new();
         let (mut joined_late, mut refused_total) = (0, 0);
         for round in 0..ROUNDS {
@@ -476,7 +474,7 @@ fn spawns_racing_the_end_of_join_are_joined_or_refused() {
 #[test]
 fn a_spawn_outside_a_runtime_panics_and_join_does_not_wait_for_it() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let mut group = TaskGroup::<u8, ()>::new();
         group.spawn_on(async { Ok(1) }, rt.handle());
         let spawner = group.spawner();
@@ -491,7 +489,7 @@ fn a_spawn_outside_a_runtime_panics_and_join_does_not_wait_for_it() {
 fn spawns_racing_a_failure_are_cancelled_or_refused() {
     watchdog(|| {
         const ROUNDS: usize = 200;
-        let rt = rt2();
+        let rt = multi(2);
         let drops = DropCounter::new();
         for round in 0..ROUNDS {
             let mut group = TaskGroup::<(), &str>::new();

@@ -1,16 +1,12 @@
 //! `wait` with each `ReturnWhen`, with and without a timeout, on empty
 //! input, and what happens to the pending handles afterwards.
 
-mod common;
-mod join_support;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use common::watchdog;
+use crate::support::{gates, multi, watchdog};
 use futures_channel::oneshot;
-use join_support::{gates, rt2};
 use windlass::JoinHandle;
 use windlass::join::{ReturnWhen, wait};
 
@@ -48,7 +44,7 @@ fn oks(done: Vec<Result<usize, windlass::JoinError>>) -> Vec<usize> {
 #[test]
 fn all_completed_waits_for_every_task() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (txs, tasks) = gated_tasks(4, &[]);
             let waiting = wait(tasks, ReturnWhen::AllCompleted, None);
             for tx in txs {
@@ -66,7 +62,7 @@ fn all_completed_waits_for_every_task() {
 #[test]
 fn first_completed_returns_the_finished_and_hands_back_the_rest() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (mut txs, tasks) = gated_tasks(4, &[]);
             let ids: Vec<_> = tasks.iter().map(JoinHandle::id).collect();
             txs.remove(2).send(()).unwrap();
@@ -97,7 +93,7 @@ fn first_completed_returns_the_finished_and_hands_back_the_rest() {
 #[test]
 fn first_exception_returns_at_the_first_panic() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             let (mut txs, tasks) = gated_tasks(3, &[1]);
             let ids: Vec<_> = tasks.iter().map(JoinHandle::id).collect();
             let waiting = wait(tasks, ReturnWhen::FirstException, None);
@@ -121,7 +117,7 @@ fn first_exception_returns_at_the_first_panic() {
 #[test]
 fn first_exception_without_failures_waits_for_all() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             type Fut = Pin<Box<dyn Future<Output = Result<usize, ()>> + Send>>;
             let (txs, rxs) = gates(2);
             let mut futs: Vec<Fut> = vec![Box::pin(async { Ok(0) })];
@@ -152,7 +148,7 @@ fn first_exception_without_failures_waits_for_all() {
 #[test]
 fn first_exception_counts_err_outputs_of_plain_futures() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             type Fut = Pin<Box<dyn Future<Output = Result<u8, &'static str>> + Send>>;
             let futs: Vec<Fut> = vec![
                 Box::pin(std::future::pending()),
@@ -169,7 +165,7 @@ fn first_exception_counts_err_outputs_of_plain_futures() {
 #[test]
 fn each_mode_with_a_timeout_returns_what_is_done_and_the_rest() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             for mode in MODES {
                 // Task 0 finishes; task 1 never does (its gate is kept).
                 let (mut txs, tasks) = gated_tasks(2, &[]);
@@ -202,7 +198,7 @@ fn each_mode_with_a_timeout_returns_what_is_done_and_the_rest() {
 #[test]
 fn timeout_with_nothing_finished_returns_everything_pending() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             for mode in MODES {
                 let (txs, tasks) = gated_tasks(3, &[]);
                 let (done, pending) = wait(tasks, mode, Some(Duration::from_millis(30))).await;
@@ -221,7 +217,7 @@ fn timeout_with_nothing_finished_returns_everything_pending() {
 #[test]
 fn zero_timeout_polls_once() {
     watchdog(|| {
-        rt2().block_on(async {
+        multi(2).block_on(async {
             type Fut = Pin<Box<dyn Future<Output = Result<u8, ()>> + Send>>;
             for mode in MODES {
                 let futs: Vec<Fut> =
@@ -237,7 +233,7 @@ fn zero_timeout_polls_once() {
 #[test]
 fn empty_input_returns_at_once_in_every_mode() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         for mode in MODES {
             for timeout in [None, Some(Duration::ZERO), Some(Duration::from_secs(3600))] {
                 let start = Instant::now();
@@ -264,7 +260,7 @@ fn empty_input_returns_at_once_in_every_mode() {
 #[test]
 fn wait_on_handles_spawned_from_other_threads() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         let (txs, rxs) = gates(3);
         let tasks: Vec<JoinHandle<usize>> = rxs
@@ -307,7 +303,7 @@ fn wait_on_handles_spawned_from_other_threads() {
 fn wait_on_many_tasks() {
     watchdog(|| {
         const N: usize = 20_000;
-        let rt = rt2();
+        let rt = multi(2);
         let (done, pending) = rt.block_on(async {
             let tasks: Vec<_> = (0..N).map(|i| windlass::spawn(async move { i })).collect();
             wait(tasks, ReturnWhen::AllCompleted, None).await

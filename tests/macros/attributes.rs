@@ -1,9 +1,7 @@
 //! `#[windlass::test]` (and, through the same expansion, `#[windlass::main]`)
 //! at run time: which runtime the body runs on, return values, other
-//! attributes. The compile errors are in `macros_ui.rs`. The last test
+//! attributes. The compile errors are in `ui.rs`. The last test
 //! shows the same test written without the macro, for comparison.
-#![cfg(feature = "macros")]
-
 use windlass::Handle;
 use windlass::runtime::RuntimeFlavor;
 

@@ -1,11 +1,9 @@
 //! `net::ToSocketAddrs`: borrowed names (no `'static`), literals, host and
 //! port pairs, and the errors. Loopback only.
 
-mod common;
-
 use std::net::SocketAddr;
 
-use common::watchdog;
+use crate::support::watchdog;
 use windlass::net::{TcpListener, TcpStream, UdpSocket};
 
 #[test]

@@ -1,18 +1,15 @@
 //! `accept` under a low `RLIMIT_NOFILE`: it returns `EMFILE` as an error
 //! (no hang, no busy retry) and works again once descriptors are freed.
 //!
-//! The limit is per process, so this file holds a single test: no other
-//! test may open descriptors while the limit is low.
-
-mod common;
-mod io_support;
+//! The limit is per process, so the test runs in a child process of its
+//! own (`support::child::isolate`): no other test may open descriptors
+//! while the limit is low.
 
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::watchdog;
+use crate::support::{LimitGuard, child, multi, watchdog};
 use futures_lite::AsyncWriteExt;
-use io_support::{LimitGuard, multi};
 use rustix::process::{Resource, getrlimit};
 use windlass::net::TcpListener;
 use windlass::time::timeout;
@@ -26,9 +23,12 @@ const SLACK: u64 = 4;
 
 #[test]
 fn accept_reports_emfile_and_recovers() {
+    if !child::isolate("emfile::accept_reports_emfile_and_recovers") {
+        return; // it ran in a child process of its own
+    }
     let before = getrlimit(Resource::Nofile);
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();

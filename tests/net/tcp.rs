@@ -3,9 +3,6 @@
 //! connection errors, name resolution, and that dropped sockets leave no
 //! sources registered.
 
-mod common;
-mod io_support;
-
 use std::future::Future;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
@@ -13,9 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::watchdog;
+use crate::support::{
+    HASH_SEED, current, fill_pseudo_random, hash_words, multi, signal_when_pending, watchdog,
+};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
-use io_support::{HASH_SEED, fill_pseudo_random, hash_words, multi, signal_when_pending};
 use windlass::net::{TcpListener, TcpStream};
 use windlass::runtime::Handle;
 use windlass::time::timeout;
@@ -31,7 +29,7 @@ where
     Fut: Future<Output = ()>,
 {
     watchdog(move || {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(make());
         assert_eq!(rt.handle().num_io_sources(), 0, "a socket was leaked");
         assert_eq!(rt.handle().num_timers(), 0, "a timer was leaked");
@@ -107,7 +105,7 @@ fn echo_server_and_client() {
 #[test]
 fn echo_on_current_thread_runtime() {
     watchdog(|| {
-        let rt = io_support::current();
+        let rt = crate::support::current();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -141,9 +139,9 @@ fn thousand_concurrent_connections() {
     // The default soft RLIMIT_NOFILE is often 1024: raise it toward the
     // hard limit, and if even that is too low scale the count down,
     // keeping 256 descriptors for the runtimes, the harness and the other
-    // tests of this file, which run at the same time in this process.
+    // tests of this binary, which run at the same time in this process.
     const RESERVE: u64 = 256;
-    let limit = io_support::ensure_nofile(2 * WANTED as u64 + RESERVE);
+    let limit = crate::support::ensure_nofile(2 * WANTED as u64 + RESERVE);
     let n = WANTED.min((limit.saturating_sub(RESERVE) / 2) as usize);
     assert!(
         n >= 100,
@@ -205,7 +203,7 @@ fn thousand_concurrent_connections() {
             .collect();
         timeout(
             Duration::from_secs(60),
-            io_support::wait_for(&connected_rx, n),
+            crate::support::wait_registered(&connected_rx, n),
         )
         .await
         .expect("all clients connect");
@@ -570,7 +568,7 @@ fn cancelled_accept_and_read_leave_the_source_usable() {
 #[test]
 fn dropping_sockets_deregisters_them() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         rt.block_on(async {
             assert_eq!(handle.num_io_sources(), 0);
@@ -612,7 +610,7 @@ fn always_ready_io_yields_to_other_tasks() {
     // (a peek never consumes it) must still let the other tasks run: I/O
     // spends the cooperative budget.
     watchdog(|| {
-        let rt = io_support::current();
+        let rt = crate::support::current();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -647,7 +645,7 @@ fn always_ready_io_yields_to_other_tasks() {
 #[test]
 fn connect_by_name_on_the_current_thread_runtime() {
     watchdog(|| {
-        let rt = io_support::current();
+        let rt = crate::support::current();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let port = listener.local_addr().unwrap().port();
@@ -672,9 +670,7 @@ fn connect_by_name_on_the_current_thread_runtime() {
 /// `two_readers_share_the_main_slot` found this; here it is on a socket.
 #[test]
 fn two_tasks_accept_on_one_listener() {
-    let rt = windlass::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let rt = current();
     rt.block_on(async {
         let l = Arc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
         let addr = l.local_addr().unwrap();

@@ -2,15 +2,11 @@
 //! `send` / `recv`, `peek_from`, a receive that waits for its datagram, and
 //! that dropped sockets leave no sources registered.
 
-mod common;
-mod io_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::watchdog;
+use crate::support::{multi, signal_when_pending, watchdog};
 use futures_lite::StreamExt;
-use io_support::{multi, signal_when_pending};
 use windlass::net::UdpSocket;
 use windlass::runtime::Handle;
 use windlass::time::timeout;
@@ -20,7 +16,7 @@ const LONG: Duration = Duration::from_secs(20);
 #[test]
 fn send_to_recv_from_round_trips() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let b = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
@@ -62,7 +58,7 @@ fn send_to_recv_from_round_trips() {
 #[test]
 fn connect_send_recv() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -100,7 +96,7 @@ fn connect_send_recv() {
 #[test]
 fn recv_waits_for_the_datagram_and_peek_keeps_it() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let b = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
@@ -142,7 +138,7 @@ fn recv_waits_for_the_datagram_and_peek_keeps_it() {
 #[test]
 fn dropping_udp_sockets_deregisters_them() {
     watchdog(|| {
-        let rt = io_support::current();
+        let rt = crate::support::current();
         rt.block_on(async {
             let handle = Handle::current();
             let sockets: Vec<_> = futures_lite::stream::iter(0..20)

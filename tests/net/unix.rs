@@ -2,16 +2,12 @@
 //! `UnixListener` (socket in a unique temp dir), `incoming()`,
 //! `UnixStream::pair`, and `UnixDatagram` by path and as a pair.
 
-mod common;
-mod io_support;
-
 use std::io;
 use std::net::Shutdown;
 use std::time::Duration;
 
-use common::watchdog;
+use crate::support::{TempDir, multi, signal_when_pending, watchdog};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
-use io_support::{TempDir, multi, signal_when_pending};
 use windlass::net::{UnixDatagram, UnixListener, UnixStream};
 use windlass::runtime::Handle;
 use windlass::time::timeout;
@@ -36,7 +32,7 @@ fn stream_echo_through_a_listener() {
     watchdog(|| {
         let dir = TempDir::new("unix-echo");
         let path = dir.join("echo.sock");
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async move {
             let listener = UnixListener::bind(&path).unwrap();
             assert_eq!(
@@ -93,7 +89,7 @@ fn incoming_stream_of_unix_connections() {
     watchdog(|| {
         let dir = TempDir::new("unix-incoming");
         let path = dir.join("incoming.sock");
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async move {
             let listener = UnixListener::bind(&path).unwrap();
             let server = windlass::spawn(async move {
@@ -133,7 +129,7 @@ fn incoming_stream_of_unix_connections() {
 #[test]
 fn stream_pair_both_directions_and_half_close() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let (mut a, mut b) = UnixStream::pair().unwrap();
             assert_eq!(Handle::current().num_io_sources(), 2);
@@ -172,7 +168,7 @@ fn stream_pair_both_directions_and_half_close() {
 fn datagram_send_to_recv_from_by_path() {
     watchdog(|| {
         let dir = TempDir::new("unix-dgram");
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async move {
             let (pa, pb) = (dir.join("a.sock"), dir.join("b.sock"));
             let a = UnixDatagram::bind(&pa).unwrap();
@@ -211,7 +207,7 @@ fn datagram_send_to_recv_from_by_path() {
 #[test]
 fn datagram_pair_keeps_boundaries_and_wakes_receiver() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let (a, b) = UnixDatagram::pair().unwrap();
             let (reg_tx, reg_rx) = async_channel::unbounded();
@@ -243,7 +239,7 @@ fn datagram_sender_waits_for_room() {
     // A full datagram socket makes `send` wait; the peer's receive frees
     // room and wakes the sender.
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(async {
             let (a, b) = UnixDatagram::pair().unwrap();
             let mut sent_before_full = 0usize;
@@ -298,7 +294,7 @@ fn connect_to_a_full_backlog_does_not_block_the_thread() {
     watchdog(|| {
         let dir = TempDir::new("unix-backlog");
         let path = dir.join("backlog.sock");
-        let rt = io_support::current();
+        let rt = crate::support::current();
         rt.block_on(async move {
             let listener = listener_with_backlog(&path, 1);
             let server = windlass::spawn(async move {

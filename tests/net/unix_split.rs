@@ -3,12 +3,8 @@
 //! half-close from the write half, `reunite`, and `local_addr`/`peer_addr`
 //! on streams, halves and datagram sockets.
 
-mod common;
-mod io_support;
-
-use common::watchdog;
+use crate::support::{TempDir, multi, watchdog};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use io_support::{TempDir, multi};
 use windlass::net::{UnixDatagram, UnixListener, UnixStream};
 
 /// More than a socket buffer holds, so each writer must wait for the other
@@ -18,7 +14,7 @@ const BIG: usize = 4 << 20;
 #[test]
 fn halves_in_separate_tasks_stream_both_ways_at_once() {
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let (a, b) = UnixStream::pair().unwrap();
             let (mut a_read, mut a_write) = a.into_split();
             let (mut b_read, mut b_write) = b.into_split();
@@ -62,7 +58,7 @@ fn halves_in_separate_tasks_stream_both_ways_at_once() {
 #[test]
 fn split_of_an_accepted_connection_keeps_its_addresses_and_reunites() {
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let dir = TempDir::new("unix-split");
             let path = dir.join("s.sock");
             let listener = UnixListener::bind(&path).unwrap();
@@ -105,7 +101,7 @@ fn split_of_an_accepted_connection_keeps_its_addresses_and_reunites() {
 #[test]
 fn datagram_addresses() {
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let dir = TempDir::new("unix-dgram-addr");
             let path = dir.join("d.sock");
             let server = UnixDatagram::bind(&path).unwrap();

@@ -1,21 +1,16 @@
 //! `windlass::process`: spawning, pipes, waiting, killing, bad input, on
 //! both runtime flavors. The zombie count and the SIGPIPE default have
-//! their own test files (each needs a process to itself); the SIGCHLD
+//! their own modules (each runs in a child process of its own); the SIGCHLD
 //! fallback is tested inside the crate (`src/process/tests.rs`).
-
-mod common;
-mod process_support;
 
 use std::io::ErrorKind;
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
-use common::watchdog;
+use crate::support::{current, eventually, is_gone, multi, watchdog};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use process_support::{eventually, is_gone};
 use windlass::Runtime;
 use windlass::process::{Child, Command, Stdio};
-use windlass::runtime::Builder;
 
 /// Runs `f` on a current-thread and on a multi-thread runtime, under the
 /// watchdog (a lost exit notification hangs, and fails here instead).
@@ -24,15 +19,7 @@ where
     F: Fn() -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = ()>,
 {
-    let runtimes: [fn() -> Runtime; 2] = [
-        || Builder::new_current_thread().build().unwrap(),
-        || {
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap()
-        },
-    ];
+    let runtimes: [fn() -> Runtime; 2] = [|| current(), || multi(2)];
     for make in runtimes {
         let f = f.clone();
         watchdog(move || make().block_on(f()));

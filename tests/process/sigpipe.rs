@@ -1,10 +1,13 @@
 //! Rule 5 of `windlass::process`: a program whose SIGPIPE is at its
 //! default action (a C host, `-Zon-broken-pipe=inherit`) is not killed
-//! when it writes to a child that exited. Its own file: it changes the
-//! process-wide SIGPIPE disposition.
+//! when it writes to a child that exited. The test runs in a child process
+//! of its own (`support::child::isolate`): it changes the process-wide
+//! SIGPIPE disposition, which would kill its binary if another test wrote
+//! to a closed pipe meanwhile.
 
 use std::io::ErrorKind;
 
+use crate::support::child;
 use futures_lite::AsyncWriteExt;
 use windlass::process::{Command, Stdio};
 
@@ -24,6 +27,9 @@ fn sigpipe_disposition() -> libc::sighandler_t {
 
 #[test]
 fn writing_to_an_exited_child_with_default_sigpipe_is_broken_pipe() {
+    if !child::isolate("sigpipe::writing_to_an_exited_child_with_default_sigpipe_is_broken_pipe") {
+        return; // it ran in a child process of its own
+    }
     // The test harness, a Rust binary, ignores SIGPIPE: undo that, as a
     // host program that never did would have it.
     // SAFETY: SIG_DFL installs no handler code.

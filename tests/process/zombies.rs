@@ -1,23 +1,20 @@
 //! No zombies: 1,000 short children, waited for, dropped unwaited, and
 //! killed on drop, then `/proc` must show no zombie child of this process.
-//! One test in its own file, so no other test's children are counted.
-
-mod common;
-mod process_support;
+//! The test runs in a child process of its own
+//! (`support::child::isolate`), so no other test's children are counted.
 
 use std::time::Duration;
 
-use common::watchdog;
-use process_support::{eventually, is_gone, zombie_children};
+use crate::support::{child, eventually, is_gone, multi, watchdog, zombie_children};
 use windlass::process::{Command, Stdio};
 
 #[test]
 fn a_thousand_children_leave_no_zombie() {
+    if !child::isolate("zombies::a_thousand_children_leave_no_zombie") {
+        return; // it ran in a child process of its own
+    }
     scanner_sees_a_zombie();
-    let rt = windlass::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let rt = multi(2);
     let dropped = watchdog(move || {
         let dropped = rt.block_on(async {
             let mut dropped = Vec::new();

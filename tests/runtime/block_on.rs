@@ -1,24 +1,11 @@
 //! `Runtime::block_on`: outputs, panics, misuse inside tasks and nested
 //! calls, builder validation, thread names.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::{expect_panic, panic_message, watchdog};
+use crate::support::{current, expect_panic, multi, panic_message, watchdog};
 use windlass::Runtime;
 use windlass::runtime::Builder;
-
-fn multi(n: usize) -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(n)
-        .build()
-        .unwrap()
-}
-
-fn current() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
 
 #[test]
 fn block_on_returns_output() {

@@ -2,19 +2,11 @@
 //! while some `block_on` drives them; foreign spawns wake a parked driver;
 //! concurrent `block_on` calls hand the driving over; fair yielding.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, mpsc};
 
-use common::watchdog;
+use crate::support::{current, watchdog};
 use futures_channel::oneshot;
-use windlass::Runtime;
-use windlass::runtime::Builder;
-
-fn current() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
 
 #[test]
 fn tasks_run_on_the_block_on_thread() {

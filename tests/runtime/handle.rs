@@ -1,25 +1,11 @@
 //! `Handle`: finding the current runtime, spawning from foreign threads,
 //! outliving the runtime.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use common::{expect_panic, watchdog};
-use windlass::Runtime;
-use windlass::runtime::{Builder, Handle, RuntimeFlavor};
-
-fn multi(n: usize) -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(n)
-        .build()
-        .unwrap()
-}
-
-fn current() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
+use crate::support::{current, expect_panic, multi, watchdog};
+use windlass::runtime::{Handle, RuntimeFlavor};
 
 #[test]
 fn current_inside_tasks_and_block_on() {

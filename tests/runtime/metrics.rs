@@ -5,19 +5,9 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::support::{current, multi};
 use futures_lite::future::poll_once;
 use windlass::runtime::{Builder, RuntimeMetrics};
-
-fn current() -> windlass::Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
-
-fn multi(workers: usize) -> windlass::Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(workers)
-        .build()
-        .unwrap()
-}
 
 fn total(m: &RuntimeMetrics, f: impl Fn(&windlass::runtime::WorkerMetrics) -> u64) -> u64 {
     m.workers.iter().map(f).sum()

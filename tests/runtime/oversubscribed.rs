@@ -3,19 +3,15 @@
 //! protocol (between registering as a sleeper and the re-check, between
 //! a push and its notify), which is where a lost wake-up would hide.
 //!
-//! Each test is under the common watchdog, so a lost wake-up or starvation
+//! Each test is under the support watchdog, so a lost wake-up or starvation
 //! fails with a message instead of hanging; shutdown is checked against its
 //! own timeout.
-
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use common::watchdog;
-use windlass::Runtime;
-use windlass::runtime::Builder;
+use crate::support::{multi, watchdog};
 use windlass::sync::{mpsc, oneshot};
 
 const WORKERS: usize = 16;
@@ -23,20 +19,13 @@ const WORKERS: usize = 16;
 const PAIRS: usize = if cfg!(miri) { 4 } else { 64 };
 const ROUNDS: usize = if cfg!(miri) { 10 } else { 2_000 };
 
-fn runtime() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(WORKERS)
-        .build()
-        .expect("build a 16-worker runtime")
-}
-
 /// Pairs of tasks bounce a counter through oneshots: every hop is a wake
 /// of a task that may sit on any of 16 workers, most of them parked. A
 /// lost wake-up stops a pair for good, and the watchdog fires.
 #[test]
 fn ping_pong_across_16_workers_loses_no_wake_up() {
     watchdog(|| {
-        let rt = runtime();
+        let rt = multi(WORKERS);
         let hops = rt.block_on(async {
             let mut pairs = Vec::new();
             for _ in 0..PAIRS {
@@ -77,7 +66,7 @@ fn ping_pong_across_16_workers_loses_no_wake_up() {
 #[test]
 fn busy_workers_do_not_starve_new_tasks() {
     watchdog(|| {
-        let rt = runtime();
+        let rt = multi(WORKERS);
         let stop = Arc::new(AtomicBool::new(false));
         let busy: Vec<_> = (0..WORKERS)
             .map(|_| {
@@ -146,7 +135,7 @@ fn shutdown_of_16_busy_and_parked_workers_is_prompt() {
         }
     }
     watchdog(|| {
-        let rt = runtime();
+        let rt = multi(WORKERS);
         let dropped = Arc::new(AtomicUsize::new(0));
         let started = Arc::new(AtomicUsize::new(0));
         let mut keep = Vec::new();

@@ -3,17 +3,15 @@
 //! exactly once and never resumed, and every source and timer is
 //! deregistered. Also: I/O objects and timers that outlive their runtime.
 
-mod common;
-mod io_support;
-
 use std::net::Shutdown;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::{DropCounter, expect_panic, watchdog};
+use crate::support::{
+    DropCounter, current, expect_panic, multi, signal_when_pending, wait_registered, watchdog,
+};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use io_support::{current, multi, signal_when_pending, wait_for};
 use windlass::Runtime;
 use windlass::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 use windlass::time::{interval, sleep, timeout};
@@ -122,7 +120,7 @@ fn block_in_reactor(rt: &Runtime) -> Blocked {
             iv.tick().await;
         }));
 
-        wait_for(&reg_rx, tasks).await;
+        wait_registered(&reg_rx, tasks).await;
         // 2 listeners, 4 TCP streams, 2 Unix streams, 1 UDP socket.
         let sources = 2 + 4 + 2 + 1;
         let timers = 3 + 1 + 1;
@@ -155,7 +153,7 @@ fn check_after_shutdown(handle: &windlass::Handle, b: &Blocked) {
 #[test]
 fn drop_multi_thread_runtime_with_tasks_blocked_in_the_reactor() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         let blocked = block_in_reactor(&rt);
         drop(rt);
@@ -177,13 +175,13 @@ fn drop_current_thread_runtime_with_tasks_blocked_in_the_reactor() {
 #[test]
 fn shutdown_timeout_and_background_with_tasks_blocked_in_the_reactor() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         let blocked = block_in_reactor(&rt);
         rt.shutdown_timeout(Duration::from_secs(10));
         check_after_shutdown(&handle, &blocked);
 
-        let rt = multi();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         let blocked = block_in_reactor(&rt);
         rt.shutdown_background();
@@ -206,7 +204,7 @@ fn many_runtimes_with_io_and_timers_shut_down_cleanly() {
     // and timers: catches a shutdown that hangs once in a while.
     watchdog(|| {
         for i in 0..20 {
-            let rt = if i % 2 == 0 { multi() } else { current() };
+            let rt = if i % 2 == 0 { multi(2) } else { current() };
             let handle = rt.handle().clone();
             let blocked = block_in_reactor(&rt);
             drop(rt);
@@ -218,7 +216,7 @@ fn many_runtimes_with_io_and_timers_shut_down_cleanly() {
 #[test]
 fn io_objects_outliving_their_runtime_fail_instead_of_hanging() {
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         let (mut a, mut b, sleep_later) = rt.block_on(async {
             let (a, b) = UnixStream::pair().unwrap();
@@ -257,7 +255,7 @@ fn waiters_outside_the_runtime_are_woken_by_shutdown() {
     // `futures_lite::future::block_on`) are woken when it shuts down: the
     // read fails with an error, the sleep panics, neither hangs.
     watchdog(|| {
-        let rt = multi();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         let (reg_tx, reg_rx) = async_channel::unbounded();
         let (a, mut b) = {
@@ -285,14 +283,14 @@ fn waiters_outside_the_runtime_are_woken_by_shutdown() {
                 futures_lite::future::block_on(signal_when_pending(s, reg_tx));
             })
         };
-        futures_lite::future::block_on(wait_for(&reg_rx, 2));
+        futures_lite::future::block_on(wait_registered(&reg_rx, 2));
         assert_eq!(handle.num_timers(), 1);
         drop(rt);
 
         let err = reader.join().unwrap().unwrap_err();
         assert!(err.to_string().contains("shut down"), "{err}");
         let payload = sleeper.join().unwrap_err();
-        let msg = common::panic_message(&*payload);
+        let msg = crate::support::panic_message(&*payload);
         assert!(msg.contains("shut down"), "{msg}");
         assert_eq!(handle.num_timers(), 0);
         drop(a);

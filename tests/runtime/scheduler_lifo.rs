@@ -8,22 +8,16 @@
 //! the test's wait for it ran out (a failure after 10 s, not a hang: the
 //! blocked worker is released either way).
 
-mod common;
-
 use std::sync::mpsc;
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use common::watchdog_for;
-use windlass::runtime::Builder;
+use crate::support::{multi, watchdog_for};
 
 #[test]
 fn task_woken_before_its_worker_blocks_runs_on_another_worker() {
     watchdog_for(Duration::from_secs(60), || {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = multi(2);
         for round in 0..20 {
             let (wake_tx, wake_rx) = futures_channel::oneshot::channel::<()>();
             let (pending_tx, pending_rx) = mpsc::channel::<()>();

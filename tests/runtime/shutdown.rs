@@ -2,27 +2,14 @@
 //! after shutdown, `shutdown_timeout`, `shutdown_background`, dropping a
 //! runtime from inside itself, thread start/stop callbacks.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use common::{DropCounter, DropToken, panic_message, watchdog};
+use crate::support::{DropCounter, DropToken, current, multi, panic_message, watchdog};
 use futures_channel::oneshot;
 use windlass::Runtime;
 use windlass::runtime::Builder;
-
-fn multi(n: usize) -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(n)
-        .build()
-        .unwrap()
-}
-
-fn current() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
 
 /// Waits (driving `rt`) until `n` messages arrived on `rx`.
 fn wait_started(rt: &Runtime, rx: &async_channel::Receiver<()>, n: usize) {
@@ -463,7 +450,7 @@ fn dropping_runtime_inside_block_on_panics() {
         let outer = current();
         let inner = multi(1);
         let h = inner.handle().clone();
-        let msg = common::expect_panic(|| outer.block_on(async move { drop(inner) }));
+        let msg = crate::support::expect_panic(|| outer.block_on(async move { drop(inner) }));
         assert!(msg.contains("shutdown_background"), "{msg}");
         assert!(h.is_shutdown());
         // The outer runtime is still usable.

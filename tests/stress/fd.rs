@@ -1,5 +1,5 @@
 //! Running out of file descriptors (issue #13), each scenario in a child
-//! process (`common::child`) because `RLIMIT_NOFILE` is per process:
+//! process (`crate::support::child`) because `RLIMIT_NOFILE` is per process:
 //!
 //! - defect 3: with every descriptor taken, timers still work (the poller
 //!   was created at build time), and what needs a new descriptor returns an
@@ -7,17 +7,13 @@
 //! - a server under `EMFILE` survives, keeps its timers firing, and serves
 //!   every pending connection once descriptors are free again.
 
-mod common;
-mod io_support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::child;
+use crate::support::{LimitGuard, child, current, hoard_descriptors, multi};
 use futures_lite::AsyncWriteExt;
-use io_support::{LimitGuard, hoard_descriptors};
 use windlass::net::{AcceptBackoff, TcpListener};
 use windlass::runtime::Builder;
 use windlass::time::{sleep, timeout};
@@ -32,14 +28,8 @@ const PENDING: usize = 8;
 /// "cannot start the reactor: Too many open files".
 #[test]
 fn timers_work_with_no_descriptor_left() {
-    child::run("timers_work_with_no_descriptor_left", DEADLINE, || {
-        let runtimes = [
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-            Builder::new_current_thread().build().unwrap(),
-        ];
+    child::run("fd::timers_work_with_no_descriptor_left", DEADLINE, || {
+        let runtimes = [multi(2), current()];
         let _limit = LimitGuard::lower(8);
         let hoard = hoard_descriptors();
         for rt in &runtimes {
@@ -69,100 +59,101 @@ fn timers_work_with_no_descriptor_left() {
 /// serves every connection that waited, and new ones.
 #[test]
 fn server_survives_descriptor_exhaustion() {
-    child::run("server_survives_descriptor_exhaustion", DEADLINE, || {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
-        let addr = listener.local_addr().unwrap();
+    child::run(
+        "fd::server_survives_descriptor_exhaustion",
+        DEADLINE,
+        || {
+            let rt = multi(2);
+            let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+            let addr = listener.local_addr().unwrap();
 
-        // A ticker: one message per timer firing.
-        let (tick_tx, tick_rx) = std::sync::mpsc::channel::<()>();
-        let ticker = rt.spawn(async move {
-            loop {
-                sleep(Duration::from_millis(2)).await;
-                if tick_tx.send(()).is_err() {
-                    return;
+            // A ticker: one message per timer firing.
+            let (tick_tx, tick_rx) = std::sync::mpsc::channel::<()>();
+            let ticker = rt.spawn(async move {
+                loop {
+                    sleep(Duration::from_millis(2)).await;
+                    if tick_tx.send(()).is_err() {
+                        return;
+                    }
                 }
+            });
+
+            // The server starts accepting once the descriptors are gone.
+            let (go_tx, go_rx) = futures_channel::oneshot::channel::<()>();
+            let attempts = Arc::new(AtomicUsize::new(0));
+            let served = Arc::new(AtomicUsize::new(0));
+            let (a, s) = (attempts.clone(), served.clone());
+            let server = rt.spawn(async move {
+                go_rx.await.unwrap();
+                let mut backoff =
+                    AcceptBackoff::with_limits(Duration::from_millis(1), Duration::from_millis(20));
+                loop {
+                    let accepted = backoff
+                        .accept_with(|| {
+                            a.fetch_add(1, SeqCst);
+                            listener.accept()
+                        })
+                        .await;
+                    let (mut conn, _) = accepted.expect("only resource errors happen here");
+                    let line = format!(
+                        "served after {} resource errors\n",
+                        backoff.resource_errors()
+                    );
+                    let s = s.clone();
+                    windlass::spawn(async move {
+                        conn.write_all(line.as_bytes()).await.unwrap();
+                        s.fetch_add(1, SeqCst);
+                    });
+                }
+            });
+
+            // Pending connections (the handshake completes in the backlog),
+            // then every other descriptor taken.
+            let _limit = LimitGuard::lower(PENDING as u64 + 4);
+            let mut clients: Vec<_> = (0..PENDING)
+                .map(|_| std::net::TcpStream::connect(addr).unwrap())
+                .collect();
+            let hoard = hoard_descriptors();
+            go_tx.send(()).unwrap();
+
+            // Exhausted: the server keeps retrying (with waits), timers fire.
+            let mut ticks = 0;
+            while attempts.load(SeqCst) < 4 || ticks < 5 {
+                tick_rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("timers stopped firing while descriptors were out");
+                ticks += 1;
             }
-        });
+            assert_eq!(served.load(SeqCst), 0, "nothing can be accepted yet");
+            assert!(!server.is_finished(), "the server survived");
 
-        // The server starts accepting once the descriptors are gone.
-        let (go_tx, go_rx) = futures_channel::oneshot::channel::<()>();
-        let attempts = Arc::new(AtomicUsize::new(0));
-        let served = Arc::new(AtomicUsize::new(0));
-        let (a, s) = (attempts.clone(), served.clone());
-        let server = rt.spawn(async move {
-            go_rx.await.unwrap();
-            let mut backoff =
-                AcceptBackoff::with_limits(Duration::from_millis(1), Duration::from_millis(20));
-            loop {
-                let accepted = backoff
-                    .accept_with(|| {
-                        a.fetch_add(1, SeqCst);
-                        listener.accept()
-                    })
-                    .await;
-                let (mut conn, _) = accepted.expect("only resource errors happen here");
-                let line = format!(
-                    "served after {} resource errors\n",
-                    backoff.resource_errors()
-                );
-                let s = s.clone();
-                windlass::spawn(async move {
-                    conn.write_all(line.as_bytes()).await.unwrap();
-                    s.fetch_add(1, SeqCst);
-                });
+            // Free the descriptors: every pending client is served.
+            drop(hoard);
+            for c in &mut clients {
+                c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut line = String::new();
+                BufReader::new(&*c).read_line(&mut line).unwrap();
+                let errors: u64 = line
+                    .trim()
+                    .strip_prefix("served after ")
+                    .and_then(|l| l.strip_suffix(" resource errors"))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("unexpected reply {line:?}"));
+                assert!(errors >= 3, "the server backed off on EMFILE: {line:?}");
             }
-        });
-
-        // Pending connections (the handshake completes in the backlog),
-        // then every other descriptor taken.
-        let _limit = LimitGuard::lower(PENDING as u64 + 4);
-        let mut clients: Vec<_> = (0..PENDING)
-            .map(|_| std::net::TcpStream::connect(addr).unwrap())
-            .collect();
-        let hoard = hoard_descriptors();
-        go_tx.send(()).unwrap();
-
-        // Exhausted: the server keeps retrying (with waits), timers fire.
-        let mut ticks = 0;
-        while attempts.load(SeqCst) < 4 || ticks < 5 {
-            tick_rx
-                .recv_timeout(Duration::from_secs(10))
-                .expect("timers stopped firing while descriptors were out");
-            ticks += 1;
-        }
-        assert_eq!(served.load(SeqCst), 0, "nothing can be accepted yet");
-        assert!(!server.is_finished(), "the server survived");
-
-        // Free the descriptors: every pending client is served.
-        drop(hoard);
-        for c in &mut clients {
-            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            drop(clients);
+            // And a new connection after that.
+            let mut late = std::net::TcpStream::connect(addr).unwrap();
+            late.set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
             let mut line = String::new();
-            BufReader::new(&*c).read_line(&mut line).unwrap();
-            let errors: u64 = line
-                .trim()
-                .strip_prefix("served after ")
-                .and_then(|l| l.strip_suffix(" resource errors"))
-                .and_then(|n| n.parse().ok())
-                .unwrap_or_else(|| panic!("unexpected reply {line:?}"));
-            assert!(errors >= 3, "the server backed off on EMFILE: {line:?}");
-        }
-        drop(clients);
-        // And a new connection after that.
-        let mut late = std::net::TcpStream::connect(addr).unwrap();
-        late.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(&late).read_line(&mut line).unwrap();
-        assert!(line.starts_with("served after"), "{line:?}");
-        late.flush().unwrap();
-        assert!(!server.is_finished());
-        assert!(!ticker.is_finished());
-        drop(rt);
-    })
+            BufReader::new(&late).read_line(&mut line).unwrap();
+            assert!(line.starts_with("served after"), "{line:?}");
+            late.flush().unwrap();
+            assert!(!server.is_finished());
+            assert!(!ticker.is_finished());
+            drop(rt);
+        },
+    )
     .assert_passed();
 }

@@ -1,5 +1,5 @@
 //! Misuse that used to abort or hang the process (issue #13), each run in a
-//! child process with a deadline (`common::child`): an abort or a hang is
+//! child process with a deadline (`crate::support::child`): an abort or a hang is
 //! then a test failure, not a dead or stuck CI job.
 //!
 //! - two `JoinHandle`s whose outputs panic on drop, dropped together
@@ -10,17 +10,14 @@
 //! - `Semaphore::add_permits` overflowing with a waiter (defect 5: the
 //!   waiter and every later `acquire` hung).
 //!
-//! The timer under `EMFILE` (defect 3) is in `stress_fd.rs`, with the rest
+//! The timer under `EMFILE` (defect 3) is in `fd.rs`, with the rest
 //! of the descriptor-exhaustion scenario.
-
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::{child, expect_panic};
-use windlass::Runtime;
+use crate::support::{child, current, expect_panic, multi};
 use windlass::join::JoinSet;
 use windlass::runtime::Builder;
 use windlass::sync::Semaphore;
@@ -37,20 +34,13 @@ impl Drop for Bomb {
     }
 }
 
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn bomb_handles_dropped_together_do_not_abort() {
     child::run(
-        "bomb_handles_dropped_together_do_not_abort",
+        "misuse::bomb_handles_dropped_together_do_not_abort",
         DEADLINE,
         || {
-            let rt = rt2();
+            let rt = multi(2);
             // The issue's reproduction: a Vec of two finished handles.
             let hs = vec![rt.spawn(async { Bomb }), rt.spawn(async { Bomb })];
             rt.block_on(async {
@@ -95,7 +85,7 @@ fn bomb_handles_dropped_together_do_not_abort() {
 #[test]
 fn panicking_on_thread_start_fails_build_and_never_hangs() {
     child::run(
-        "panicking_on_thread_start_fails_build_and_never_hangs",
+        "misuse::panicking_on_thread_start_fails_build_and_never_hangs",
         DEADLINE,
         || {
             // Workers start in build(): it fails with the hook's message.
@@ -136,10 +126,10 @@ fn panicking_on_thread_start_fails_build_and_never_hangs() {
 #[test]
 fn runtime_dropped_inside_its_own_spawn_blocking_does_not_hang() {
     child::run(
-        "runtime_dropped_inside_its_own_spawn_blocking_does_not_hang",
+        "misuse::runtime_dropped_inside_its_own_spawn_blocking_does_not_hang",
         DEADLINE,
         || {
-            for rt in [rt2(), Builder::new_current_thread().build().unwrap()] {
+            for rt in [multi(2), current()] {
                 let handle = rt.handle().clone();
                 let (done_tx, done_rx) = std::sync::mpsc::channel();
                 // A second blocking closure the shutdown must still wait for.
@@ -166,10 +156,10 @@ fn runtime_dropped_inside_its_own_spawn_blocking_does_not_hang() {
 #[test]
 fn semaphore_overflow_with_a_waiting_task_does_not_wedge() {
     child::run(
-        "semaphore_overflow_with_a_waiting_task_does_not_wedge",
+        "misuse::semaphore_overflow_with_a_waiting_task_does_not_wedge",
         DEADLINE,
         || {
-            let rt = rt2();
+            let rt = multi(2);
             let sem = Arc::new(Semaphore::new(0));
             let s = sem.clone();
             let (queued_tx, queued_rx) = futures_channel::oneshot::channel::<()>();

@@ -2,20 +2,17 @@
 //! cancelled and completing at once, on both flavors, with exact
 //! `JoinError` counts and every panic payload accounted for.
 //!
-//! Runs in a child process (`common::child`) with a silent panic hook, so
+//! Runs in a child process (`crate::support::child`) with a silent panic hook, so
 //! the storm does not print one message per panic into the test output;
 //! a hang is then a failure at the deadline, too.
 //!
 //! Size: 60,000 tasks per flavor in bounded mode (about a second on 2
 //! cores in a debug build); `WINDLASS_STRESS_SCALE` multiplies it.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{child, panic_message, stress_scale};
+use crate::support::{child, current, multi, panic_message, stress_scale};
 use windlass::Runtime;
-use windlass::runtime::Builder;
 
 fn storm(rt: &Runtime, n: usize) {
     // Task i: panics if i % 3 == 0, waits forever (and is aborted) if
@@ -64,19 +61,13 @@ fn storm(rt: &Runtime, n: usize) {
 #[test]
 fn panic_storm_exact_join_errors() {
     child::run(
-        "panic_storm_exact_join_errors",
+        "panic::panic_storm_exact_join_errors",
         Duration::from_secs(50),
         || {
             std::panic::set_hook(Box::new(|_| {}));
             let n = 60_000 * stress_scale();
-            storm(
-                &Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .build()
-                    .unwrap(),
-                n,
-            );
-            storm(&Builder::new_current_thread().build().unwrap(), n);
+            storm(&multi(2), n);
+            storm(&current(), n);
         },
     )
     .assert_passed();

@@ -6,18 +6,18 @@
 //! Size: 3 warm-up rounds then 40 measured rounds of 32 connections, 200
 //! timers, 64 blocking calls, 2,000 channel messages and 200 aborts each
 //! (under a second on 2 cores in a debug build); `WINDLASS_STRESS_SCALE`
-//! multiplies the measured rounds, for a longer soak by hand.
-
-mod common;
+//! multiplies the measured rounds, for a longer soak by hand. It runs in a
+//! child process of its own (`support::child::isolate`): the resident size
+//! is the whole process's, and the other stress tests allocate too.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::{DropCounter, XorShift, rss_bytes, stress_scale, watchdog_for};
+use crate::support::{DropCounter, XorShift, child, multi, rss_bytes, stress_scale, watchdog_for};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use windlass::net::{AcceptBackoff, TcpListener, TcpStream};
-use windlass::runtime::{Builder, Handle};
+use windlass::runtime::Handle;
 use windlass::sync::mpsc;
 use windlass::time::sleep;
 
@@ -125,11 +125,11 @@ async fn round(addr: std::net::SocketAddr, seed: u64, drops: &DropCounter) {
 
 #[test]
 fn mixed_soak_exact_counts_and_flat_rss() {
+    if !child::isolate("soak::mixed_soak_exact_counts_and_flat_rss") {
+        return; // it ran in a child process of its own
+    }
     watchdog_for(Duration::from_secs(50), || {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = multi(2);
         let handle = rt.handle().clone();
         let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();

@@ -6,14 +6,11 @@
 //! cores), in the 2-worker test; the 4-worker variant runs a fifth of that to
 //! keep the suite fast. Miri runs a few hundred. The code paths are the same.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 
-use common::{DropCounter, DropToken, XorShift, watchdog};
+use crate::support::{DropCounter, DropToken, XorShift, current, multi, watchdog};
 use futures_channel::oneshot;
-use windlass::runtime::Builder;
 use windlass::{Handle, JoinHandle, Runtime};
 
 /// Tasks of the main stress test.
@@ -181,29 +178,13 @@ fn many_tasks(rt: Runtime, total: u64) {
 
 #[test]
 fn million_tasks_multi_thread() {
-    watchdog(|| {
-        many_tasks(
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-            TOTAL,
-        )
-    });
+    watchdog(|| many_tasks(multi(2), TOTAL));
 }
 
 #[test]
 fn many_tasks_more_workers_than_cores() {
     // More workers than cores: more stealing and more parking.
-    watchdog(|| {
-        many_tasks(
-            Builder::new_multi_thread()
-                .worker_threads(4)
-                .build()
-                .unwrap(),
-            TOTAL / 5,
-        )
-    });
+    watchdog(|| many_tasks(multi(4), TOTAL / 5));
 }
 
 /// An output that counts its drops.
@@ -330,14 +311,7 @@ fn destructor_counts_across_spawn_abort_shutdown_multi_thread() {
     const N: usize = if cfg!(miri) { 100 } else { 20_000 };
     watchdog(|| {
         for seed in 1..=4 {
-            destructor_mix(
-                Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .build()
-                    .unwrap(),
-                seed,
-                N,
-            );
+            destructor_mix(multi(2), seed, N);
         }
     });
 }
@@ -347,7 +321,7 @@ fn destructor_counts_across_spawn_abort_shutdown_current_thread() {
     const N: usize = if cfg!(miri) { 100 } else { 20_000 };
     watchdog(|| {
         for seed in 5..=6 {
-            destructor_mix(Builder::new_current_thread().build().unwrap(), seed, N);
+            destructor_mix(current(), seed, N);
         }
     });
 }
@@ -359,10 +333,7 @@ fn abort_races_completion() {
     // produced is dropped exactly once.
     const N: usize = if cfg!(miri) { 50 } else { 20_000 };
     watchdog(|| {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = multi(2);
         let outputs = DropCounter::new();
         let handles: Vec<_> = (0..N)
             .map(|_| {
@@ -403,10 +374,7 @@ fn wake_storm_from_foreign_threads() {
     // Many tasks parked on channels, woken by 4 foreign threads at once.
     const N: usize = if cfg!(miri) { 40 } else { 20_000 };
     watchdog(|| {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = multi(2);
         let woke = Arc::new(AtomicUsize::new(0));
         let mut senders = Vec::with_capacity(N);
         let mut handles = Vec::with_capacity(N);

@@ -1,6 +1,5 @@
-//! Shared by the `http_*` tests: a hyper server and client on windlass and
-//! on tokio, the routes, and the descriptor count.
-#![allow(dead_code)] // each test file uses its own part
+//! Shared by the `http` tests (feature `hyper`): a hyper server and client
+//! on windlass and on tokio, the routes, and the descriptor count.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,27 +1,9 @@
-//! Helpers shared by the reactor, networking and timer tests: runtimes,
-//! a "registered with the reactor" signal, a unique temp dir, a stream hash
-//! and the open-file limit. Each test crate uses a subset.
-#![allow(dead_code)]
+//! Reactor, socket and file helpers: a "registered with the reactor"
+//! signal, a unique temp dir, a stream hash and the open-file limit.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-
-use windlass::Runtime;
-use windlass::runtime::Builder;
-
-/// A two-worker multi-thread runtime (the test machine has two cores).
-pub fn multi() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-/// A current-thread runtime.
-pub fn current() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
 
 /// Polls `fut`; the first time it returns `Pending` (so it has registered
 /// its waker with the reactor, or its timer), sends one message on
@@ -45,8 +27,9 @@ pub async fn signal_when_pending<F: Future>(
     .await
 }
 
-/// Receives `n` messages on `rx`.
-pub async fn wait_for(rx: &async_channel::Receiver<()>, n: usize) {
+/// Receives `n` messages on `rx`: waits until `n` futures wrapped in
+/// [`signal_when_pending`] with its sender have registered.
+pub async fn wait_registered(rx: &async_channel::Receiver<()>, n: usize) {
     for _ in 0..n {
         rx.recv().await.expect("sender alive");
     }
@@ -136,7 +119,7 @@ pub fn ensure_nofile(wanted: u64) -> u64 {
 /// A lowered soft `RLIMIT_NOFILE`; restores the original limit when
 /// dropped (also on panic). The limit is per process: a test that lowers
 /// it must be alone in its process (its own test binary, or a child
-/// process, `common::child`).
+/// process, `support::child`).
 pub struct LimitGuard(rustix::process::Rlimit);
 
 impl LimitGuard {

@@ -1,5 +1,5 @@
-//! Helpers for the `join_*` tests: runtimes, gates and drop signals.
-#![allow(dead_code)]
+//! Helpers for the `join` tests (and any test that awaits drops): gates,
+//! drop signals, tallies and poll counting.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,17 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll};
 
 use futures_channel::oneshot;
-use windlass::Runtime;
-use windlass::runtime::Builder;
-
-/// A multi-thread runtime with two workers (the CI machine has two cores).
-pub fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
 /// `n` gates: a task waits on `rx[i]` until the test sends on `tx[i]`.
 pub fn gates(n: usize) -> (Vec<oneshot::Sender<()>>, Vec<oneshot::Receiver<()>>) {
     (0..n).map(|_| oneshot::channel()).unzip()

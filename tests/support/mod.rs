@@ -1,6 +1,40 @@
-//! Helpers shared by the integration tests: a hang detector, drop counters
-//! and panic-message extraction. Each test crate uses a subset.
+//! The one support module of the integration tests. Every test binary
+//! (`tests/<topic>/main.rs`) includes it as
+//! `#[path = "../support/mod.rs"] mod support;` and imports what it uses
+//! from `crate::support`; each binary uses a subset.
+//!
+//! - this file: a hang detector ([`watchdog`]), panic messages, drop
+//!   counters, a PRNG, the resident set size, the stress scale, and
+//!   [`child`]: a test run in a child process of its own;
+//! - `rt`: the runtimes tests build, [`multi`]`(n)` and [`current`]`()`;
+//! - `io`: reactor, socket and descriptor helpers, and a temp dir;
+//! - `join`: gates, drop signals, tallies and poll counting;
+//! - `process`: `/proc` scans for zombies and exited children;
+//! - `waker`: a waker that counts its wake-ups;
+//! - `http` (feature `hyper`): hyper servers and clients on windlass and
+//!   on tokio.
 #![allow(dead_code)]
+
+mod io;
+mod join;
+mod process;
+mod rt;
+mod waker;
+
+#[cfg(feature = "hyper")]
+pub mod http;
+
+// Each binary uses a subset: a glob it takes nothing from is not an error.
+#[allow(unused_imports)]
+pub use io::*;
+#[allow(unused_imports)]
+pub use join::*;
+#[allow(unused_imports)]
+pub use process::*;
+#[allow(unused_imports)]
+pub use rt::*;
+#[allow(unused_imports)]
+pub use waker::*;
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -141,7 +175,9 @@ impl XorShift {
 /// failure instead of a stuck or killed test run.
 ///
 /// How: the test binary re-executes itself with `--exact <test>` and the
-/// environment variable [`child::ENV`] set to the test's name. In the child,
+/// environment variable [`child::ENV`] set to the test's name. The name is
+/// the one libtest prints: the test's module path inside its binary, e.g.
+/// `misuse::my_scenario` for `fn my_scenario` in `tests/stress/misuse.rs`. In the child,
 /// [`child::run`] sees the variable and runs the body as the test; in the
 /// parent it spawns the child, waits at most the deadline (then kills it)
 /// and returns what happened. A test is written
@@ -149,10 +185,13 @@ impl XorShift {
 /// ```ignore
 /// #[test]
 /// fn my_scenario() {
-///     child::run("my_scenario", Duration::from_secs(10), || { /* body */ })
+///     child::run("misuse::my_scenario", Duration::from_secs(10), || { /* body */ })
 ///         .assert_passed();
 /// }
 /// ```
+///
+/// A test whose whole body needs a process of its own starts with
+/// [`child::isolate`] instead.
 ///
 /// The parent checks the child's exit status *and* that the child's test
 /// harness reported exactly one test passed, so a misspelt name (which
@@ -164,6 +203,9 @@ pub mod child {
 
     /// Names the test a re-executed binary is to run as a child.
     pub const ENV: &str = "WINDLASS_TEST_CHILD";
+
+    /// The deadline of a test run by [`isolate`].
+    pub const ISOLATED: Duration = Duration::from_secs(120);
 
     /// What a child run came to.
     #[derive(Debug)]
@@ -214,6 +256,35 @@ pub mod child {
                 self.stdout, self.stderr
             )
         }
+    }
+
+    /// For a test that needs its process to itself (it changes a
+    /// process-wide setting, or measures the whole process: descriptors,
+    /// resident memory, zombie children) while the other tests of its
+    /// binary run on other threads. In the parent: runs the test `name` in
+    /// a child process, checks that it passed, and returns `false`, and the
+    /// test returns at once. In the child: returns `true`, and the test
+    /// goes on to run its body, alone in its process.
+    ///
+    /// ```ignore
+    /// #[test]
+    /// fn counts_every_descriptor() {
+    ///     if !child::isolate("bad_input::counts_every_descriptor") {
+    ///         return; // it ran in a child process of its own
+    ///     }
+    ///     /* body */
+    /// }
+    /// ```
+    ///
+    /// The child is killed after [`ISOLATED`], twice the watchdog's limit:
+    /// a body under a watchdog fails with its message first.
+    #[track_caller]
+    pub fn isolate(name: &str) -> bool {
+        let outcome = run(name, ISOLATED, || {});
+        if !outcome.is_child {
+            outcome.assert_passed();
+        }
+        outcome.is_child
     }
 
     /// In the child (see the module docs): runs `body`. In the parent:

@@ -1,6 +1,5 @@
 //! Helpers for the `windlass::process` tests: reading `/proc` for zombies
-//! and for processes that are gone.
-#![allow(dead_code)]
+//! and for processes that are gone, and waiting for a background fact.
 
 use std::time::{Duration, Instant};
 

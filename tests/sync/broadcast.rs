@@ -2,23 +2,12 @@
 //! producers, lagging receivers told how many they missed, closing, memory
 //! released when read, and dropped `recv()` futures losing nothing.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{XorShift, watchdog};
+use crate::support::{CountWaker, XorShift, multi, watchdog};
 use futures_lite::future;
-use windlass::Runtime;
-use windlass::runtime::Builder;
 use windlass::sync::broadcast::{self, RecvError, TryRecvError};
 use windlass::task::yield_now;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn types_are_send_and_sync() {
@@ -35,7 +24,7 @@ fn eight_producers_eight_receivers_every_message_once() {
         const PRODUCERS: usize = 8;
         const RECEIVERS: usize = 8;
         const PER: usize = 200;
-        let rt = rt2();
+        let rt = multi(2);
         let (tx, rx) = broadcast::channel::<(usize, usize)>(PRODUCERS * PER);
         let mut receivers: Vec<_> = (1..RECEIVERS).map(|_| tx.subscribe()).collect();
         receivers.push(rx);
@@ -162,7 +151,7 @@ fn resubscribe_starts_at_the_next_message() {
 fn dropped_recv_futures_lose_nothing() {
     watchdog(|| {
         const MESSAGES: usize = 2000;
-        let rt = rt2();
+        let rt = multi(2);
         let (tx, rx) = broadcast::channel::<usize>(MESSAGES);
         let mut receivers: Vec<_> = (0..3).map(|_| rx.resubscribe()).collect();
         receivers.push(rx);
@@ -229,15 +218,6 @@ impl Drop for Bomb {
     }
 }
 
-#[derive(Default)]
-struct CountWaker(std::sync::atomic::AtomicUsize);
-
-impl std::task::Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 /// Issue #13, sync audit ("state changed, then a panic before the wake"):
 /// `send` evicts the oldest message when the ring is full, and that
 /// message's destructor is user code. Before the fix it ran before the
@@ -258,7 +238,7 @@ fn panicking_drop_of_an_evicted_message_does_not_lose_the_wake_up() {
             .is_pending()
     );
 
-    let msg = common::expect_panic(|| tx.send(Bomb(false)));
+    let msg = crate::support::expect_panic(|| tx.send(Bomb(false)));
     assert!(msg.contains("boom"), "{msg}");
     assert_eq!(
         wakes.0.load(std::sync::atomic::Ordering::SeqCst),

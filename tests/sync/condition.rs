@@ -2,36 +2,15 @@
 //! notify_all wakes all, FIFO order, predicates, the stored permit, and
 //! notifications passed on by cancelled waiters.
 
-mod common;
-
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Wake, Waker};
+use std::sync::atomic::Ordering::SeqCst;
+use std::task::{Context, Waker};
 
-use common::{XorShift, watchdog};
+use crate::support::{CountWaker, XorShift, multi, watchdog};
 use futures_lite::future;
-use windlass::Runtime;
-use windlass::runtime::Builder;
 use windlass::sync::{Condition, Mutex, Notified, Notify};
 use windlass::task::yield_now;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-/// One counting waker per waiter, so a test can tell who was woken.
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
 
 fn wakers(n: usize) -> Vec<(Arc<CountWaker>, Waker)> {
     (0..n)
@@ -194,7 +173,7 @@ fn cancelled_waiter_passes_its_notification_on() {
 #[test]
 fn wait_for_predicate_across_workers() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let state = Arc::new((Mutex::new(Vec::<u32>::new()), Condition::new()));
         let consumers: Vec<_> = (0..4)
             .map(|_| {

@@ -1,35 +1,15 @@
 //! `sync::Event` and `sync::Barrier`: every waiter woken, asyncio's
 //! set-then-clear semantics, barrier groups and leaders, cancelled waiters.
 
-mod common;
-
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
-use common::watchdog;
+use crate::support::{CountWaker, multi, watchdog};
 use futures_lite::future;
-use windlass::Runtime;
-use windlass::runtime::Builder;
 use windlass::sync::{Barrier, Event};
 use windlass::task::yield_now;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
 
 #[test]
 fn types_are_send_and_sync() {
@@ -48,7 +28,7 @@ fn types_are_send_and_sync() {
 fn set_wakes_every_waiter() {
     watchdog(|| {
         const WAITERS: usize = 50;
-        let rt = rt2();
+        let rt = multi(2);
         let event = Arc::new(Event::new());
         let woken = Arc::new(AtomicUsize::new(0));
         let handles: Vec<_> = (0..WAITERS)
@@ -130,7 +110,7 @@ fn blocking_wait_from_a_thread() {
         let event = Arc::new(Event::new());
         let e = event.clone();
         let t = std::thread::spawn(move || e.blocking_wait());
-        let rt = rt2();
+        let rt = multi(2);
         rt.block_on(async { event.set() });
         t.join().unwrap();
     });
@@ -143,7 +123,7 @@ fn barrier_releases_groups_with_one_leader_each() {
     watchdog(|| {
         const PARTIES: usize = 5;
         const GROUPS: usize = 4;
-        let rt = rt2();
+        let rt = multi(2);
         let barrier = Arc::new(Barrier::new(PARTIES));
         let arrived = Arc::new(AtomicUsize::new(0));
         let passed = Arc::new(AtomicUsize::new(0));

@@ -2,24 +2,13 @@
 //! order, closing and dropping from either side, blocking forms, the
 //! cooperative budget, and `recv`/`send` futures dropped at random.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
-use common::{DropCounter, XorShift, expect_panic, watchdog};
+use crate::support::{DropCounter, XorShift, current, expect_panic, multi, watchdog};
 use futures_lite::{StreamExt, future};
-use windlass::Runtime;
-use windlass::runtime::Builder;
 use windlass::sync::mpsc::{self, TryRecvError, TrySendError};
 use windlass::task::yield_now;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn types_are_send_and_sync() {
@@ -48,7 +37,7 @@ fn eight_producers_bounded_every_message_once_in_order() {
     watchdog(|| {
         const PRODUCERS: usize = 8;
         const PER: usize = 1000;
-        let rt = rt2();
+        let rt = multi(2);
         let got = rt.block_on(async {
             let (tx, mut rx) = mpsc::channel(16);
             for p in 0..PRODUCERS {
@@ -75,7 +64,7 @@ fn eight_producers_unbounded_every_message_once_in_order() {
     watchdog(|| {
         const PRODUCERS: usize = 8;
         const PER: usize = 1000;
-        let rt = rt2();
+        let rt = multi(2);
         let got = rt.block_on(async {
             let (tx, rx) = mpsc::unbounded_channel();
             for p in 0..PRODUCERS {
@@ -173,7 +162,7 @@ fn blocking_forms_from_threads_and_panic_on_workers() {
         producer.join().unwrap();
         assert_eq!(got, (0..100).collect::<Vec<_>>());
 
-        let rt = rt2();
+        let rt = multi(2);
         let (_tx, mut rx) = mpsc::channel::<u8>(1);
         let msg = expect_panic(|| rt.block_on(async { rx.blocking_recv() }));
         assert!(msg.contains("mpsc::Receiver::blocking_recv"), "{msg}");
@@ -185,7 +174,7 @@ fn blocking_forms_from_threads_and_panic_on_workers() {
 #[test]
 fn busy_receiver_yields_to_other_tasks() {
     watchdog(|| {
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let (tx, mut rx) = mpsc::unbounded_channel();
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
@@ -215,7 +204,7 @@ fn dropped_send_and_recv_futures_lose_nothing() {
     watchdog(|| {
         const PRODUCERS: usize = 4;
         const ATTEMPTS: usize = 500;
-        let rt = rt2();
+        let rt = multi(2);
         let sent = Arc::new(AtomicUsize::new(0));
         let (got, sent_total) = rt.block_on(async {
             let (tx, mut rx) = mpsc::channel::<(usize, usize)>(2);

@@ -2,48 +2,15 @@
 //! every worker, FIFO hand-off, owned guards, blocking forms, the
 //! cooperative budget, and cancelled lockers.
 
-mod common;
-
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
-use common::{expect_panic, panic_message, watchdog};
+use crate::support::{counting_waker, current, expect_panic, multi, panic_message, watchdog};
 use futures_lite::future;
-use windlass::Runtime;
-use windlass::runtime::Builder;
 use windlass::sync::{Mutex, MutexGuard, OwnedMutexGuard, RwLock};
 use windlass::task::yield_now;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-fn current() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
-
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountWaker>, Waker) {
-    let count = Arc::new(CountWaker::default());
-    (count.clone(), Waker::from(count))
-}
 
 fn assert_send_sync<T: Send + Sync>() {}
 fn assert_send<T: Send>() {}
@@ -73,7 +40,7 @@ fn mutual_exclusion_under_contention() {
     watchdog(|| {
         const TASKS: usize = 8;
         const ROUNDS: usize = 500;
-        let rt = rt2();
+        let rt = multi(2);
         let counter = Arc::new(Mutex::new(0usize));
         let inside = Arc::new(AtomicBool::new(false));
         let handles: Vec<_> = (0..TASKS)
@@ -168,7 +135,7 @@ fn cancelled_lockers_pass_the_lock_on() {
 #[test]
 fn owned_guard_moves_into_a_task() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let m = Arc::new(Mutex::new(String::new()));
         rt.block_on(async {
             let mut guard = m.clone().lock_owned().await;
@@ -202,7 +169,7 @@ fn blocking_lock_from_plain_threads() {
         }
         assert_eq!(*m.blocking_lock(), 4000);
         // From the blocking pool too.
-        let rt = rt2();
+        let rt = multi(2);
         let m2 = m.clone();
         rt.block_on(rt.spawn_blocking(move || *m2.blocking_lock() += 1))
             .unwrap();
@@ -213,7 +180,7 @@ fn blocking_lock_from_plain_threads() {
 #[test]
 fn blocking_lock_on_a_worker_panics_with_a_message() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let m = Arc::new(Mutex::new(0));
         let m2 = m.clone();
         let err = rt
@@ -259,7 +226,7 @@ fn rwlock_readers_share_and_writers_exclude() {
         const READERS: usize = 6;
         const WRITERS: usize = 2;
         const ROUNDS: usize = 200;
-        let rt = rt2();
+        let rt = multi(2);
         let lock = Arc::new(RwLock::new(0usize));
         let readers_in = Arc::new(AtomicUsize::new(0));
         let writer_in = Arc::new(AtomicBool::new(false));
@@ -357,11 +324,11 @@ fn lock_works_on_other_executors() {
 #[test]
 fn random_aborts_lose_no_lock() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let m = Arc::new(Mutex::new(0usize));
         let inside = Arc::new(AtomicBool::new(false));
         let completed = Arc::new(AtomicUsize::new(0));
-        let mut rng = common::XorShift::new(21);
+        let mut rng = crate::support::XorShift::new(21);
         rt.block_on(async {
             let handles: Vec<_> = (0..200)
                 .map(|i| {

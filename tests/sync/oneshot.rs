@@ -2,35 +2,15 @@
 //! of closing, `closed()`, blocking receive, thread races on the atomic
 //! protocol, and destructor counts when either side is cancelled.
 
-mod common;
-
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
-use common::{DropCounter, XorShift, expect_panic, watchdog};
+use crate::support::{CountWaker, DropCounter, XorShift, expect_panic, multi, watchdog};
 use futures_lite::future;
-use windlass::Runtime;
-use windlass::runtime::Builder;
 use windlass::sync::oneshot::{self, RecvError, TryRecvError};
 use windlass::task::yield_now;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
 
 #[test]
 fn types_are_send_and_sync() {
@@ -108,7 +88,7 @@ fn sender_closed_wakes_when_the_receiver_goes() {
 #[test]
 fn request_reply_between_tasks() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let total = rt.block_on(async {
             let (req_tx, mut req_rx) =
                 windlass::sync::mpsc::unbounded_channel::<(u64, oneshot::Sender<u64>)>();
@@ -135,7 +115,7 @@ fn request_reply_between_tasks() {
 fn blocking_recv_from_a_thread_and_panic_on_workers() {
     watchdog(|| {
         let (tx, rx) = oneshot::channel();
-        let rt = rt2();
+        let rt = multi(2);
         rt.spawn(async move {
             yield_now().await;
             tx.send("from a task").unwrap();
@@ -193,7 +173,7 @@ fn thread_races_deliver_and_drop_once() {
 #[test]
 fn random_aborts_drop_every_value_once() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let drops = DropCounter::new();
         let mut rng = XorShift::new(9);
         rt.block_on(async {

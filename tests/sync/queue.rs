@@ -2,42 +2,17 @@
 //! backpressure, `*_nowait` errors, `shutdown`, 8 producers x 8 consumers
 //! exactly once, and random cancellation losing nothing.
 
-mod common;
-
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
-use common::{DropCounter, XorShift, expect_panic, watchdog};
+use crate::support::{DropCounter, XorShift, counting_waker, expect_panic, multi, watchdog};
 use futures_lite::future;
-use windlass::Runtime;
-use windlass::runtime::Builder;
 use windlass::sync::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, TryGetError, TryPutError,
 };
 use windlass::task::yield_now;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn waker() -> (Arc<CountWaker>, Waker) {
-    let c = Arc::new(CountWaker::default());
-    (c.clone(), Waker::from(c))
-}
 
 #[test]
 fn types_are_send_and_sync() {
@@ -57,7 +32,7 @@ fn types_are_send_and_sync() {
 #[test]
 fn join_waits_for_every_task_done() {
     let q = Queue::new(0);
-    let (wakes, w) = waker();
+    let (wakes, w) = counting_waker();
     let mut cx = Context::from_waker(&w);
     for i in 0..3 {
         q.put_nowait(i).unwrap();
@@ -87,7 +62,7 @@ fn join_waits_for_every_task_done() {
 #[test]
 fn join_with_a_worker_pool() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let q = Arc::new(Queue::new(8));
         let processed = Arc::new(AtomicUsize::new(0));
         rt.block_on(async {
@@ -120,7 +95,7 @@ fn join_with_a_worker_pool() {
 #[test]
 fn put_waits_while_full() {
     let q = Queue::new(2);
-    let (wakes, w) = waker();
+    let (wakes, w) = counting_waker();
     let mut cx = Context::from_waker(&w);
     q.put_nowait('a').unwrap();
     q.put_nowait('b').unwrap();
@@ -139,7 +114,7 @@ fn put_waits_while_full() {
 #[test]
 fn get_waits_while_empty() {
     let q = Queue::new(0);
-    let (wakes, w) = waker();
+    let (wakes, w) = counting_waker();
     let mut cx = Context::from_waker(&w);
     let mut get = pin!(q.get());
     assert!(get.as_mut().poll(&mut cx).is_pending());
@@ -169,7 +144,7 @@ fn lifo_and_priority_orders() {
 #[test]
 fn shutdown_ends_puts_and_drains_gets() {
     let q = Queue::new(1);
-    let (wakes, w) = waker();
+    let (wakes, w) = counting_waker();
     let mut cx = Context::from_waker(&w);
     q.put_nowait(1).unwrap();
     let mut blocked_put = pin!(q.put(2));
@@ -194,7 +169,7 @@ fn immediate_shutdown_drops_items_and_releases_join() {
         q.put_nowait(drops.token()).unwrap();
     }
     let taken = q.get_nowait().unwrap();
-    let (wakes, w) = waker();
+    let (wakes, w) = counting_waker();
     let mut cx = Context::from_waker(&w);
     let mut join = pin!(q.join());
     let mut get = pin!(q.get());
@@ -219,8 +194,8 @@ fn immediate_shutdown_drops_items_and_releases_join() {
 #[test]
 fn cancelled_waiters_pass_wakeups_on() {
     let q = Queue::new(1);
-    let (wa, a_waker) = waker();
-    let (wb, b_waker) = waker();
+    let (wa, a_waker) = counting_waker();
+    let (wb, b_waker) = counting_waker();
     q.put_nowait(0).unwrap();
     let mut a = Box::pin(q.put(1));
     let mut b = Box::pin(q.put(2));
@@ -244,8 +219,8 @@ fn cancelled_waiters_pass_wakeups_on() {
     );
     assert_eq!(q.get_nowait(), Ok(2));
 
-    let (wa, a_waker) = waker();
-    let (wb, b_waker) = waker();
+    let (wa, a_waker) = counting_waker();
+    let (wb, b_waker) = counting_waker();
     let mut a = Box::pin(q.get());
     let mut b = Box::pin(q.get());
     assert!(
@@ -280,7 +255,7 @@ fn eight_producers_eight_consumers_exactly_once() {
         const PRODUCERS: usize = 8;
         const CONSUMERS: usize = 8;
         const PER: usize = 500;
-        let rt = rt2();
+        let rt = multi(2);
         let q = Arc::new(Queue::<usize>::new(16));
         let seen: Arc<Vec<AtomicUsize>> =
             Arc::new((0..PRODUCERS * PER).map(|_| AtomicUsize::new(0)).collect());
@@ -331,7 +306,7 @@ fn random_aborts_lose_nothing() {
     watchdog(|| {
         const TASKS: usize = 60;
         const PER: usize = 50;
-        let rt = rt2();
+        let rt = multi(2);
         let q = Arc::new(Queue::<usize>::new(0));
         let sent: Arc<Vec<AtomicUsize>> =
             Arc::new((0..TASKS * PER).map(|_| AtomicUsize::new(0)).collect());

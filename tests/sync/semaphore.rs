@@ -2,36 +2,16 @@
 //! FIFO with `acquire_many`, closing, and cancelled acquirers aborted at
 //! random lose no permit.
 
-mod common;
-
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
-use common::{XorShift, panic_message, watchdog};
-use windlass::Runtime;
-use windlass::runtime::Builder;
+use crate::support::{CountWaker, XorShift, current, multi, panic_message, watchdog};
 use windlass::sync::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
 use windlass::task::yield_now;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
 
 fn noop_cx_waker() -> Waker {
     Waker::from(Arc::new(CountWaker::default()))
@@ -76,7 +56,7 @@ fn types_are_send_and_sync() {
 fn never_over_issues() {
     watchdog(|| {
         const PERMITS: usize = 4;
-        let rt = rt2();
+        let rt = multi(2);
         let sem = Arc::new(Semaphore::new(PERMITS));
         let hw = Arc::new(HighWater::default());
         let handles: Vec<_> = (0..40)
@@ -109,7 +89,7 @@ fn never_over_issues() {
 fn bounds_a_crawl_to_n_in_flight() {
     watchdog(|| {
         const N: usize = 5;
-        for rt in [rt2(), Builder::new_current_thread().build().unwrap()] {
+        for rt in [multi(2), current()] {
             let single = matches!(
                 rt.handle().runtime_flavor(),
                 windlass::runtime::RuntimeFlavor::CurrentThread
@@ -250,7 +230,7 @@ fn forget_and_add_permits() {
 #[test]
 fn overflow_panics() {
     let sem = Semaphore::new(Semaphore::MAX_PERMITS);
-    let msg = common::expect_panic(|| sem.add_permits(1));
+    let msg = crate::support::expect_panic(|| sem.add_permits(1));
     assert!(msg.contains("overflow"), "{msg}");
 }
 
@@ -274,7 +254,7 @@ fn blocking_acquire_from_threads_and_panics_on_workers() {
             t.join().unwrap();
         }
         assert!(hw.max.load(SeqCst) <= 2);
-        let rt = rt2();
+        let rt = multi(2);
         let s = sem.clone();
         let err = rt
             .block_on(rt.spawn(async move { s.blocking_acquire().map(drop) }))
@@ -292,7 +272,7 @@ fn blocking_acquire_from_threads_and_panics_on_workers() {
 fn random_aborts_lose_no_permit() {
     watchdog(|| {
         const PERMITS: usize = 3;
-        let rt = rt2();
+        let rt = multi(2);
         let sem = Arc::new(Semaphore::new(PERMITS));
         let hw = Arc::new(HighWater::default());
         let done = Arc::new(AtomicUsize::new(0));
@@ -357,7 +337,7 @@ fn add_permits_overflow_with_a_waiter_leaves_the_semaphore_usable() {
     let mut waiter = pin!(sem.acquire());
     assert!(waiter.as_mut().poll(&mut cx).is_pending(), "queued");
 
-    let msg = common::expect_panic(|| sem.add_permits(usize::MAX));
+    let msg = crate::support::expect_panic(|| sem.add_permits(usize::MAX));
     assert!(msg.contains("overflow"), "{msg}");
     assert!(
         waiter.as_mut().poll(&mut cx).is_pending(),

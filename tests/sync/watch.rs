@@ -1,35 +1,15 @@
 //! `sync::watch`: changes seen once, merged updates, many receivers,
 //! closing from either side, `wait_for`, and dropped `changed()` futures.
 
-mod common;
-
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::atomic::Ordering::SeqCst;
+use std::task::{Context, Poll, Waker};
 
-use common::watchdog;
+use crate::support::{CountWaker, multi, watchdog};
 use futures_lite::future;
-use windlass::Runtime;
-use windlass::runtime::Builder;
 use windlass::sync::watch;
 use windlass::task::yield_now;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
 
 #[test]
 fn types_are_send_and_sync() {
@@ -128,7 +108,7 @@ fn send_if_modified_only_notifies_changes() {
 #[test]
 fn wait_for_across_workers() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let (tx, rx) = watch::channel(0u32);
         let observers: Vec<_> = (0..4)
             .map(|_| {
@@ -185,7 +165,7 @@ fn panicking_send_modify_still_tells_the_receivers() {
                 .poll(&mut Context::from_waker(&waker))
                 .is_pending()
         );
-        let msg = common::expect_panic(|| {
+        let msg = crate::support::expect_panic(|| {
             tx.send_modify(|v| {
                 *v = 7;
                 panic!("half-way through an update");

@@ -1,27 +1,16 @@
 //! Aborting tasks: pending, from other threads, after completion, blocked
 //! on a channel, while running; destructors of aborted futures.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
-use common::{DropCounter, watchdog};
+use crate::support::{DropCounter, current, multi, watchdog};
 use futures_channel::oneshot;
-use windlass::Runtime;
-use windlass::runtime::Builder;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn abort_pending_task_drops_future_once() {
     watchdog(|| {
-        for rt in [rt2(), Builder::new_current_thread().build().unwrap()] {
+        for rt in [multi(2), current()] {
             let drops = DropCounter::new();
             let (started_tx, started_rx) = oneshot::channel::<()>();
             let token = drops.token();
@@ -53,7 +42,7 @@ fn abort_before_first_poll() {
     watchdog(|| {
         // Current-thread: nothing runs until block_on, so the abort lands
         // before the first poll.
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let polled = Arc::new(AtomicBool::new(false));
         let drops = DropCounter::new();
         let token = drops.token();
@@ -73,7 +62,7 @@ fn abort_before_first_poll() {
 #[test]
 fn abort_via_abort_handle_from_another_thread() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let drops = DropCounter::new();
         let token = drops.token();
         let (started_tx, started_rx) = std::sync::mpsc::channel();
@@ -100,7 +89,7 @@ fn abort_via_abort_handle_from_another_thread() {
 #[test]
 fn abort_after_completion_keeps_output() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         let h = rt.spawn(async move {
             done_tx.send(()).unwrap();
@@ -124,7 +113,7 @@ fn abort_after_completion_keeps_output() {
 #[test]
 fn abort_of_task_blocked_on_channel_takes_effect_at_once() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let (tx, rx) = async_channel::bounded::<u32>(1);
         let (started_tx, started_rx) = oneshot::channel::<()>();
         let got_message = Arc::new(AtomicBool::new(false));
@@ -155,7 +144,7 @@ fn abort_of_task_blocked_on_channel_takes_effect_at_once() {
 #[test]
 fn abort_during_the_poll_that_returns_keeps_the_output() {
     watchdog(|| {
-        for rt in [rt2(), Builder::new_current_thread().build().unwrap()] {
+        for rt in [multi(2), current()] {
             let (ah_tx, ah_rx) = oneshot::channel::<windlass::task::AbortHandle>();
             let outputs = DropCounter::new();
             let o = outputs.clone();
@@ -182,7 +171,7 @@ fn abort_during_the_poll_that_returns_keeps_the_output() {
 #[test]
 fn task_aborting_itself_then_yielding_is_cancelled() {
     watchdog(|| {
-        for rt in [rt2(), Builder::new_current_thread().build().unwrap()] {
+        for rt in [multi(2), current()] {
             let (ah_tx, ah_rx) = oneshot::channel::<windlass::task::AbortHandle>();
             let after_yield = Arc::new(AtomicBool::new(false));
             let drops = DropCounter::new();
@@ -213,7 +202,7 @@ fn task_aborting_itself_then_yielding_is_cancelled() {
 #[test]
 fn abort_from_another_task_while_running() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         // Task A spins (yielding) until B has aborted it; A observes its own
         // cancellation only through never resuming after B's abort.
         let aborted = Arc::new(AtomicBool::new(false));
@@ -260,7 +249,7 @@ fn drop_guard_in_aborted_future_runs_inside_task_context() {
         }
     }
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let ran = Arc::new(AtomicUsize::new(0));
         let id_in_drop = Arc::new(std::sync::Mutex::new(None));
         let guard = Guard {
@@ -289,7 +278,7 @@ fn drop_guard_in_aborted_future_runs_inside_task_context() {
 #[test]
 fn abort_then_drop_join_handle() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let (mut tx, rx) = oneshot::channel::<()>();
         let token_drops = DropCounter::new();
         let token = token_drops.token();
@@ -317,7 +306,7 @@ fn abort_then_drop_join_handle() {
 fn abort_many_pending_tasks_concurrently() {
     const N: usize = if cfg!(miri) { 20 } else { 2_000 };
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let drops = DropCounter::new();
         let handles: Vec<_> = (0..N)
             .map(|_| {

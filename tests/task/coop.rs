@@ -2,16 +2,11 @@
 //! (but calls `consume_budget` or awaits ready `JoinHandle`s) cannot starve
 //! the other tasks of its thread.
 
-mod common;
-
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll};
 
-use common::watchdog;
+use crate::support::{CountPolls, current, multi, watchdog};
 use windlass::Runtime;
-use windlass::runtime::Builder;
 use windlass::task::consume_budget;
 
 /// Spins on `consume_budget` until `flag` is set; returns the iterations.
@@ -41,19 +36,12 @@ fn spinner_does_not_starve_setter(rt: Runtime) {
 
 #[test]
 fn consume_budget_current_thread() {
-    watchdog(|| spinner_does_not_starve_setter(Builder::new_current_thread().build().unwrap()));
+    watchdog(|| spinner_does_not_starve_setter(current()));
 }
 
 #[test]
 fn consume_budget_single_worker() {
-    watchdog(|| {
-        spinner_does_not_starve_setter(
-            Builder::new_multi_thread()
-                .worker_threads(1)
-                .build()
-                .unwrap(),
-        )
-    });
+    watchdog(|| spinner_does_not_starve_setter(multi(1)));
 }
 
 #[test]
@@ -61,10 +49,7 @@ fn consume_budget_single_worker_setter_spawned_locally() {
     // The setter is spawned from the worker itself, so it sits in the same
     // local queue the spinner keeps yielding to.
     watchdog(|| {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = multi(1);
         let out = rt.block_on(rt.spawn(async {
             let flag = Arc::new(AtomicBool::new(false));
             let spinner = windlass::spawn(spin_until(flag.clone()));
@@ -81,10 +66,7 @@ fn two_spinners_and_a_setter_from_outside() {
     // Two spinners keep the single worker's local queue non-empty forever;
     // a task arriving through the injector must still get its turn.
     watchdog(|| {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = multi(1);
         let flag = Arc::new(AtomicBool::new(false));
         let (started_tx, started_rx) = std::sync::mpsc::channel();
         let spinners: Vec<_> = (0..2)
@@ -107,24 +89,10 @@ fn two_spinners_and_a_setter_from_outside() {
     });
 }
 
-/// Counts the polls of the future it wraps.
-struct CountPolls<F> {
-    inner: Pin<Box<F>>,
-    polls: Arc<AtomicUsize>,
-}
-
-impl<F: Future> Future for CountPolls<F> {
-    type Output = F::Output;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.polls.fetch_add(1, SeqCst);
-        self.inner.as_mut().poll(cx)
-    }
-}
-
 #[test]
 fn consume_budget_yields_now_and_then_but_not_every_time() {
     watchdog(|| {
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let polls = Arc::new(AtomicUsize::new(0));
         let fut = CountPolls {
             inner: Box::pin(async {
@@ -152,7 +120,7 @@ fn consume_budget_outside_tasks_never_yields() {
     watchdog(|| {
         // block_on's own future is not a task: unlimited budget, and the
         // loop below finishes within a single poll.
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let polls = Arc::new(AtomicUsize::new(0));
         let fut = CountPolls {
             inner: Box::pin(async {
@@ -177,7 +145,7 @@ fn consume_budget_outside_tasks_never_yields() {
 fn awaiting_ready_join_handles_spends_budget() {
     const N: usize = 1000;
     watchdog(|| {
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let handles: Vec<_> = (0..N).map(|i| rt.spawn(async move { i })).collect();
         // Let every one of them finish first.
         rt.block_on(async {

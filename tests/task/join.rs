@@ -1,27 +1,16 @@
 //! Joining tasks: outputs, joining from plain threads and other runtimes,
 //! detaching by dropping the handle, `is_finished`.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
-use common::watchdog;
+use crate::support::{current, multi, watchdog};
 use futures_channel::oneshot;
-use windlass::Runtime;
-use windlass::runtime::Builder;
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn join_returns_output() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let h = rt.spawn(async {
             windlass::yield_now().await;
             (1..=10u32).product::<u32>()
@@ -42,7 +31,7 @@ fn join_returns_output() {
 #[test]
 fn join_from_plain_thread_with_futures_lite() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let (tx, rx) = oneshot::channel::<u64>();
         let h = rt.spawn(async move { rx.await.unwrap() * 2 });
         // The handle is awaited on a thread that has nothing to do with the
@@ -57,7 +46,7 @@ fn join_from_plain_thread_with_futures_lite() {
 #[test]
 fn join_handle_waits_when_polled_before_completion() {
     watchdog(|| {
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let (tx, rx) = oneshot::channel::<()>();
         let (done_tx, done_rx) = oneshot::channel::<()>();
         let mut h = rt.spawn(async move {
@@ -97,7 +86,7 @@ fn join_handle_waits_when_polled_before_completion() {
 #[test]
 fn dropping_join_handle_detaches() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let (go_tx, go_rx) = oneshot::channel::<()>();
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         let h = rt.spawn(async move {
@@ -117,7 +106,7 @@ fn dropping_join_handle_detaches() {
 #[test]
 fn dropping_join_handle_of_current_thread_task_detaches() {
     watchdog(|| {
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let (tx, rx) = oneshot::channel::<u32>();
         drop(rt.spawn(async move {
             windlass::yield_now().await;
@@ -130,7 +119,7 @@ fn dropping_join_handle_of_current_thread_task_detaches() {
 #[test]
 fn is_finished_tracks_completion() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let (tx, rx) = oneshot::channel::<()>();
         let h = rt.spawn(async move { rx.await.unwrap() });
         let abort = h.abort_handle();
@@ -160,8 +149,8 @@ fn is_finished_tracks_completion() {
 #[test]
 fn join_handle_from_another_runtime() {
     watchdog(|| {
-        let rt1 = rt2();
-        let rt2 = Builder::new_current_thread().build().unwrap();
+        let rt1 = multi(2);
+        let rt2 = current();
         let (tx, rx) = oneshot::channel::<&'static str>();
         let h1 = rt1.spawn(async move { rx.await.unwrap() });
         // rt2 awaits rt1's task from inside one of rt2's tasks.
@@ -182,7 +171,7 @@ fn join_handle_from_another_runtime() {
 #[test]
 fn join_error_for_cancelled_carries_task_id() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let h = rt.spawn(std::future::pending::<()>());
         let id = h.id();
         h.abort();
@@ -201,7 +190,7 @@ fn join_error_for_cancelled_carries_task_id() {
 #[test]
 fn many_joiners_across_threads() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let handles: Vec<_> = (0..64u64).map(|i| rt.spawn(async move { i * i })).collect();
         let threads: Vec<_> = handles
             .into_iter()
@@ -220,7 +209,7 @@ fn many_joiners_across_threads() {
 #[test]
 fn debug_shows_the_id_and_whether_the_task_finished() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let (tx, rx) = oneshot::channel::<()>();
         let handle = rt.spawn(async move { rx.await.unwrap() });
         let id = handle.id();

@@ -1,27 +1,18 @@
 //! Panics in tasks: captured as `JoinError`, workers survive, panics in
 //! destructors during cancellation, `UnhandledPanic::ShutdownRuntime`.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use common::{DropCounter, expect_panic, panic_message, watchdog};
+use crate::support::{DropCounter, current, expect_panic, multi, panic_message, watchdog};
 use futures_channel::oneshot;
 use windlass::Runtime;
 use windlass::runtime::{Builder, UnhandledPanic};
 
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn panic_is_captured_as_join_error() {
     watchdog(|| {
-        for rt in [rt2(), Builder::new_current_thread().build().unwrap()] {
+        for rt in [multi(2), current()] {
             let n = std::hint::black_box(42);
             let h = rt.spawn(async move {
                 windlass::yield_now().await;
@@ -61,7 +52,7 @@ fn panic_is_captured_as_join_error() {
 #[test]
 fn into_panic_on_cancelled_error_panics() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let h = rt.spawn(std::future::pending::<()>());
         h.abort();
         let err = rt.block_on(h).unwrap_err();
@@ -74,7 +65,7 @@ fn into_panic_on_cancelled_error_panics() {
 fn panics_do_not_kill_workers() {
     const N: usize = if cfg!(miri) { 4 } else { 200 };
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let panics: Vec<_> = (0..N)
             .map(|i| rt.spawn(async move { panic!("task {i}") }))
             .collect();
@@ -111,7 +102,7 @@ fn panic_in_drop_during_cancellation_is_captured() {
         }
     }
     watchdog(|| {
-        for rt in [rt2(), Builder::new_current_thread().build().unwrap()] {
+        for rt in [multi(2), current()] {
             let (started_tx, started_rx) = oneshot::channel::<()>();
             let h = rt.spawn(async move {
                 let _p = PanicOnDrop;
@@ -143,7 +134,7 @@ fn panic_in_drop_of_completed_future_is_captured() {
         }
     }
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let p = PanicOnDrop;
         let h = rt.spawn(async move {
             let _keep = &p;
@@ -157,14 +148,14 @@ fn panic_in_drop_of_completed_future_is_captured() {
 
 #[test]
 fn panic_in_drop_during_shutdown_does_not_break_shutdown() {
-    struct PanicOnDrop(#[allow(dead_code)] common::DropToken);
+    struct PanicOnDrop(#[allow(dead_code)] crate::support::DropToken);
     impl Drop for PanicOnDrop {
         fn drop(&mut self) {
             panic!("drop panicked at shutdown");
         }
     }
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let drops = DropCounter::new();
         let mut handles = Vec::new();
         for _ in 0..10 {
@@ -270,7 +261,7 @@ fn unhandled_panic_shutdown_runtime_current_thread() {
 fn unhandled_panic_ignore_is_default() {
     assert_eq!(UnhandledPanic::default(), UnhandledPanic::Ignore);
     watchdog(|| {
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let out = rt.block_on(async {
             let h = windlass::spawn(async { panic!("ignored") });
             assert!(h.await.unwrap_err().is_panic());
@@ -285,7 +276,7 @@ fn unhandled_panic_ignore_is_default() {
 fn panic_payload_of_aborted_task_is_not_lost() {
     // A task that panics before an abort lands: the panic wins.
     watchdog(|| {
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let h = rt.spawn(async { panic!("first") });
         let err = rt.block_on(async {
             windlass::yield_now().await;
@@ -309,13 +300,10 @@ impl Drop for PanickyOutput {
 
 #[test]
 fn panic_dropping_detached_output_does_not_kill_the_worker() {
-    common::watchdog_for(std::time::Duration::from_secs(20), || {
+    crate::support::watchdog_for(std::time::Duration::from_secs(20), || {
         // One worker: if the panic escaped the harness, this worker would be
         // gone and nothing would run any more.
-        let rt = Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = multi(1);
         let (tx, rx) = oneshot::channel::<()>();
         let h = rt.spawn(async move {
             rx.await.unwrap();
@@ -334,8 +322,8 @@ fn panic_dropping_detached_output_does_not_kill_the_worker() {
 
 #[test]
 fn panic_dropping_detached_output_on_current_thread_is_contained() {
-    common::watchdog_for(std::time::Duration::from_secs(20), || {
-        let rt = Builder::new_current_thread().build().unwrap();
+    crate::support::watchdog_for(std::time::Duration::from_secs(20), || {
+        let rt = current();
         drop(rt.spawn(async { PanickyOutput }));
         // Running that task inside this block_on must not make it panic.
         let out = rt.block_on(async {
@@ -358,12 +346,12 @@ fn wait_finished<T>(rt: &Runtime, h: &windlass::task::JoinHandle<T>) {
 /// Issue #13, defect 1: dropping the `JoinHandle` of a finished task whose
 /// output panics on drop used to re-raise that panic in the dropping
 /// thread (and two such handles dropped together aborted the process; that
-/// case runs in a child process in `tests/stress_misuse.rs`). Now the drop
+/// case runs in a child process in `tests/stress/misuse.rs`). Now the drop
 /// returns normally and the panic goes to the unhandled-panic policy, like
 /// a panic inside a task.
 #[test]
 fn dropping_a_finished_handle_reports_the_output_panic_to_the_policy() {
-    common::watchdog_for(std::time::Duration::from_secs(20), || {
+    crate::support::watchdog_for(std::time::Duration::from_secs(20), || {
         for policy in [UnhandledPanic::Ignore, UnhandledPanic::ShutdownRuntime] {
             let rts = [
                 Builder::new_multi_thread()
@@ -398,7 +386,7 @@ fn dropping_a_finished_handle_reports_the_output_panic_to_the_policy() {
 /// The detached case goes to the policy too (it was silently dropped).
 #[test]
 fn panic_dropping_detached_output_goes_to_the_policy() {
-    common::watchdog_for(std::time::Duration::from_secs(20), || {
+    crate::support::watchdog_for(std::time::Duration::from_secs(20), || {
         let rt = Builder::new_multi_thread()
             .worker_threads(1)
             .unhandled_panic(UnhandledPanic::ShutdownRuntime)

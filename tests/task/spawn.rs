@@ -1,27 +1,18 @@
 //! Spawning: from `block_on`, from tasks, outside a runtime, under
 //! `Runtime::enter`; task ids; auto traits of the public types.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use common::{expect_panic, watchdog};
-use windlass::runtime::{Builder, Handle};
+use crate::support::{current, expect_panic, multi, watchdog};
+use windlass::runtime::Handle;
 use windlass::task::{AbortHandle, Id};
 use windlass::{JoinError, JoinHandle, Runtime};
-
-fn rt2() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn spawn_from_block_on() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let out = rt.block_on(async {
             let handles: Vec<_> = (0..100u64)
                 .map(|i| windlass::spawn(async move { i * 3 }))
@@ -39,7 +30,7 @@ fn spawn_from_block_on() {
 #[test]
 fn spawn_from_runtime_and_handle_outside_block_on() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let a = rt.spawn(async { "runtime" });
         let b = rt.handle().spawn(async { "handle" });
         assert_eq!(rt.block_on(a).unwrap(), "runtime");
@@ -71,7 +62,7 @@ fn nested_spawns_from_tasks() {
         })
     }
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let count = Arc::new(AtomicUsize::new(0));
         let total = rt.block_on(node(6, count.clone()));
         assert_eq!(total, 1093);
@@ -82,7 +73,7 @@ fn nested_spawns_from_tasks() {
 #[test]
 fn spawn_on_current_thread_from_tasks() {
     watchdog(|| {
-        let rt = Builder::new_current_thread().build().unwrap();
+        let rt = current();
         let out = rt.block_on(async {
             let outer = windlass::spawn(async {
                 let inner = windlass::spawn(async { 40 });
@@ -117,7 +108,7 @@ fn spawn_blocking_outside_runtime_panics() {
 #[test]
 fn enter_makes_spawn_work() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         {
             let _guard = rt.enter();
             let h = windlass::spawn(async { 7 });
@@ -136,8 +127,8 @@ fn enter_makes_spawn_work() {
 #[test]
 fn enter_guards_nest_and_restore() {
     watchdog(|| {
-        let a = rt2();
-        let b = Builder::new_current_thread().build().unwrap();
+        let a = multi(2);
+        let b = current();
         let _ga = a.enter();
         assert_eq!(
             Handle::current().runtime_flavor(),
@@ -160,7 +151,7 @@ fn enter_guards_nest_and_restore() {
 #[test]
 fn task_id_matches_join_handle_id() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let handles: Vec<_> = (0..50)
             .map(|_| rt.spawn(async { windlass::task::id() }))
             .collect();
@@ -195,7 +186,7 @@ fn try_id_is_none_outside_tasks() {
     let msg = expect_panic(windlass::task::id);
     assert!(msg.contains("outside a task"), "{msg}");
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         // block_on's own future is not a task.
         assert_eq!(rt.block_on(async { windlass::task::try_id() }), None);
         // Inside a task it is Some, and after the task it is None again.
@@ -204,7 +195,7 @@ fn try_id_is_none_outside_tasks() {
             .unwrap();
         assert!(id.is_some());
         assert_eq!(windlass::task::try_id(), None);
-        let ct = Builder::new_current_thread().build().unwrap();
+        let ct = current();
         let inner = ct.block_on(async {
             let h = windlass::spawn(async { windlass::task::try_id() });
             let id = h.id();
@@ -219,7 +210,7 @@ fn try_id_is_none_outside_tasks() {
 #[test]
 fn spawned_future_output_types() {
     watchdog(|| {
-        let rt = rt2();
+        let rt = multi(2);
         let v = rt.block_on(rt.spawn(async { vec![1u8; 1000] })).unwrap();
         assert_eq!(v.len(), 1000);
         let unit: () = rt.block_on(rt.spawn(async {})).unwrap();

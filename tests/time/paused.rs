@@ -6,13 +6,11 @@
 //! (seconds for what takes microseconds) so that a loaded CI machine cannot
 //! make them flaky; the measured wall times are printed (`--nocapture`).
 
-mod common;
-
 use std::future::pending;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
-use common::expect_panic;
+use crate::support::{current, expect_panic, multi};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use windlass::Runtime;
 use windlass::runtime::Builder;
@@ -297,11 +295,8 @@ fn no_jump_while_a_spawned_task_runs() {
 fn pause_advance_and_resume_inside_a_plain_runtime() {
     for flavor in FLAVORS {
         let rt = match flavor {
-            "current_thread" => Builder::new_current_thread().build().unwrap(),
-            _ => Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
+            "current_thread" => current(),
+            _ => multi(2),
         };
         rt.block_on(async {
             pause();

@@ -7,19 +7,17 @@
 //! upper bounds; the interval tests assert on the scheduled instants the
 //! interval returns, not on elapsed time.
 
-mod common;
-mod io_support;
-
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{DropCounter, XorShift, expect_panic, watchdog};
+use crate::support::{
+    DropCounter, XorShift, current, expect_panic, multi, signal_when_pending, watchdog,
+};
 use futures_lite::StreamExt;
 use futures_lite::future::poll_once;
-use io_support::{current, multi, signal_when_pending};
 use windlass::runtime::Handle;
 use windlass::time::{
     Elapsed, Instant, MissedTickBehavior, interval, interval_at, sleep, sleep_until, timeout,
@@ -37,7 +35,7 @@ where
     Fut: Future<Output = ()>,
 {
     watchdog(move || {
-        let rt = multi();
+        let rt = multi(2);
         rt.block_on(make());
         assert_eq!(rt.handle().num_timers(), 0, "a timer was leaked");
         assert_eq!(rt.handle().num_io_sources(), 0, "a socket was leaked");
@@ -498,7 +496,7 @@ fn dropped_sleeps_leave_no_timers() {
         let tasks: Vec<_> = (0..50)
             .map(|_| windlass::spawn(signal_when_pending(sleep(HOUR), reg_tx.clone())))
             .collect();
-        io_support::wait_for(&reg_rx, 50).await;
+        crate::support::wait_registered(&reg_rx, 50).await;
         assert_eq!(num_timers(), 50);
         for t in &tasks {
             t.abort();
@@ -529,7 +527,7 @@ fn timers_built_outside_a_runtime_bind_at_first_poll() {
     let nap = sleep(Duration::from_millis(1));
     let until = sleep_until(Instant::now() + Duration::from_millis(1));
     let bounded = timeout(Duration::from_millis(1), std::future::pending::<()>());
-    for rt in [multi(), current()] {
+    for rt in [multi(2), current()] {
         let mut ticks = interval(Duration::from_millis(1));
         rt.block_on(async {
             let start = Instant::now();
@@ -538,7 +536,7 @@ fn timers_built_outside_a_runtime_bind_at_first_poll() {
             assert!(start.elapsed() > Duration::ZERO);
         });
     }
-    multi().block_on(async {
+    multi(2).block_on(async {
         nap.await;
         until.await;
         assert!(bounded.await.is_err());
@@ -559,7 +557,7 @@ fn timers_built_outside_a_runtime_bind_at_first_poll() {
         );
     }
     // Under `Runtime::enter` a sleep binds at once, then is awaited later.
-    let rt = multi();
+    let rt = multi(2);
     let s = {
         let _guard = rt.enter();
         sleep(Duration::from_millis(1))
