@@ -1,5 +1,5 @@
 //! Running out of file descriptors (issue #13), each scenario in a child
-//! process (`crate::support::child`) because `RLIMIT_NOFILE` is per process:
+//! process (`support::child`) because `RLIMIT_NOFILE` is per process:
 //!
 //! - defect 3: with every descriptor taken, timers still work (the poller
 //!   was created at build time), and what needs a new descriptor returns an
@@ -59,101 +59,98 @@ fn timers_work_with_no_descriptor_left() {
 /// serves every connection that waited, and new ones.
 #[test]
 fn server_survives_descriptor_exhaustion() {
-    child::run(
-        "fd::server_survives_descriptor_exhaustion",
-        DEADLINE,
-        || {
-            let rt = multi(2);
-            let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
-            let addr = listener.local_addr().unwrap();
+    let name = "fd::server_survives_descriptor_exhaustion";
+    child::run(name, DEADLINE, || {
+        let rt = multi(2);
+        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
 
-            // A ticker: one message per timer firing.
-            let (tick_tx, tick_rx) = std::sync::mpsc::channel::<()>();
-            let ticker = rt.spawn(async move {
-                loop {
-                    sleep(Duration::from_millis(2)).await;
-                    if tick_tx.send(()).is_err() {
-                        return;
-                    }
+        // A ticker: one message per timer firing.
+        let (tick_tx, tick_rx) = std::sync::mpsc::channel::<()>();
+        let ticker = rt.spawn(async move {
+            loop {
+                sleep(Duration::from_millis(2)).await;
+                if tick_tx.send(()).is_err() {
+                    return;
                 }
-            });
-
-            // The server starts accepting once the descriptors are gone.
-            let (go_tx, go_rx) = futures_channel::oneshot::channel::<()>();
-            let attempts = Arc::new(AtomicUsize::new(0));
-            let served = Arc::new(AtomicUsize::new(0));
-            let (a, s) = (attempts.clone(), served.clone());
-            let server = rt.spawn(async move {
-                go_rx.await.unwrap();
-                let mut backoff =
-                    AcceptBackoff::with_limits(Duration::from_millis(1), Duration::from_millis(20));
-                loop {
-                    let accepted = backoff
-                        .accept_with(|| {
-                            a.fetch_add(1, SeqCst);
-                            listener.accept()
-                        })
-                        .await;
-                    let (mut conn, _) = accepted.expect("only resource errors happen here");
-                    let line = format!(
-                        "served after {} resource errors\n",
-                        backoff.resource_errors()
-                    );
-                    let s = s.clone();
-                    windlass::spawn(async move {
-                        conn.write_all(line.as_bytes()).await.unwrap();
-                        s.fetch_add(1, SeqCst);
-                    });
-                }
-            });
-
-            // Pending connections (the handshake completes in the backlog),
-            // then every other descriptor taken.
-            let _limit = LimitGuard::lower(PENDING as u64 + 4);
-            let mut clients: Vec<_> = (0..PENDING)
-                .map(|_| std::net::TcpStream::connect(addr).unwrap())
-                .collect();
-            let hoard = hoard_descriptors();
-            go_tx.send(()).unwrap();
-
-            // Exhausted: the server keeps retrying (with waits), timers fire.
-            let mut ticks = 0;
-            while attempts.load(SeqCst) < 4 || ticks < 5 {
-                tick_rx
-                    .recv_timeout(Duration::from_secs(10))
-                    .expect("timers stopped firing while descriptors were out");
-                ticks += 1;
             }
-            assert_eq!(served.load(SeqCst), 0, "nothing can be accepted yet");
-            assert!(!server.is_finished(), "the server survived");
+        });
 
-            // Free the descriptors: every pending client is served.
-            drop(hoard);
-            for c in &mut clients {
-                c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                let mut line = String::new();
-                BufReader::new(&*c).read_line(&mut line).unwrap();
-                let errors: u64 = line
-                    .trim()
-                    .strip_prefix("served after ")
-                    .and_then(|l| l.strip_suffix(" resource errors"))
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or_else(|| panic!("unexpected reply {line:?}"));
-                assert!(errors >= 3, "the server backed off on EMFILE: {line:?}");
+        // The server starts accepting once the descriptors are gone.
+        let (go_tx, go_rx) = futures_channel::oneshot::channel::<()>();
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let served = Arc::new(AtomicUsize::new(0));
+        let (a, s) = (attempts.clone(), served.clone());
+        let server = rt.spawn(async move {
+            go_rx.await.unwrap();
+            let mut backoff =
+                AcceptBackoff::with_limits(Duration::from_millis(1), Duration::from_millis(20));
+            loop {
+                let accepted = backoff
+                    .accept_with(|| {
+                        a.fetch_add(1, SeqCst);
+                        listener.accept()
+                    })
+                    .await;
+                let (mut conn, _) = accepted.expect("only resource errors happen here");
+                let line = format!(
+                    "served after {} resource errors\n",
+                    backoff.resource_errors()
+                );
+                let s = s.clone();
+                windlass::spawn(async move {
+                    conn.write_all(line.as_bytes()).await.unwrap();
+                    s.fetch_add(1, SeqCst);
+                });
             }
-            drop(clients);
-            // And a new connection after that.
-            let mut late = std::net::TcpStream::connect(addr).unwrap();
-            late.set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
+        });
+
+        // Pending connections (the handshake completes in the backlog),
+        // then every other descriptor taken.
+        let _limit = LimitGuard::lower(PENDING as u64 + 4);
+        let mut clients: Vec<_> = (0..PENDING)
+            .map(|_| std::net::TcpStream::connect(addr).unwrap())
+            .collect();
+        let hoard = hoard_descriptors();
+        go_tx.send(()).unwrap();
+
+        // Exhausted: the server keeps retrying (with waits), timers fire.
+        let mut ticks = 0;
+        while attempts.load(SeqCst) < 4 || ticks < 5 {
+            tick_rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("timers stopped firing while descriptors were out");
+            ticks += 1;
+        }
+        assert_eq!(served.load(SeqCst), 0, "nothing can be accepted yet");
+        assert!(!server.is_finished(), "the server survived");
+
+        // Free the descriptors: every pending client is served.
+        drop(hoard);
+        for c in &mut clients {
+            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
             let mut line = String::new();
-            BufReader::new(&late).read_line(&mut line).unwrap();
-            assert!(line.starts_with("served after"), "{line:?}");
-            late.flush().unwrap();
-            assert!(!server.is_finished());
-            assert!(!ticker.is_finished());
-            drop(rt);
-        },
-    )
+            BufReader::new(&*c).read_line(&mut line).unwrap();
+            let errors: u64 = line
+                .trim()
+                .strip_prefix("served after ")
+                .and_then(|l| l.strip_suffix(" resource errors"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected reply {line:?}"));
+            assert!(errors >= 3, "the server backed off on EMFILE: {line:?}");
+        }
+        drop(clients);
+        // And a new connection after that.
+        let mut late = std::net::TcpStream::connect(addr).unwrap();
+        late.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(&late).read_line(&mut line).unwrap();
+        assert!(line.starts_with("served after"), "{line:?}");
+        late.flush().unwrap();
+        assert!(!server.is_finished());
+        assert!(!ticker.is_finished());
+        drop(rt);
+    })
     .assert_passed();
 }

@@ -1,5 +1,5 @@
 //! Misuse that used to abort or hang the process (issue #13), each run in a
-//! child process with a deadline (`crate::support::child`): an abort or a hang is
+//! child process with a deadline (`support::child`): an abort or a hang is
 //! then a test failure, not a dead or stuck CI job.
 //!
 //! - two `JoinHandle`s whose outputs panic on drop, dropped together

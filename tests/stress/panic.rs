@@ -2,7 +2,7 @@
 //! cancelled and completing at once, on both flavors, with exact
 //! `JoinError` counts and every panic payload accounted for.
 //!
-//! Runs in a child process (`crate::support::child`) with a silent panic hook, so
+//! Runs in a child process (`support::child`) with a silent panic hook, so
 //! the storm does not print one message per panic into the test output;
 //! a hang is then a failure at the deadline, too.
 //!
