@@ -9,17 +9,15 @@
 //! sleep. Every test that waits for a delivery runs under a watchdog, so a
 //! lost delivery fails the test instead of hanging it.
 
-mod common;
+mod support;
 
 use std::io;
 use std::sync::{Mutex, MutexGuard};
 
-use common::watchdog;
 use futures_lite::StreamExt;
 use futures_lite::future::{block_on, poll_once};
 use rustix::process::Signal as Sig;
-use windlass::Runtime;
-use windlass::runtime::Builder;
+use support::{current, multi, watchdog};
 use windlass::signal::ctrl_c;
 use windlass::signal::unix::{Signal, SignalKind, signal};
 
@@ -35,17 +33,6 @@ fn raise(kind: SignalKind) {
     signal_hook::low_level::raise(kind.as_raw()).expect("raise");
 }
 
-fn current() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
-
-fn multi() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
 /// True if `s` has a delivery ready now (polls it once, without waiting).
 async fn has_delivery(s: &mut Signal) -> bool {
     match poll_once(s.recv()).await {
@@ -58,7 +45,7 @@ async fn has_delivery(s: &mut Signal) -> bool {
 fn ctrl_c_completes_on_sigint_multi_thread() {
     let _serial = serial();
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let ctrl_c = ctrl_c();
             raise(SignalKind::interrupt());
             ctrl_c.await.unwrap();
@@ -95,7 +82,7 @@ fn ctrl_c_listens_from_creation_not_first_poll() {
 fn ctrl_c_ignores_sigint_from_before_its_creation() {
     let _serial = serial();
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let first = ctrl_c();
             raise(SignalKind::interrupt());
             first.await.unwrap();
@@ -121,7 +108,7 @@ fn ctrl_c_awaited_outside_a_runtime_errors() {
 fn two_listeners_both_wake() {
     let _serial = serial();
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let a = signal(SignalKind::hangup()).unwrap();
             let b = signal(SignalKind::hangup()).unwrap();
             let wait = |mut s: Signal| windlass::spawn(async move { s.recv().await });
@@ -137,7 +124,7 @@ fn two_listeners_both_wake() {
 fn usr1_listener_is_not_woken_by_usr2() {
     let _serial = serial();
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
             let mut usr2 = signal(SignalKind::user_defined2()).unwrap();
             raise(SignalKind::user_defined2());
@@ -189,7 +176,7 @@ fn listener_created_after_a_delivery_does_not_see_it() {
 fn a_burst_is_coalesced_and_a_stream_yields_per_delivery() {
     let _serial = serial();
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let mut s = signal(SignalKind::window_change()).unwrap();
             for _ in 0..3 {
                 raise(SignalKind::window_change());
@@ -225,7 +212,7 @@ fn a_second_runtime_after_the_first_is_dropped_still_receives() {
     let _serial = serial();
     let kind = SignalKind::quit();
     watchdog(move || {
-        for rt in [multi(), current(), multi()] {
+        for rt in [multi(2), current(), multi(2)] {
             rt.block_on(async {
                 let mut s = signal(kind).unwrap();
                 raise(kind);
@@ -249,7 +236,7 @@ fn two_runtimes_at_once_both_receive() {
                 s.recv().await
             })
         });
-        multi().block_on(async {
+        multi(2).block_on(async {
             let mut s = signal(kind).unwrap();
             // The other runtime's listener exists before the signal comes.
             ready_rx.recv().unwrap();
@@ -264,7 +251,7 @@ fn two_runtimes_at_once_both_receive() {
 fn a_listener_outliving_its_runtime_ends() {
     // Raises nothing; a signal no other test raises keeps it independent.
     let kind = SignalKind::from_raw(Sig::VTALARM.as_raw());
-    let rt = multi();
+    let rt = multi(2);
     let mut s = rt.block_on(async { signal(kind).unwrap() });
     drop(rt);
     let got = watchdog(move || current().block_on(async move { s.recv().await }));
@@ -273,7 +260,7 @@ fn a_listener_outliving_its_runtime_ends() {
 
 #[test]
 fn dropping_listeners_leaves_no_reactor_source() {
-    let rt = multi();
+    let rt = multi(2);
     let handle = rt.handle().clone();
     rt.block_on(async {
         let before = handle.num_io_sources();

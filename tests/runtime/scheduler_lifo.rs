@@ -1,0 +1,60 @@
+//! Fairness past a blocked worker (issue #13): a task woken into the LIFO
+//! slot of a worker that then blocks inside a poll is run by another
+//! worker while the first one is still blocked.
+//!
+//! Synchronised with channels only: the blocking task blocks on a channel
+//! the test releases only after the woken task has run elsewhere. Before
+//! the fix the woken task waited in the blocked worker's private slot, so
+//! the test's wait for it ran out (a failure after 10 s, not a hang: the
+//! blocked worker is released either way).
+
+use std::sync::mpsc;
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use crate::support::{multi, watchdog_for};
+
+#[test]
+fn task_woken_before_its_worker_blocks_runs_on_another_worker() {
+    watchdog_for(Duration::from_secs(60), || {
+        let rt = multi(2);
+        for round in 0..20 {
+            let (wake_tx, wake_rx) = futures_channel::oneshot::channel::<()>();
+            let (pending_tx, pending_rx) = mpsc::channel::<()>();
+            let (ran_tx, ran_rx) = mpsc::channel::<ThreadId>();
+            let (release_tx, release_rx) = mpsc::channel::<()>();
+            let (blocker_tx, blocker_rx) = mpsc::channel::<ThreadId>();
+            // The task to be woken: waits on `wake_rx`.
+            let woken = rt.spawn(async move {
+                let mut wake_rx = std::pin::pin!(wake_rx);
+                std::future::poll_fn(|cx| {
+                    let poll = wake_rx.as_mut().poll(cx);
+                    if poll.is_pending() {
+                        let _ = pending_tx.send(());
+                    }
+                    poll
+                })
+                .await
+                .unwrap();
+                ran_tx.send(std::thread::current().id()).unwrap();
+            });
+            pending_rx.recv().unwrap();
+            // The blocker: wakes it (into this worker's LIFO slot), then
+            // blocks its worker until the test releases it.
+            let blocker = rt.spawn(async move {
+                wake_tx.send(()).unwrap();
+                blocker_tx.send(std::thread::current().id()).unwrap();
+                release_rx.recv().unwrap(); // a blocking call inside a poll
+            });
+            let blocked_thread = blocker_rx.recv().unwrap();
+            let ran_on = ran_rx.recv_timeout(Duration::from_secs(10));
+            release_tx.send(()).unwrap();
+            let ran_on = ran_on.unwrap_or_else(|_| {
+                panic!("round {round}: the woken task did not run while its worker was blocked")
+            });
+            assert_ne!(ran_on, blocked_thread, "round {round}");
+            rt.block_on(woken).unwrap();
+            rt.block_on(blocker).unwrap();
+        }
+    });
+}

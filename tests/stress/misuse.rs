@@ -1,0 +1,191 @@
+//! Misuse that used to abort or hang the process (issue #13), each run in a
+//! child process with a deadline (`support::child`): an abort or a hang is
+//! then a test failure, not a dead or stuck CI job.
+//!
+//! - two `JoinHandle`s whose outputs panic on drop, dropped together
+//!   (defect 1: SIGABRT, a panic during unwinding);
+//! - a panicking `on_thread_start` (defect 2: `Runtime` drop hung);
+//! - a runtime dropped inside its own `spawn_blocking` closure (defect 4:
+//!   the pool waited for the thread running the drop);
+//! - `Semaphore::add_permits` overflowing with a waiter (defect 5: the
+//!   waiter and every later `acquire` hung).
+//!
+//! The timer under `EMFILE` (defect 3) is in `fd.rs`, with the rest
+//! of the descriptor-exhaustion scenario.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use crate::support::{child, current, expect_panic, multi};
+use windlass::join::JoinSet;
+use windlass::runtime::Builder;
+use windlass::sync::Semaphore;
+
+/// Each child gets this long; every scenario takes well under a second.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// An output whose destructor panics (the issue's `Bomb`).
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("boom");
+    }
+}
+
+#[test]
+fn bomb_handles_dropped_together_do_not_abort() {
+    child::run(
+        "misuse::bomb_handles_dropped_together_do_not_abort",
+        DEADLINE,
+        || {
+            let rt = multi(2);
+            // The issue's reproduction: a Vec of two finished handles.
+            let hs = vec![rt.spawn(async { Bomb }), rt.spawn(async { Bomb })];
+            rt.block_on(async {
+                while !hs.iter().all(|h| h.is_finished()) {
+                    windlass::yield_now().await;
+                }
+            });
+            drop(hs);
+            // A JoinSet of them, dropped at once.
+            let mut set = JoinSet::new();
+            let aborts: Vec<_> = {
+                let _guard = rt.enter();
+                (0..3).map(|_| set.spawn(async { Bomb })).collect()
+            };
+            rt.block_on(async {
+                while !aborts.iter().all(|a| a.is_finished()) {
+                    windlass::yield_now().await;
+                }
+            });
+            drop(set);
+            // A task that owns two such handles, aborted while it waits: its
+            // future (and the handles) are dropped by the cancelling worker.
+            let inner = [rt.spawn(async { Bomb }), rt.spawn(async { Bomb })];
+            rt.block_on(async {
+                while !inner.iter().all(|h| h.is_finished()) {
+                    windlass::yield_now().await;
+                }
+            });
+            let owner = rt.spawn(async move {
+                let _inner = inner;
+                std::future::pending::<()>().await;
+            });
+            owner.abort();
+            assert!(rt.block_on(owner).unwrap_err().is_cancelled());
+            // The runtime goes on (default policy: Ignore).
+            assert_eq!(rt.block_on(rt.spawn(async { 7 })).unwrap(), 7);
+        },
+    )
+    .assert_passed();
+}
+
+#[test]
+fn panicking_on_thread_start_fails_build_and_never_hangs() {
+    child::run(
+        "misuse::panicking_on_thread_start_fails_build_and_never_hangs",
+        DEADLINE,
+        || {
+            // Workers start in build(): it fails with the hook's message.
+            let started = Arc::new(AtomicUsize::new(0));
+            let s = started.clone();
+            let err = Builder::new_multi_thread()
+                .worker_threads(4)
+                .on_thread_start(move || {
+                    // Only the second worker's hook fails: the others are
+                    // running when build() has to take them down again.
+                    if s.fetch_add(1, SeqCst) == 1 {
+                        panic!("hook failed on purpose");
+                    }
+                })
+                .build()
+                .unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains("on_thread_start") && msg.contains("hook failed on purpose"),
+                "{msg}"
+            );
+            assert_eq!(started.load(SeqCst), 4, "every worker ran its hook");
+
+            // Pool threads start later: the closure is cancelled, not lost.
+            let rt = Builder::new_current_thread()
+                .on_thread_start(|| panic!("pool hook failed"))
+                .build()
+                .unwrap();
+            let err = rt.block_on(rt.spawn_blocking(|| 1)).unwrap_err();
+            assert!(err.is_cancelled(), "{err:?}");
+            assert_eq!(rt.handle().blocking_pool().num_threads(), 0);
+            drop(rt); // returns: nothing waits for the failed thread
+        },
+    )
+    .assert_passed();
+}
+
+#[test]
+fn runtime_dropped_inside_its_own_spawn_blocking_does_not_hang() {
+    child::run(
+        "misuse::runtime_dropped_inside_its_own_spawn_blocking_does_not_hang",
+        DEADLINE,
+        || {
+            for rt in [multi(2), current()] {
+                let handle = rt.handle().clone();
+                let (done_tx, done_rx) = std::sync::mpsc::channel();
+                // A second blocking closure the shutdown must still wait for.
+                let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+                let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+                handle.spawn_blocking(move || {
+                    held_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                });
+                held_rx.recv().unwrap();
+                handle.spawn_blocking(move || {
+                    release_tx.send(()).unwrap();
+                    drop(rt); // shuts down; must not wait for this thread
+                    done_tx.send(()).unwrap();
+                });
+                done_rx.recv().unwrap();
+                assert!(handle.is_shutdown());
+            }
+        },
+    )
+    .assert_passed();
+}
+
+#[test]
+fn semaphore_overflow_with_a_waiting_task_does_not_wedge() {
+    child::run(
+        "misuse::semaphore_overflow_with_a_waiting_task_does_not_wedge",
+        DEADLINE,
+        || {
+            let rt = multi(2);
+            let sem = Arc::new(Semaphore::new(0));
+            let s = sem.clone();
+            let (queued_tx, queued_rx) = futures_channel::oneshot::channel::<()>();
+            let waiter = rt.spawn(async move {
+                let mut acquire = std::pin::pin!(s.acquire());
+                // Poll once (which queues it), report, then wait.
+                std::future::poll_fn(|cx| {
+                    assert!(acquire.as_mut().poll(cx).is_pending());
+                    std::task::Poll::Ready(())
+                })
+                .await;
+                queued_tx.send(()).unwrap();
+                acquire.await.unwrap().forget();
+            });
+            rt.block_on(queued_rx).unwrap();
+            let msg = expect_panic(|| sem.add_permits(usize::MAX));
+            assert!(msg.contains("overflow"), "{msg}");
+            sem.add_permits(1);
+            rt.block_on(waiter).unwrap();
+            // Later acquires are served.
+            sem.add_permits(3);
+            rt.block_on(async {
+                let p = sem.acquire_many(3).await.unwrap();
+                assert_eq!(p.num_permits(), 3);
+            });
+        },
+    )
+    .assert_passed();
+}

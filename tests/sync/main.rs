@@ -1,0 +1,14 @@
+//! `windlass::sync`, one module per primitive, linked as one test binary.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod broadcast;
+mod condition;
+mod event;
+mod mpsc;
+mod mutex;
+mod oneshot;
+mod queue;
+mod semaphore;
+mod watch;
