@@ -326,7 +326,7 @@ fn epoll_fds() -> Vec<i32> {
 /// over the runtime's epoll descriptor, so every wait fails with `EINVAL`.
 fn reactor_wait_failure_is_reported(name: &str, mut builder: Builder) {
     use std::os::fd::AsRawFd;
-    common::child::run(name, Duration::from_secs(60), move || {
+    crate::support::child::run(name, Duration::from_secs(60), move || {
         let log: Log = Arc::default();
         let sink = log.clone();
         let before = epoll_fds();
@@ -375,7 +375,7 @@ fn reactor_wait_failure_is_reported(name: &str, mut builder: Builder) {
 #[test]
 fn reactor_wait_failure_is_reported_current_thread() {
     reactor_wait_failure_is_reported(
-        "reactor_wait_failure_is_reported_current_thread",
+        "mode::reactor_wait_failure_is_reported_current_thread",
         Builder::new_current_thread(),
     );
 }
@@ -384,5 +384,8 @@ fn reactor_wait_failure_is_reported_current_thread() {
 fn reactor_wait_failure_is_reported_multi_thread() {
     let mut builder = Builder::new_multi_thread();
     builder.worker_threads(2);
-    reactor_wait_failure_is_reported("reactor_wait_failure_is_reported_multi_thread", builder);
+    reactor_wait_failure_is_reported(
+        "mode::reactor_wait_failure_is_reported_multi_thread",
+        builder,
+    );
 }

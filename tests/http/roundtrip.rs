@@ -344,15 +344,16 @@ fn http1_over_unix_owned_halves() {
     }
 
     watchdog(|| {
-        multi().block_on(async {
+        multi(2).block_on(async {
             let (client_end, server_end) = UnixStream::pair().unwrap();
             let answered = Arc::new(AtomicUsize::new(0));
             let count = answered.clone();
             let server = windlass::spawn(async move {
                 let (read, write) = server_end.into_split();
                 let io = Halves(WindlassIo::new(read), WindlassIo::new(write));
-                let service =
-                    hyper::service::service_fn(move |req| http_support::route(req, count.clone()));
+                let service = hyper::service::service_fn(move |req| {
+                    crate::support::http::route(req, count.clone())
+                });
                 hyper::server::conn::http1::Builder::new()
                     .serve_connection(io, service)
                     .await
