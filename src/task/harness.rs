@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use super::core::{Cell, Header, Schedule, Stage};
+use super::core::{Cell, Header, Outcome, Schedule};
 use super::error::JoinError;
 use super::site::now_ns;
 use super::state::{ToIdle, ToRunning};
@@ -66,11 +66,11 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             // Rule 6: the future returned, so the output stands, even if an
             // abort set `CANCELLED` during this poll: the work was done, and
             // reporting it as cancelled could make a caller do it twice.
-            store_output::<F, S>(ptr, Ok(output));
+            store_output::<F, S>(ptr, Outcome::Output(output));
             complete::<F, S>(ptr);
         }
         Err(payload) => {
-            store_output::<F, S>(ptr, Err(JoinError::panic(&cell.header, payload)));
+            store_output::<F, S>(ptr, Outcome::Panicked(payload));
             cell.scheduler.unhandled_panic();
             complete::<F, S>(ptr);
         }
@@ -128,36 +128,31 @@ fn poll_timed<F: Future, S: Schedule>(
 }
 
 /// Drops the future (inside the task's context, catching a panic from its
-/// destructor) and stores `output`, or the destructor's panic.
+/// destructor) and stores `outcome`, or the destructor's panic.
 ///
 /// Helpers below take the raw pointer, not `&Cell`: a reference argument
 /// must stay valid for the whole call, but another thread may free the cell
 /// as soon as this one releases its reference.
-fn store_output<F: Future, S: Schedule>(
-    ptr: NonNull<Header>,
-    output: Result<F::Output, JoinError>,
-) {
+fn store_output<F: Future, S: Schedule>(ptr: NonNull<Header>, outcome: Outcome<F::Output>) {
     // SAFETY: the caller holds RUNNING and a reference.
     let cell = unsafe { cell::<F, S>(ptr) };
     let dropped = context::in_task(ptr, || {
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: the caller holds RUNNING (rule 4 has not happened yet).
-            unsafe { cell.set_stage(Stage::Consumed) }
+            unsafe { cell.drop_stage() }
         }))
     });
-    let output = match dropped {
-        Ok(()) => output,
-        Err(payload) => Err(JoinError::panic(&cell.header, payload)),
+    let outcome = match dropped {
+        Ok(()) => outcome,
+        Err(payload) => Outcome::Panicked(payload),
     };
     // SAFETY: as above.
-    unsafe { cell.set_stage(Stage::finished(output)) };
+    unsafe { cell.store(outcome) };
 }
 
 /// Rule 6/7: the owner of RUNNING cancels the task and completes it.
 fn cancel_and_complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the caller holds RUNNING and a reference.
-    let err = JoinError::cancelled(unsafe { ptr.as_ref() });
-    store_output::<F, S>(ptr, Err(err));
+    store_output::<F, S>(ptr, Outcome::Cancelled);
     complete::<F, S>(ptr);
 }
 
@@ -180,7 +175,7 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
                 cell.scheduler.panic_lost(&cell.header, message);
             }
             // SAFETY: as above.
-            unsafe { cell.set_stage(Stage::Consumed) };
+            unsafe { cell.drop_stage() };
         } else if after.is_join_waker_set() {
             // SAFETY: JOIN_WAKER was set when COMPLETE was published, so the
             // JoinHandle no longer writes the slot (rule 9).
@@ -335,9 +330,7 @@ pub(super) unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<
             cell.scheduler.panic_lost(&cell.header, message);
         }
         // SAFETY: as above.
-        catch_unwind(AssertUnwindSafe(|| unsafe {
-            cell.set_stage(Stage::Consumed)
-        }))
+        catch_unwind(AssertUnwindSafe(|| unsafe { cell.drop_stage() }))
     } else {
         Ok(())
     };
