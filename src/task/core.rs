@@ -187,6 +187,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     ///
     /// # Safety
     /// The caller owns the stage (rules 2-4, 8).
+    #[inline]
     pub(crate) unsafe fn drop_stage(&self) {
         let was_panicked = self.stage.with_mut(|stage| {
             // SAFETY: exclusive access per the caller's contract.
@@ -206,6 +207,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     ///
     /// # Safety
     /// The caller owns the stage (rules 2-4, 8).
+    #[inline]
     pub(crate) unsafe fn store(&self, outcome: Outcome<F::Output>) {
         let new = match outcome {
             Outcome::Output(output) => Stage::Finished(output),
