@@ -58,7 +58,7 @@ pub(crate) struct Vtable {
 /// whole `Result<F::Output, JoinError>`: a `JoinError` is 32 bytes (id,
 /// lock, fat payload pointer), while the id is already in the header. A
 /// panic's payload is not here either but in the cold
-/// [`panic_table`](super::panic_table), under the task's id, so the stage
+/// [`panic_table`](super::panic_table), under the cell's address, so the stage
 /// is a tag and the larger of the future and the output: for an
 /// `async {}`, one byte where a thin pointer and a tag took 16; see
 /// "Where the bytes of a task go" in docs/ARCHITECTURE.md.
@@ -198,7 +198,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
         });
         if was_panicked {
             // `panic_table` rule 1: the stage moved on, so does the entry.
-            drop_payload(self.header.id);
+            drop_payload(&self.header);
         }
     }
 
@@ -215,7 +215,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
             Outcome::Panicked(payload) => {
                 // `panic_table` rule 1: the entry first, then the stage
                 // that says it is there.
-                super::panic_table::stash(self.header.id, payload);
+                super::panic_table::stash(&self.header, payload);
                 Stage::Panicked
             }
         };
@@ -243,7 +243,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
             matches!(unsafe { &*stage }, Stage::Panicked)
         });
         if panicked {
-            super::panic_table::message(self.header.id)
+            super::panic_table::message(&self.header)
         } else {
             None
         }
@@ -263,7 +263,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
         match stage {
             Stage::Finished(out) => Ok(out),
             Stage::Cancelled => Err(JoinError::cancelled(&self.header)),
-            Stage::Panicked => Err(JoinError::panic(&self.header, take_payload(self.header.id))),
+            Stage::Panicked => Err(JoinError::panic(&self.header, take_payload(&self.header))),
             _ => panic!("windlass: JoinHandle polled after it returned Ready"),
         }
     }
@@ -272,8 +272,8 @@ impl<F: Future, S: Schedule> Cell<F, S> {
 /// The payload of a stage that was `Panicked` and has moved on
 /// (`panic_table` rule 1).
 #[cold]
-fn take_payload(id: Id) -> super::panic_table::Payload {
-    super::panic_table::take(id).expect(
+fn take_payload(task: &Header) -> super::panic_table::Payload {
+    super::panic_table::take(task).expect(
         "windlass: a panicked task's payload is missing from the panic table (panic_table rule 1)",
     )
 }
@@ -283,8 +283,8 @@ fn take_payload(id: Id) -> super::panic_table::Payload {
 /// payload's destructor propagates to the caller, which catches it as it
 /// catches one from an output's.
 #[cold]
-fn drop_payload(id: Id) {
-    drop(take_payload(id));
+fn drop_payload(task: &Header) {
+    drop(take_payload(task));
 }
 
 #[cfg(all(test, not(loom)))]

@@ -100,7 +100,7 @@
 //!    the unhandled-panic policy, so dropping many handles cannot abort.
 //!    A panic's payload is part of the stage for this rule and rule 4,
 //!    though it lives outside the cell: the stage says only `Panicked`,
-//!    and the payload waits in the panic table under the task's id
+//!    and the payload waits in the panic table under the cell's address
 //!    (`task/panic_table.rs`). Its entry is inserted by the owner that
 //!    stores the panic and removed by the owner that moves the stage on
 //!    (the handle taking it, or whoever drops the output), so exactly one

@@ -7,11 +7,11 @@
 //! pointer and a tag (16 bytes) instead of a tag and the tiny future, and
 //! the cell 88 bytes instead of 80 (docs/ARCHITECTURE.md, "Where the bytes
 //! of a task go"). Now the stage says only `Panicked`, and the payload is
-//! here, under the task's id.
+//! here, under the address of the task's cell.
 //!
 //! # Rules
 //!
-//! 1. **One entry per panicked stage.** The entry of task `id` exists
+//! 1. **One entry per panicked stage.** The entry of a task exists
 //!    exactly while that task's stage is `Panicked`: whoever owns the stage
 //!    inserts it as it stores the panic ([`stash`]), and removes it as it
 //!    moves the stage on ([`take`]): the `JoinHandle` taking the output, or
@@ -26,9 +26,14 @@
 //!    or to read a message; a payload is dropped (its destructor may panic)
 //!    only after the lock is released. So the lock is never poisoned by a
 //!    payload and never taken twice by one thread.
-//! 4. **One table for the process.** Task ids are unique for the life of
-//!    the process (`task::Id`), so every runtime shares the table; a panic
-//!    is rare enough that their sharing one lock costs nothing measurable.
+//! 4. **One table for the process, keyed by cell address.** Live cells
+//!    have distinct addresses, and a cell is freed only after its stage has
+//!    moved on from `Panicked` (rule 1: the handle or the poller has taken
+//!    or dropped the output by then), so an address names one panicked
+//!    task at a time and every runtime can share the table. (Not the task
+//!    id: under loom ids are counted per thread, so two models running at
+//!    once can reuse one.) A panic is rare enough that the runtimes'
+//!    sharing one lock costs nothing measurable.
 //!
 //! The lock is `std`'s, not the `crate::loom` facade's: a loom lock cannot
 //! live in a `static`, and nothing under this one waits on another thread
@@ -39,43 +44,61 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::id::Id;
+use super::core::Header;
 
 /// A panic payload as `catch_unwind` returns it.
 pub(crate) type Payload = Box<dyn Any + Send + 'static>;
 
-/// The table of rule 4. A `BTreeMap` because it can be built in a `static`
-/// and needs no hasher state; it holds as many entries as there are
-/// panicked tasks whose output nobody has taken yet.
-static TABLE: Mutex<BTreeMap<Id, Payload>> = Mutex::new(BTreeMap::new());
+/// The table of rule 4, from the address of a task's header (the start of
+/// its cell) to its payload. A `BTreeMap` because it can be built in a
+/// `static` and needs no hasher state; it holds as many entries as there
+/// are panicked tasks whose output nobody has taken yet.
+static TABLE: Mutex<BTreeMap<usize, Payload>> = Mutex::new(BTreeMap::new());
 
-fn table() -> MutexGuard<'static, BTreeMap<Id, Payload>> {
+/// Rule 4's key.
+fn key(task: &Header) -> usize {
+    std::ptr::from_ref(task).addr()
+}
+
+fn table() -> MutexGuard<'static, BTreeMap<usize, Payload>> {
     // Rule 3: nothing panics while the lock is held, so a poisoned lock
     // can only come from an allocation failure inside the map, which
     // aborts; the map is whole either way.
     TABLE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Rule 1: task `id`'s stage becomes `Panicked`; keeps its payload.
-pub(crate) fn stash(id: Id, payload: Payload) {
-    let old = table().insert(id, payload);
+/// Rule 1: `task`'s stage becomes `Panicked`; keeps its payload.
+pub(crate) fn stash(task: &Header, payload: Payload) {
+    stash_at(key(task), payload);
+}
+
+fn stash_at(key: usize, payload: Payload) {
+    let old = table().insert(key, payload);
     // Rule 1: the stage was not `Panicked` before, so there was no entry.
     // The lock is released by now (rule 3) should `old` need dropping.
     debug_assert!(old.is_none(), "a panicked task's stage was stored twice");
     drop(old);
 }
 
-/// Rule 1: task `id`'s stage moves on from `Panicked`; hands its payload
+/// Rule 1: `task`'s stage moves on from `Panicked`; hands its payload
 /// over (`None` only if the rules were broken).
-pub(crate) fn take(id: Id) -> Option<Payload> {
-    table().remove(&id)
+pub(crate) fn take(task: &Header) -> Option<Payload> {
+    take_at(key(task))
 }
 
-/// The message of task `id`'s panic: `None` if there is no entry, `Some(None)`
+fn take_at(key: usize) -> Option<Payload> {
+    table().remove(&key)
+}
+
+/// The message of `task`'s panic: `None` if there is no entry, `Some(None)`
 /// if the payload is not a string.
-pub(crate) fn message(id: Id) -> Option<Option<String>> {
+pub(crate) fn message(task: &Header) -> Option<Option<String>> {
+    message_at(key(task))
+}
+
+fn message_at(key: usize) -> Option<Option<String>> {
     let table = table();
-    let payload = &**table.get(&id)?;
+    let payload = &**table.get(&key)?;
     Some(
         payload
             .downcast_ref::<&str>()
@@ -90,15 +113,26 @@ mod tests {
 
     #[test]
     fn an_entry_lives_from_stash_to_take() {
-        let (a, b) = (Id::next(), Id::next());
-        stash(a, Box::new("boom"));
-        stash(b, Box::new(7u8));
-        assert_eq!(message(a), Some(Some("boom".to_string())));
-        assert_eq!(message(b), Some(None), "not a string");
-        let payload = take(a).expect("stashed");
+        // Two addresses no task can have while these locals live.
+        let (x, y) = (0u64, 0u64);
+        let (a, b) = (std::ptr::from_ref(&x).addr(), std::ptr::from_ref(&y).addr());
+        stash_at(a, Box::new("boom"));
+        stash_at(b, Box::new(7u8));
+        assert_eq!(message_at(a), Some(Some("boom".to_string())));
+        assert_eq!(message_at(b), Some(None), "not a string");
+        let payload = take_at(a).expect("stashed");
         assert_eq!(*payload.downcast::<&str>().unwrap(), "boom");
-        assert!(take(a).is_none() && message(a).is_none(), "taken once");
-        assert!(take(b).is_some());
+        assert!(
+            take_at(a).is_none() && message_at(a).is_none(),
+            "taken once"
+        );
+        assert!(take_at(b).is_some());
+    }
+
+    /// The entry of the task behind `abort` (which keeps the cell, so its
+    /// address, alive).
+    fn entry(abort: &crate::task::AbortHandle) -> Option<Option<String>> {
+        message_at(abort.header_ptr().as_ptr().addr())
     }
 
     /// Rule 1 on a runtime: every way out of `Panicked` (joined, handle
@@ -114,21 +148,21 @@ mod tests {
             .build()
             .unwrap();
         let joined = rt.spawn(async { panic!("joined") });
-        let id = joined.id();
+        let cell = joined.abort_handle();
         let err = rt.block_on(joined).unwrap_err();
-        assert!(message(id).is_none(), "taken by the JoinHandle");
+        assert!(entry(&cell).is_none(), "taken by the JoinHandle");
         assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "joined");
 
         let late = rt.spawn(async { panic!("dropped late") });
-        let id = late.id();
+        let cell = late.abort_handle();
         rt.block_on(async {
             while !late.is_finished() {
                 yield_now().await;
             }
         });
-        assert_eq!(message(id), Some(Some("dropped late".to_string())));
+        assert_eq!(entry(&cell), Some(Some("dropped late".to_string())));
         drop(late);
-        assert!(message(id).is_none(), "dropped with the handle");
+        assert!(entry(&cell).is_none(), "dropped with the handle");
 
         // One thread: once `block_on` sees the flag, the task's poll, and
         // the completion that drops its detached output, are over.
@@ -139,13 +173,13 @@ mod tests {
             flag.store(true, SeqCst);
             panic!("detached")
         });
-        let id = detached.id();
+        let cell = detached.abort_handle();
         drop(detached);
         rt.block_on(async {
             while !ran.load(SeqCst) {
                 yield_now().await;
             }
         });
-        assert!(message(id).is_none(), "dropped by the poller");
+        assert!(entry(&cell).is_none(), "dropped by the poller");
     }
 }
