@@ -56,44 +56,32 @@ pub(crate) struct Vtable {
 ///
 /// The failure cases are kept apart from the output instead of storing a
 /// whole `Result<F::Output, JoinError>`: a `JoinError` is 32 bytes (id,
-/// lock, fat payload pointer), while the id is already in the header and a
-/// panic is rare enough to pay for one more allocation. For an `async {}`
-/// the stage is 16 bytes (a thin pointer and a tag) instead of 32; see
+/// lock, fat payload pointer), while the id is already in the header. A
+/// panic's payload is not here either but in the cold
+/// [`panic_table`](super::panic_table), under the cell's address, so the stage
+/// is a tag and the larger of the future and the output: for an
+/// `async {}`, one byte where a thin pointer and a tag took 16; see
 /// "Where the bytes of a task go" in docs/ARCHITECTURE.md.
 pub(crate) enum Stage<F: Future> {
     Running(F),
     Finished(F::Output),
     /// Cancelled by `abort()` or shutdown (rules 6, 7).
     Cancelled,
-    /// The future (or the destructor of its output) panicked.
-    Panicked(Box<PanicPayload>),
+    /// The future (or the destructor of the future) panicked; the payload
+    /// is in the panic table while the stage says this
+    /// (`panic_table` rule 1).
+    Panicked,
     Consumed,
 }
 
-/// A panic payload behind a thin pointer (a `Box<dyn Any>` is two words).
-pub(crate) struct PanicPayload(Box<dyn std::any::Any + Send + 'static>);
-
-impl PanicPayload {
-    /// The panic message, if the payload is a string.
-    pub(crate) fn message(&self) -> Option<String> {
-        let p = &*self.0;
-        p.downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-    }
-}
-
-impl<F: Future> Stage<F> {
-    /// The stage that stores `result` until the `JoinHandle` takes it.
-    pub(crate) fn finished(result: Result<F::Output, JoinError>) -> Stage<F> {
-        match result {
-            Ok(output) => Stage::Finished(output),
-            Err(err) => match err.try_into_panic() {
-                Ok(payload) => Stage::Panicked(Box::new(PanicPayload(payload))),
-                Err(_cancelled) => Stage::Cancelled,
-            },
-        }
-    }
+/// How a task ended, as its poller stores it in the stage.
+pub(crate) enum Outcome<T> {
+    /// The future returned.
+    Output(T),
+    /// Cancelled by `abort()` or shutdown (rules 6, 7).
+    Cancelled,
+    /// The future, or the destructor of the future, panicked.
+    Panicked(super::panic_table::Payload),
 }
 
 /// The whole allocation of one task.
@@ -193,13 +181,55 @@ impl<F: Future, S: Schedule> Cell<F, S> {
         })
     }
 
-    /// Replaces the stage, dropping what was there (future or output).
+    /// Drops what the stage holds (the future, or an output nobody will
+    /// read) and leaves it `Consumed`. A panic from that destructor
+    /// propagates; the stage is `Consumed` either way.
     ///
     /// # Safety
     /// The caller owns the stage (rules 2-4, 8).
-    pub(crate) unsafe fn set_stage(&self, new: Stage<F>) {
-        // SAFETY: exclusive access per the caller's contract.
-        self.stage.with_mut(|stage| unsafe { *stage = new });
+    #[inline]
+    pub(crate) unsafe fn drop_stage(&self) {
+        let was_panicked = self.stage.with_mut(|stage| {
+            // SAFETY: exclusive access per the caller's contract.
+            let stage = unsafe { &mut *stage };
+            let was_panicked = matches!(stage, Stage::Panicked);
+            *stage = Stage::Consumed;
+            was_panicked
+        });
+        if was_panicked {
+            // `panic_table` rule 1: the stage moved on, so does the entry.
+            drop_payload(&self.header);
+        }
+    }
+
+    /// Stores how the task ended. The stage must be `Consumed` (the
+    /// future already dropped by [`drop_stage`](Self::drop_stage)).
+    ///
+    /// # Safety
+    /// The caller owns the stage (rules 2-4, 8).
+    #[inline]
+    pub(crate) unsafe fn store(&self, outcome: Outcome<F::Output>) {
+        let new = match outcome {
+            Outcome::Output(output) => Stage::Finished(output),
+            Outcome::Cancelled => Stage::Cancelled,
+            Outcome::Panicked(payload) => {
+                // `panic_table` rule 1: the entry first, then the stage
+                // that says it is there.
+                super::panic_table::stash(&self.header, payload);
+                Stage::Panicked
+            }
+        };
+        self.stage.with_mut(|stage| {
+            // SAFETY: exclusive access per the caller's contract.
+            let stage = unsafe { &mut *stage };
+            debug_assert!(
+                matches!(stage, Stage::Consumed),
+                "the future is dropped first"
+            );
+            // Writing over `Consumed` drops nothing, so nothing can panic
+            // between the stash and this store.
+            *stage = new;
+        });
     }
 
     /// The message of the panic stored in the stage, if it holds one (the
@@ -208,11 +238,15 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     /// # Safety
     /// The caller owns the stage (rules 2-4, 8).
     pub(crate) unsafe fn panic_message(&self) -> Option<Option<String>> {
-        // SAFETY: exclusive access per the caller's contract.
-        self.stage.with(|stage| match unsafe { &*stage } {
-            Stage::Panicked(p) => Some(p.message()),
-            _ => None,
-        })
+        let panicked = self.stage.with(|stage| {
+            // SAFETY: exclusive access per the caller's contract.
+            matches!(unsafe { &*stage }, Stage::Panicked)
+        });
+        if panicked {
+            super::panic_table::message(&self.header)
+        } else {
+            None
+        }
     }
 
     /// Takes the output out of the stage.
@@ -221,17 +255,36 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     /// The caller is the `JoinHandle`, the task is complete, and the output
     /// was not taken before.
     pub(crate) unsafe fn take_output(&self) -> Result<F::Output, JoinError> {
-        self.stage.with_mut(|stage| {
+        let stage = self.stage.with_mut(|stage| {
             // SAFETY: after COMPLETE, with JOIN_INTEREST, the stage belongs
             // to the JoinHandle (rule 8).
-            match std::mem::replace(unsafe { &mut *stage }, Stage::Consumed) {
-                Stage::Finished(out) => Ok(out),
-                Stage::Cancelled => Err(JoinError::cancelled(&self.header)),
-                Stage::Panicked(p) => Err(JoinError::panic(&self.header, p.0)),
-                _ => panic!("windlass: JoinHandle polled after it returned Ready"),
-            }
-        })
+            std::mem::replace(unsafe { &mut *stage }, Stage::Consumed)
+        });
+        match stage {
+            Stage::Finished(out) => Ok(out),
+            Stage::Cancelled => Err(JoinError::cancelled(&self.header)),
+            Stage::Panicked => Err(JoinError::panic(&self.header, take_payload(&self.header))),
+            _ => panic!("windlass: JoinHandle polled after it returned Ready"),
+        }
     }
+}
+
+/// The payload of a stage that was `Panicked` and has moved on
+/// (`panic_table` rule 1).
+#[cold]
+fn take_payload(task: &Header) -> super::panic_table::Payload {
+    super::panic_table::take(task).expect(
+        "windlass: a panicked task's payload is missing from the panic table (panic_table rule 1)",
+    )
+}
+
+/// Drops the payload of a stage that was `Panicked` and is now `Consumed`,
+/// outside the table's lock (`panic_table` rule 3). A panic from the
+/// payload's destructor propagates to the caller, which catches it as it
+/// catches one from an output's.
+#[cold]
+fn drop_payload(task: &Header) {
+    drop(take_payload(task));
 }
 
 #[cfg(all(test, not(loom)))]
@@ -250,15 +303,21 @@ mod tests {
 
     /// The byte budget of docs/ARCHITECTURE.md ("Where the bytes of a task
     /// go"): header 48 (of which 8 for the spawn site), scheduler 8, stage
-    /// 16, join waker 16. A name lives out of line, in the site's extras.
+    /// 8 (one byte and padding), join waker 16. A name lives out of line,
+    /// in the site's extras; a panic's payload in the panic table.
     #[test]
-    fn an_empty_task_is_88_bytes() {
+    fn an_empty_task_is_80_bytes() {
         use crate::runtime::multi_thread::Handle;
         use std::sync::Arc;
         let fut = async {};
-        assert_eq!(std::mem::size_of::<Stage<std::future::Ready<()>>>(), 16);
-        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 88);
-        // A future that holds a word: the stage grows by that word only.
+        // The stage is the future's byte and a tag, packed into the byte's
+        // spare values: no pointer for the rare panic (see `panic_table`).
+        assert_eq!(std::mem::size_of::<Stage<std::future::Ready<()>>>(), 1);
+        assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 80);
+        // A future that holds a word (16 bytes with its state byte): the
+        // stage is the future and a tag, 24. The panic pointer fitted in
+        // the future's space here, so leaving it out changes nothing; the
+        // compiler does not pack the tag into the future's state byte.
         let n = 7u64;
         let fut = async move { n };
         assert_eq!(cell_size::<_, Arc<Handle>>(&fut), 96);

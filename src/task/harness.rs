@@ -10,7 +10,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use super::core::{Cell, Header, Schedule, Stage};
+use super::core::{Cell, Header, Outcome, Schedule};
 use super::error::JoinError;
 use super::site::now_ns;
 use super::state::{ToIdle, ToRunning};
@@ -36,11 +36,15 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     match cell.header.state.transition_to_running() {
         ToRunning::Poll => {}
         ToRunning::Cancel => {
-            cancel_and_complete::<F, S>(ptr);
+            // SAFETY: the transition gave us RUNNING with CANCELLED set
+            // (rule 2), and our `Notified` reference plays the poller's.
+            unsafe { cancel_and_complete::<F, S>(ptr) };
             return;
         }
         ToRunning::Skip => {
-            release_one::<F, S>(ptr);
+            // SAFETY: running or complete already: our `Notified`
+            // reference is all we hold, and it is given up (rule 2).
+            unsafe { release_one::<F, S>(ptr) };
             return;
         }
     }
@@ -60,19 +64,28 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             ToIdle::Yielded => cell
                 .scheduler
                 .yield_now(Notified(unsafe { Task::from_raw(ptr) })),
-            ToIdle::Cancel => cancel_and_complete::<F, S>(ptr),
+            // SAFETY: the transition kept RUNNING for us because CANCELLED
+            // was set during the poll (rule 3); the poller's reference goes.
+            ToIdle::Cancel => unsafe { cancel_and_complete::<F, S>(ptr) },
         },
         Ok(Poll::Ready(output)) => {
             // Rule 6: the future returned, so the output stands, even if an
             // abort set `CANCELLED` during this poll: the work was done, and
             // reporting it as cancelled could make a caller do it twice.
-            store_output::<F, S>(ptr, Ok(output));
-            complete::<F, S>(ptr);
+            // SAFETY: we still hold RUNNING (the poll returned, no
+            // transition since) and the poller's reference, given up by
+            // `complete` once the output is stored (rule 4).
+            unsafe {
+                store_output::<F, S>(ptr, Outcome::Output(output));
+                complete::<F, S>(ptr);
+            }
         }
         Err(payload) => {
-            store_output::<F, S>(ptr, Err(JoinError::panic(&cell.header, payload)));
+            // SAFETY: as above; a panicking poll leaves RUNNING ours.
+            unsafe { store_output::<F, S>(ptr, Outcome::Panicked(payload)) };
             cell.scheduler.unhandled_panic();
-            complete::<F, S>(ptr);
+            // SAFETY: as above.
+            unsafe { complete::<F, S>(ptr) };
         }
     }
 }
@@ -128,43 +141,58 @@ fn poll_timed<F: Future, S: Schedule>(
 }
 
 /// Drops the future (inside the task's context, catching a panic from its
-/// destructor) and stores `output`, or the destructor's panic.
+/// destructor) and stores `outcome`, or the destructor's panic.
 ///
 /// Helpers below take the raw pointer, not `&Cell`: a reference argument
 /// must stay valid for the whole call, but another thread may free the cell
 /// as soon as this one releases its reference.
-fn store_output<F: Future, S: Schedule>(
-    ptr: NonNull<Header>,
-    output: Result<F::Output, JoinError>,
-) {
-    // SAFETY: the caller holds RUNNING and a reference.
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` of which the caller holds a reference and
+/// `RUNNING` (so it owns the stage, rule 2), and the task is not complete
+/// (rule 4 has not happened yet). The reference stays the caller's.
+unsafe fn store_output<F: Future, S: Schedule>(ptr: NonNull<Header>, outcome: Outcome<F::Output>) {
+    // SAFETY: live per the caller's contract; its reference keeps it so.
     let cell = unsafe { cell::<F, S>(ptr) };
     let dropped = context::in_task(ptr, || {
         catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: the caller holds RUNNING (rule 4 has not happened yet).
-            unsafe { cell.set_stage(Stage::Consumed) }
+            // SAFETY: the caller holds RUNNING, so the stage is ours.
+            unsafe { cell.drop_stage() }
         }))
     });
-    let output = match dropped {
-        Ok(()) => output,
-        Err(payload) => Err(JoinError::panic(&cell.header, payload)),
+    let outcome = match dropped {
+        Ok(()) => outcome,
+        Err(payload) => Outcome::Panicked(payload),
     };
     // SAFETY: as above.
-    unsafe { cell.set_stage(Stage::finished(output)) };
+    unsafe { cell.store(outcome) };
 }
 
-/// Rule 6/7: the owner of RUNNING cancels the task and completes it.
-fn cancel_and_complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the caller holds RUNNING and a reference.
-    let err = JoinError::cancelled(unsafe { ptr.as_ref() });
-    store_output::<F, S>(ptr, Err(err));
-    complete::<F, S>(ptr);
+/// Rule 6/7: the owner of RUNNING cancels the task and completes it,
+/// giving up its reference.
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` of which the caller holds `RUNNING` and one
+/// reference, which it gives up; the task is not complete.
+unsafe fn cancel_and_complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller's contract is both helpers' contract.
+    unsafe {
+        store_output::<F, S>(ptr, Outcome::Cancelled);
+        complete::<F, S>(ptr);
+    }
 }
 
 /// Rule 4: publish completion, hand the output over, release references.
 /// Consumes the poller's reference.
-fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the caller holds RUNNING and a reference.
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` of which the caller holds `RUNNING` and one
+/// reference (the poller's), which it gives up; the stage holds the
+/// outcome (`store_output` ran) and the task is not complete. After this
+/// returns the cell may be freed.
+unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: live per the caller's contract; its reference keeps it so
+    // until the `ref_dec` at the end.
     let cell = unsafe { cell::<F, S>(ptr) };
     // Leave the owned list first: the future is already gone, so shutdown
     // has nothing left to cancel here, and a joiner that sees COMPLETE also
@@ -180,7 +208,7 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
                 cell.scheduler.panic_lost(&cell.header, message);
             }
             // SAFETY: as above.
-            unsafe { cell.set_stage(Stage::Consumed) };
+            unsafe { cell.drop_stage() };
         } else if after.is_join_waker_set() {
             // SAFETY: JOIN_WAKER was set when COMPLETE was published, so the
             // JoinHandle no longer writes the slot (rule 9).
@@ -218,8 +246,14 @@ fn report_panic<F: Future, S: Schedule>(cell: &Cell<F, S>, payload: Box<dyn std:
     }
 }
 
-fn release_one<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the caller holds a reference, given up here.
+/// Gives up one reference, freeing the cell if it was the last (rule 1).
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` and the caller holds one reference, which
+/// it gives up (it must not touch the task afterwards).
+unsafe fn release_one<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header alive until this
+    // decrement.
     if unsafe { ptr.as_ref() }.state.ref_dec(1) {
         // SAFETY: that was the last reference.
         unsafe { dealloc::<F, S>(ptr) };
@@ -335,9 +369,7 @@ pub(super) unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<
             cell.scheduler.panic_lost(&cell.header, message);
         }
         // SAFETY: as above.
-        catch_unwind(AssertUnwindSafe(|| unsafe {
-            cell.set_stage(Stage::Consumed)
-        }))
+        catch_unwind(AssertUnwindSafe(|| unsafe { cell.drop_stage() }))
     } else {
         Ok(())
     };
@@ -347,7 +379,8 @@ pub(super) unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<
     if let Err(payload) = result {
         report_panic::<F, S>(cell, payload);
     }
-    release_one::<F, S>(ptr);
+    // SAFETY: the handle's reference is given up, as our caller said.
+    unsafe { release_one::<F, S>(ptr) };
 }
 
 /// Rule 7: cancels the task for runtime shutdown if nobody is polling it,
@@ -359,9 +392,12 @@ pub(super) unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the caller.
     let cell = unsafe { cell::<F, S>(ptr) };
     if cell.header.state.transition_to_shutdown() {
-        // The caller's reference plays the poller's in `complete`.
-        cancel_and_complete::<F, S>(ptr);
+        // SAFETY: the transition took RUNNING for us (rule 7), and the
+        // caller's reference plays the poller's in `complete`.
+        unsafe { cancel_and_complete::<F, S>(ptr) };
     } else {
-        release_one::<F, S>(ptr);
+        // SAFETY: running (its poller cancels it) or complete: the
+        // caller's reference is all we give up.
+        unsafe { release_one::<F, S>(ptr) };
     }
 }

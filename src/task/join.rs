@@ -288,6 +288,12 @@ impl AbortHandle {
         // SAFETY: as above.
         unsafe { self.raw.as_ref() }.id
     }
+
+    /// The task's header, for unit tests that look the task up by address.
+    #[cfg(test)]
+    pub(crate) fn header_ptr(&self) -> NonNull<Header> {
+        self.raw
+    }
 }
 
 impl Clone for AbortHandle {

@@ -39,8 +39,10 @@
 //! `Header` (state word, vtable pointer, owned-list links,
 //! id, spawn site: see `task/site.rs`), the scheduler handle `S`, the
 //! *stage* (the future, then its output or a cancelled/panicked tag, then
-//! nothing) and the *join waker* slot: 88 bytes for an `async {}`
-//! (docs/ARCHITECTURE.md, "Where the bytes of a task go"). Everything
+//! nothing) and the *join waker* slot: 80 bytes for an `async {}`
+//! (docs/ARCHITECTURE.md, "Where the bytes of a task go"). A panic's
+//! payload is not in the cell: it waits in a side table
+//! (`task/panic_table.rs`) while the stage says `Panicked`. Everything
 //! outside this module holds a `NonNull<Header>` and reaches the typed parts
 //! through the vtable.
 //!
@@ -96,6 +98,14 @@
 //!    because both act on the same atomic word. A panic from the output's
 //!    destructor never leaves `JoinHandle::drop`: it is caught and goes to
 //!    the unhandled-panic policy, so dropping many handles cannot abort.
+//!    A panic's payload is part of the stage for this rule and rule 4,
+//!    though it lives outside the cell: the stage says only `Panicked`,
+//!    and the payload waits in the panic table under the cell's address
+//!    (`task/panic_table.rs`). Its entry is inserted by the owner that
+//!    stores the panic and removed by the owner that moves the stage on
+//!    (the handle taking it, or whoever drops the output), so exactly one
+//!    thread touches it at a time, ordered by the same state-word
+//!    transitions that hand the stage over.
 //! 9. **Join waker.** The `JoinHandle` writes the waker slot only while
 //!    `JOIN_WAKER` is clear, then sets the bit (failing if `COMPLETE` came
 //!    first, in which case it reads the output). To replace the waker it
@@ -116,6 +126,7 @@ mod id;
 mod join;
 pub(crate) mod list;
 pub(crate) mod panic_report;
+mod panic_table;
 pub(crate) mod site;
 pub(crate) mod state;
 mod waker;

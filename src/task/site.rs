@@ -62,13 +62,23 @@ impl SpawnMeta {
         self
     }
 
-    /// Rules 1 and 2: the header's word for this spawn.
+    /// Rules 1 and 2: the header's word for this spawn. Inline, so that
+    /// an unnamed spawn outside debug mode pays two tests and a move here;
+    /// the box is built out of line.
+    #[inline]
     pub(crate) fn into_site(self, debug: bool) -> Site {
         if self.name.is_none() && !debug {
             let raw = NonNull::from(self.location).cast::<()>();
             debug_assert_eq!(raw.as_ptr().addr() & EXTRAS, 0);
             return Site { raw };
         }
+        self.into_extras()
+    }
+
+    /// Rule 2: the boxed extras of a named or debug-mode task.
+    #[cold]
+    #[inline(never)]
+    fn into_extras(self) -> Site {
         let extras = Box::new(Extras {
             location: self.location,
             name: self.name,
@@ -154,6 +164,7 @@ impl Site {
     /// The pointer to the extras box, with the tag cleared (rule 3), if
     /// this task has one. Derived from the raw word (with the box's own
     /// provenance), never from a reference, so `drop` may free through it.
+    #[inline]
     fn extras_ptr(&self) -> Option<NonNull<Extras>> {
         if self.raw.as_ptr().addr() & EXTRAS == 0 {
             return None;
@@ -167,6 +178,7 @@ impl Site {
     }
 
     /// The extras, if this task has them (rule 2).
+    #[inline]
     pub(crate) fn extras(&self) -> Option<&Extras> {
         // SAFETY: tagged, so it is the leaked `Box<Extras>` of `into_site`,
         // freed only in `drop`, which needs `&mut self`.
@@ -189,13 +201,27 @@ impl Site {
 }
 
 impl Drop for Site {
+    /// Inline: freeing a task without extras is one test of the tag bit.
+    #[inline]
     fn drop(&mut self) {
         if let Some(ptr) = self.extras_ptr() {
-            // SAFETY: the box leaked in `into_site`, freed once, here; the
+            // SAFETY: the box leaked in `into_extras`, freed once, here; the
             // pointer carries the box's provenance (see `extras_ptr`).
-            drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+            unsafe { free_extras(ptr) };
         }
     }
+}
+
+/// Frees a task's extras box, out of the inline path of [`Site`]'s drop.
+///
+/// # Safety
+/// `ptr` is the box leaked by `into_extras`, with its provenance, freed
+/// only this once.
+#[cold]
+#[inline(never)]
+unsafe fn free_extras(ptr: NonNull<Extras>) {
+    // SAFETY: per the caller's contract.
+    drop(unsafe { Box::from_raw(ptr.as_ptr()) });
 }
 
 /// A task's name and site as they appear in messages:
