@@ -35,14 +35,16 @@
 //!    once can reuse one.) A panic is rare enough that the runtimes'
 //!    sharing one lock costs nothing measurable.
 //!
-//! The lock is `std`'s, not the `crate::loom` facade's: a loom lock cannot
+//! The lock is the real one in every build (`crate::loom::std`, an
+//! exception listed in the facade's docs), not loom's: a loom lock cannot
 //! live in a `static`, and nothing under this one waits on another thread
 //! or touches an atomic the models check (rule 3). What the models check
 //! is the stage ownership of rule 2, which the entry follows.
 
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+// The real lock in every build (see the module doc).
+use crate::loom::std::sync::{Mutex, MutexGuard, OnceLock};
 
 use super::core::Header;
 
@@ -53,7 +55,7 @@ pub(crate) type Payload = Box<dyn Any + Send + 'static>;
 /// its cell) to its payload. A `BTreeMap` because it can be built in a
 /// `static` and needs no hasher state; it holds as many entries as there
 /// are panicked tasks whose output nobody has taken yet.
-static TABLE: Mutex<BTreeMap<usize, Payload>> = Mutex::new(BTreeMap::new());
+static TABLE: OnceLock<Mutex<BTreeMap<usize, Payload>>> = OnceLock::new();
 
 /// Rule 4's key.
 fn key(task: &Header) -> usize {
@@ -61,10 +63,9 @@ fn key(task: &Header) -> usize {
 }
 
 fn table() -> MutexGuard<'static, BTreeMap<usize, Payload>> {
-    // Rule 3: nothing panics while the lock is held, so a poisoned lock
-    // can only come from an allocation failure inside the map, which
-    // aborts; the map is whole either way.
-    TABLE.lock().unwrap_or_else(PoisonError::into_inner)
+    // Rule 3: nothing panics while the lock is held (and the facade's
+    // locks do not poison), so the map is whole whenever it is locked.
+    TABLE.get_or_init(|| Mutex::new(BTreeMap::new())).lock()
 }
 
 /// Rule 1: `task`'s stage becomes `Panicked`; keeps its payload.
