@@ -60,7 +60,7 @@ use super::Handle;
 use super::lifo::RESCUE_INTERVAL;
 use super::queue::Local;
 use crate::loom::sync::Arc;
-use crate::runtime::{context, metrics, scheduler};
+use crate::runtime::{context, metrics, sampling, scheduler};
 use crate::task::Notified;
 
 /// Check the injector first every this many tasks.
@@ -282,17 +282,25 @@ impl Context {
             drop(core);
         }
         match watched {
-            None => task.run(),
+            None => self.run_sampled(task),
             Some(index) => self.run_watched(task, index),
         }
+    }
+
+    /// Runs `task`, timing it for the histograms when it is sampled
+    /// (`runtime::sampling`).
+    #[inline(always)]
+    fn run_sampled(&self, task: Notified) {
+        let shared = &self.handle.shared;
+        sampling::run(task, &shared.counters[self.index], &shared.wakes);
     }
 
     /// Debug mode: runs `task` with the poll published for the watchdog.
     #[cold]
     fn run_watched(&self, task: Notified, index: usize) {
         let slot = &self.handle.shared.poll_slots[index];
-        let _ = slot.begin(task.id());
-        task.run();
+        slot.begin(task.id());
+        self.run_sampled(task);
         slot.end();
     }
 
