@@ -420,8 +420,11 @@ impl<const DEBUG: bool> Contender for Windlass<DEBUG> {
         if DEBUG {
             // Measures the debug-mode machinery, not report printing: under
             // valgrind (callgrind counts) a descheduled worker would
-            // otherwise be reported as blocked.
-            builder.slow_poll_threshold(Duration::from_secs(3600));
+            // otherwise be reported as blocked, and the spawn-bytes report
+            // leaves thousands of tasks pending at shutdown.
+            builder
+                .slow_poll_threshold(Duration::from_secs(3600))
+                .on_debug_event(|_| {});
         }
         let rt = builder.build().expect("build windlass runtime");
         Windlass(rt)

@@ -24,7 +24,7 @@ use crate::runtime::debug::{self, report_pending};
 use crate::runtime::metrics::{self, WorkerCounters};
 use crate::runtime::multi_thread::panic_shutdown;
 use crate::runtime::park::Parker;
-use crate::runtime::sampling::{self, WakeSlot};
+use crate::runtime::sampling::{self, Countdown, WakeSlot};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
 use crate::task::{Id, JoinHandle, Notified, Task};
@@ -141,6 +141,8 @@ impl Handle {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         let mut core = None;
+        // Sampling rule 1: which poll of a task is timed next.
+        let mut sample = Countdown::new(0x2545_F491);
         loop {
             if core.is_none() {
                 core = Handle::try_take_core(me, &waker);
@@ -159,7 +161,7 @@ impl Handle {
                 }
             }
             if core.is_some() {
-                if me.run_tasks() == MAX_TASKS_PER_TICK || own.woken.load(Acquire) {
+                if me.run_tasks(&mut sample) == MAX_TASKS_PER_TICK || own.woken.load(Acquire) {
                     continue;
                 }
                 if own.park_on(&me.parker) {
@@ -173,12 +175,12 @@ impl Handle {
     }
 
     /// Runs up to `MAX_TASKS_PER_TICK` tasks; returns how many ran.
-    fn run_tasks(&self) -> usize {
+    fn run_tasks(&self, sample: &mut Countdown) -> usize {
         for ran in 0..MAX_TASKS_PER_TICK {
             match self.pop() {
                 Some(task) => {
                     metrics::add(&self.counters.polls, 1);
-                    sampling::run(task, &self.counters, &self.wakes);
+                    sampling::run(task, sample.tick(), &self.wakes, || &self.counters);
                 }
                 None => return ran,
             }

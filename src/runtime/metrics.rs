@@ -43,8 +43,6 @@ use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
-use super::sampling::PollCountdown;
-
 /// Buckets of each histogram (see [`Histogram`]).
 pub const HISTOGRAM_BUCKETS: usize = 20;
 
@@ -87,8 +85,6 @@ pub(crate) struct Counters {
     pub(crate) unparks: AtomicU64,
     pub(crate) lifo_hits: AtomicU64,
     pub(crate) forced_yields: AtomicU64,
-    /// Rule 5: which poll is timed next (`runtime::sampling`, rule 1).
-    pub(crate) poll_sample: PollCountdown,
     poll_duration: Buckets,
     schedule_latency: Buckets,
 }

@@ -9,16 +9,18 @@
 //!
 //! # Protocol
 //!
-//! 1. **Sampled polls.** Each worker (the current-thread flavor: the thread
-//!    holding the core) keeps a countdown in its metrics block (written by
-//!    that worker only, as every counter there). Each poll counts it down;
+//! 1. **Sampled polls.** Each worker keeps a countdown in its core (the
+//!    current-thread flavor: in the frame of the `block_on` holding the
+//!    core), a plain integer only that thread touches. Each poll counts it
+//!    down;
 //!    at zero the poll is timed with two exact clock reads, its duration
 //!    goes to the worker's poll-duration histogram, and the countdown
 //!    restarts at a pseudo-random gap in `1..=2N-1` (mean `N`). A random
 //!    gap, not every `N`th poll, so that a worker alternating between a few
 //!    tasks cannot sample the same one forever.
 //! 2. **Sampled wakes.** Each thread that queues a task (a wake, a yield, a
-//!    spawn) keeps a thread-local countdown, restarted the same way. At
+//!    spawn) keeps a countdown, restarted the same way: a worker in its
+//!    core, any other thread in a thread-local. At
 //!    zero it *arms* the runtime's one [`WakeSlot`]: if the slot is empty
 //!    it takes it (a CAS from null to `ARMING`), stamps the time, and
 //!    stores the task's pointer (`Release`), all before the task is pushed
@@ -49,7 +51,7 @@
 
 use std::cell::Cell;
 use std::ptr::{NonNull, null_mut};
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
 
 use crossbeam_utils::CachePadded;
 
@@ -71,42 +73,39 @@ fn next_gap(rng: u32) -> (u32, u32) {
     (1 + x % (2 * HISTOGRAM_SAMPLE_INTERVAL - 1), x)
 }
 
-/// Rule 1's countdown, in a worker's metrics block (one writer).
-pub(crate) struct PollCountdown {
-    left: AtomicU32,
-    rng: AtomicU32,
+/// Rules 1 and 2's countdown, owned by one thread: a worker's core, the
+/// frame of a current-thread `block_on`, or a thread-local.
+#[derive(Clone, Copy)]
+pub(crate) struct Countdown {
+    left: u32,
+    rng: u32,
 }
 
-impl Default for PollCountdown {
-    fn default() -> PollCountdown {
-        // The first poll is sampled, then gaps follow.
-        PollCountdown {
-            left: AtomicU32::new(1),
-            rng: AtomicU32::new(0x2545_F491),
+impl Countdown {
+    /// A countdown whose first event is sampled; `seed` picks the gaps.
+    pub(crate) const fn new(seed: u32) -> Countdown {
+        Countdown {
+            left: 1,
+            rng: seed | 1,
         }
     }
-}
 
-impl PollCountdown {
-    /// Counts one poll down; true if this one is sampled.
+    /// Counts one event down; true if this one is sampled.
     #[inline(always)]
-    fn tick(&self) -> bool {
-        // Relaxed load and store: one writer (metrics rule 2).
-        let left = self.left.load(Relaxed);
-        if left > 1 {
-            self.left.store(left - 1, Relaxed);
+    pub(crate) fn tick(&mut self) -> bool {
+        if self.left > 1 {
+            self.left -= 1;
             return false;
         }
-        let (gap, rng) = next_gap(self.rng.load(Relaxed));
-        self.rng.store(rng, Relaxed);
-        self.left.store(gap, Relaxed);
+        let (gap, rng) = next_gap(self.rng);
+        (self.left, self.rng) = (gap, rng);
         true
     }
 }
 
 thread_local! {
-    /// Rule 2's countdown and its generator state, per thread.
-    static WAKES: Cell<(u32, u32)> = const { Cell::new((1, 0x9E37_79B9)) };
+    /// Rule 2's countdown of a thread that is not a worker.
+    static WAKES: Cell<Countdown> = const { Cell::new(Countdown::new(0x9E37_79B9)) };
 }
 
 /// Rules 2 and 3: the one wake being timed, per runtime, on a cache line
@@ -125,26 +124,24 @@ struct Slot {
 }
 
 impl WakeSlot {
-    /// Rule 2: `task` is about to be queued.
+    /// Rule 2: `task` is about to be queued by a thread that is not a
+    /// worker (its countdown is thread-local).
     #[inline(always)]
     pub(crate) fn on_schedule(&self, task: NonNull<Header>) {
         let hit = WAKES.with(|w| {
-            let (left, rng) = w.get();
-            if left > 1 {
-                w.set((left - 1, rng));
-                return false;
-            }
-            let (gap, rng) = next_gap(rng);
-            w.set((gap, rng));
-            true
+            let mut countdown = w.get();
+            let hit = countdown.tick();
+            w.set(countdown);
+            hit
         });
         if hit {
             self.arm(task);
         }
     }
 
+    /// Rule 2 at a countdown's hit: `task` is about to be queued.
     #[cold]
-    fn arm(&self, task: NonNull<Header>) {
+    pub(crate) fn arm(&self, task: NonNull<Header>) {
         let slot = &*self.0;
         // Acquire: the slot's previous sample was claimed before we reuse
         // its stamp (pairs with the claim's release CAS).
@@ -183,14 +180,19 @@ impl WakeSlot {
     }
 }
 
-/// Runs `task` on the calling worker, timing the poll if rule 1 picks it
-/// and the wake if rule 3 finds it armed.
+/// Runs `task` on the calling worker, timing the poll if rule 1 picked it
+/// (`timed`, from the worker's own countdown) and the wake if rule 3 finds
+/// it armed. `counters` are the worker's, looked up only when needed.
 #[inline(always)]
-pub(crate) fn run(task: Notified, counters: &WorkerCounters, wakes: &WakeSlot) {
+pub(crate) fn run<'a>(
+    task: Notified,
+    timed: bool,
+    wakes: &WakeSlot,
+    counters: impl FnOnce() -> &'a WorkerCounters,
+) {
     let ptr = task.header_ptr();
-    let timed = counters.poll_sample.tick();
     if timed || wakes.is_armed_for(ptr) {
-        run_sampled(task, ptr, timed, counters, wakes);
+        run_sampled(task, ptr, timed, counters(), wakes);
     } else {
         task.run();
     }
@@ -234,8 +236,8 @@ mod tests {
     }
 
     #[test]
-    fn the_countdown_samples_the_first_poll_then_one_in_about_n() {
-        let c = PollCountdown::default();
+    fn the_countdown_samples_the_first_event_then_one_in_about_n() {
+        let mut c = Countdown::new(7);
         assert!(c.tick());
         let sampled = (0..1_000_000).filter(|_| c.tick()).count() as u64;
         let want = 1_000_000 / u64::from(HISTOGRAM_SAMPLE_INTERVAL);

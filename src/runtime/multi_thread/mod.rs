@@ -295,8 +295,6 @@ impl Handle {
     }
 
     fn schedule_with(me: &Arc<Self>, task: Notified, kind: LocalKind) {
-        // Before the push: sampling rule 2.
-        me.shared.wakes.on_schedule(task.header_ptr());
         context::with_worker(|worker| match worker {
             Some(cx) if Arc::ptr_eq(&cx.handle, me) => cx.schedule_local(task, kind),
             _ => me.schedule_remote(task),
@@ -305,6 +303,8 @@ impl Handle {
 
     /// Queues a task from a thread that is not one of our workers.
     pub(super) fn schedule_remote(&self, task: Notified) {
+        // Before the push: sampling rule 2.
+        self.shared.wakes.on_schedule(task.header_ptr());
         self.shared.injector.push(task);
         // SeqCst: either `signal_shutdown`'s swap comes after this load and
         // the cleanup (step 3) finds the task, or this load sees it and we
