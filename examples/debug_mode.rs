@@ -23,7 +23,8 @@
 //! 2. Two tasks each run a `TaskGroup` of waiting workers; `Handle::dump()`
 //!    prints them as a tree, each group under the task that owns it.
 //! 3. `Handle::metrics()` prints the workers' counters and the poll-time
-//!    histogram, where the blocker's poll is the slow outlier.
+//!    and schedule-latency histograms (always on, about one poll and one
+//!    wake in 128 sampled, in debug mode or not).
 //!
 //! Run it with `cargo run --example debug_mode`. It checks its own claims.
 
@@ -135,16 +136,14 @@ fn main() -> std::io::Result<()> {
     assert_eq!(sizes, [3, 2], "each group's workers sit under its owner");
     assert_eq!(joined, [3, 2]);
     assert!(text.contains("├─ task 'crawler'") && text.contains("└─ task 'indexer'"));
-    // 3. The runtime's metrics: in debug mode every poll feeds the
-    // histograms, so the 300 ms poll sits in the last bucket (>= 262 ms).
+    // 3. The runtime's metrics. The histograms are sampled (about one poll
+    // and one wake in HISTOGRAM_SAMPLE_INTERVAL, each worker's first poll
+    // and each thread's first wake included), so they are never empty.
     let metrics = rt.handle().metrics();
     println!("\nHandle::metrics():\n{metrics}");
     assert!(metrics.workers.iter().map(|w| w.polls).sum::<u64>() > 0);
-    let last = metrics.poll_duration.counts.len() - 1;
-    assert!(
-        metrics.poll_duration.counts[last] >= 1,
-        "the blocker's 300 ms poll"
-    );
+    assert!(metrics.poll_duration.total() >= 1, "sampled poll durations");
+    assert!(metrics.schedule_latency.total() >= 1, "sampled wakes");
     println!("all claims checked: OK");
     Ok(())
 }

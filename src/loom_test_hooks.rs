@@ -654,8 +654,8 @@ impl fmt::Debug for PollSlot {
 }
 
 impl PollSlot {
-    /// Rule 1: a poll of `task` (non-zero) begins; returns its `since`.
-    pub fn begin(&self, task: u64) -> u64 {
+    /// Rule 1: a poll of `task` (non-zero) begins.
+    pub fn begin(&self, task: u64) {
         self.0.begin_raw(task)
     }
 
@@ -664,7 +664,7 @@ impl PollSlot {
         self.0.end();
     }
 
-    /// Rule 3: what the watchdog reads: `(task, since)` of a poll in
+    /// Rule 3: what the watchdog reads: `(task, seq)` of a poll in
     /// progress, if any.
     pub fn current(&self) -> Option<(u64, u64)> {
         self.0.current()

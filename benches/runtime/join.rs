@@ -33,7 +33,7 @@ pub(crate) trait JoinContender {
     fn join_set_churn(n: usize) -> impl Future<Output = usize> + Send;
 }
 
-impl JoinContender for Windlass {
+impl<const DEBUG: bool> JoinContender for Windlass<DEBUG> {
     async fn join_all_spawned(n: usize) -> usize {
         let tasks: Vec<_> = (0..n).map(|i| windlass::spawn(async move { i })).collect();
         let outs = windlass::join::join_all(tasks).await;

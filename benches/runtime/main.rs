@@ -410,16 +410,27 @@ impl Drop for Smol {
 // windlass
 // ---------------------------------------------------------------------------
 
-struct Windlass(windlass::runtime::Runtime);
+/// windlass; `Windlass<true>` is the same runtime in debug mode
+/// (`windlass_debug`, only when `BENCH_CONTENDERS` names it), for the
+/// debug-mode cost in the same run.
+struct Windlass<const DEBUG: bool = false>(windlass::runtime::Runtime);
 
-impl Contender for Windlass {
-    const NAME: &'static str = "windlass";
+impl<const DEBUG: bool> Contender for Windlass<DEBUG> {
+    const NAME: &'static str = if DEBUG { "windlass_debug" } else { "windlass" };
 
     fn build(workers: usize) -> Self {
-        let rt = windlass::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .build()
-            .expect("build windlass runtime");
+        let mut builder = windlass::runtime::Builder::new_multi_thread();
+        builder.worker_threads(workers).debug(DEBUG);
+        if DEBUG {
+            // Measures the debug-mode machinery, not report printing: under
+            // valgrind (callgrind counts) a descheduled worker would
+            // otherwise be reported as blocked, and the spawn-bytes report
+            // leaves thousands of tasks pending at shutdown.
+            builder
+                .slow_poll_threshold(Duration::from_secs(3600))
+                .on_debug_event(|_| {});
+        }
+        let rt = builder.build().expect("build windlass runtime");
         Windlass(rt)
     }
 
@@ -1137,6 +1148,10 @@ fn bench_workload(cfg: &Config, contenders: &[Box<dyn DynContender>], w: Workloa
 
 /// The table columns, in order. A contender that is not in the run shows `-`.
 const COLUMNS: [&str; 3] = ["windlass", "tokio", "smol"];
+/// Contenders run only when `BENCH_CONTENDERS` names them, with a column
+/// only then: windlass in debug mode (docs/PERFORMANCE.md, "Debug mode and
+/// metrics cost").
+const OPTIONAL_COLUMNS: [&str; 1] = ["windlass_debug"];
 const BASELINE: &str = "tokio";
 
 fn fmt_ns(v: Option<f64>) -> String {
@@ -1153,10 +1168,15 @@ fn fmt_ratio(v: Option<f64>, base: Option<f64>) -> String {
 /// Prints a Markdown table: one ns/op column per [`COLUMNS`] entry, then the
 /// ratios to [`BASELINE`] for every other column.
 fn print_table(rows: &[(&str, Vec<(&str, f64)>)]) {
-    let others: Vec<&str> = COLUMNS.into_iter().filter(|c| *c != BASELINE).collect();
+    let in_run = |c: &&str| rows.iter().any(|(_, v)| v.iter().any(|(n, _)| n == c));
+    let columns: Vec<&str> = COLUMNS
+        .into_iter()
+        .chain(OPTIONAL_COLUMNS.into_iter().filter(in_run))
+        .collect();
+    let others: Vec<&str> = columns.iter().copied().filter(|c| *c != BASELINE).collect();
     let mut header = String::from("| workload |");
     let mut rule = String::from("|---|");
-    for c in COLUMNS {
+    for &c in &columns {
         header += &format!(" {c} ns/op |");
         rule += "---:|";
     }
@@ -1169,7 +1189,7 @@ fn print_table(rows: &[(&str, Vec<(&str, f64)>)]) {
         let get = |col: &str| values.iter().find(|(n, _)| *n == col).map(|(_, v)| *v);
         let base = get(BASELINE);
         let mut line = format!("| {name} |");
-        for c in COLUMNS {
+        for &c in &columns {
             line += &format!(" {} |", fmt_ns(get(c)));
         }
         for c in &others {
@@ -1298,7 +1318,8 @@ fn print_spawn_bytes(contenders: &[Box<dyn DynContender>]) {
 /// The contender called `name`, built with `workers` workers.
 fn build_one(name: &str, workers: usize) -> Box<dyn DynContender> {
     match name {
-        "windlass" => Box::new(Windlass::build(workers)),
+        "windlass" => Box::new(Windlass::<false>::build(workers)),
+        "windlass_debug" => Box::new(Windlass::<true>::build(workers)),
         "tokio" => Box::new(Tokio::build(workers)),
         "smol" => Box::new(Smol::build(workers)),
         other => panic!("unknown contender {other:?}"),
@@ -1327,7 +1348,11 @@ fn main() {
     let only = std::env::var("BENCH_CONTENDERS").unwrap_or_default();
     let contenders: Vec<Box<dyn DynContender>> = COLUMNS
         .into_iter()
-        .filter(|name| only.is_empty() || only.split(',').any(|o| o == *name))
+        .chain(OPTIONAL_COLUMNS)
+        .filter(|name| {
+            let named = only.split(',').any(|o| o == *name);
+            named || (only.is_empty() && COLUMNS.contains(name))
+        })
         .map(|name| build_one(name, cfg.workers))
         .collect();
 

@@ -63,3 +63,41 @@ fn dump_vs_spawn() {
         assert_eq!(s.live_tasks(), 0);
     });
 }
+
+/// A debug-mode task gets its extras when its first poll returns `Pending`
+/// (`task::site`, rules 4 and 5) while a snapshot reads its word: the
+/// snapshot sees the bare location (zero counters) or the whole box (one
+/// poll, with its end time), never a box half filled in.
+#[test]
+fn dump_vs_extras_attached_at_first_pending() {
+    model(|| {
+        let s = TestScheduler::new();
+        let (future, output) = (DropCounter::new(), DropCounter::new());
+        let gate = windlass_loom_tests::Gate::new();
+        let body = TaskBody::after(
+            future.token(),
+            output.token(),
+            windlass_loom_tests::Gate::wait(&gate),
+        );
+        let join = s.spawn_debug(body);
+        let runner = s.clone();
+        let t = thread::spawn(move || assert!(runner.run_one()));
+        let snap = s.snapshot();
+        if let Some(task) = snap.first() {
+            let c = task.counters().expect("debug task has counters");
+            match c.polls {
+                0 => assert!(c.since_last_poll.is_none()),
+                1 => assert!(c.since_last_poll.is_some()),
+                n => panic!("{n} polls"),
+            }
+        }
+        t.join().unwrap();
+        let c = s.snapshot()[0].counters().unwrap();
+        assert_eq!(c.polls, 1, "the Pending poll is counted");
+        gate.open(windlass_loom_tests::Wake::ByRef);
+        s.run_all();
+        drop(join);
+        assert_eq!((future.get(), output.get()), (1, 1));
+        assert_eq!(s.live_tasks(), 0);
+    });
+}

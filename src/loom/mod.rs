@@ -35,7 +35,7 @@
 //! | `task/panic_report.rs`, `task/site.rs` | the panic hook's `Once`, the time origin's `OnceLock` | process-global |
 //! | `task/panic_table.rs` | the table of panicked tasks' payloads (a `static` lock) | process-global; nothing under the lock touches a modelled atomic, and the entry follows the stage, whose hand-over the task-state models check |
 //! | `std::task_id` | the task-id counter (a `static`) | process-global; loom's side is a per-thread counter reset by each model iteration |
-//! | `runtime/metrics.rs`, the reactor's `turns`/`events` | statistics counters | nothing reads them to decide anything: loom would only add interleavings |
+//! | `runtime/metrics.rs`, `runtime/sampling.rs`, the reactor's `turns`/`events` | statistics counters, the histograms' sampling slot and countdowns | nothing reads them to decide anything (the sampling slot's task pointer is only compared, never dereferenced; a lost race spoils one sample): loom would only add interleavings |
 //! | `loom_test_hooks.rs` | the hooks' bookkeeping (live task cells) | counted outside the model: a model's loom threads share one OS thread, so a read after they are joined sees every count, and the count adds no interleavings |
 //! | `runtime/debug/watchdog.rs` | the watchdog thread | a timed sleeper (loom has no clock), never started by a model; the poll slots it reads are loom's (`loom-tests/tests/debug_watchdog.rs`) |
 //! | `blocking/pool.rs` | the `OWN_THREAD` thread-local, the clock's `OnceLock`, the `Arc<Driver>` | the thread-local needs a `const` initialiser (loom's has none); the other two hold the reactor's side (above) |

@@ -24,6 +24,7 @@ use crate::runtime::debug::{self, report_pending};
 use crate::runtime::metrics::{self, WorkerCounters};
 use crate::runtime::multi_thread::panic_shutdown;
 use crate::runtime::park::Parker;
+use crate::runtime::sampling::{self, Countdown, WakeSlot};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
 use crate::task::{Id, JoinHandle, Notified, Task};
@@ -54,6 +55,9 @@ pub(crate) struct Handle {
     /// The one worker entry of `Handle::metrics`, written by the thread
     /// holding the core (`runtime::metrics`, rule 2).
     pub(crate) counters: WorkerCounters,
+    /// The wake being timed for the schedule-latency histogram
+    /// (`runtime::sampling`).
+    wakes: WakeSlot,
     pub(crate) config: Config,
 }
 
@@ -68,6 +72,7 @@ impl Handle {
             panicked: AtomicBool::new(false),
             clock,
             counters: WorkerCounters::default(),
+            wakes: WakeSlot::default(),
             config,
         });
         // Rule 4 of the auto-advance: the run queue is the visible queue.
@@ -102,6 +107,8 @@ impl Handle {
     }
 
     fn push(&self, task: Notified) {
+        // Before the push: sampling rule 2.
+        self.wakes.on_schedule(task.header_ptr());
         let mut queue = self.queue.lock();
         match queue.as_mut() {
             Some(q) => q.push_back(task),
@@ -134,6 +141,8 @@ impl Handle {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         let mut core = None;
+        // Sampling rule 1: which poll of a task is timed next.
+        let mut sample = Countdown::new(0x2545_F491);
         loop {
             if core.is_none() {
                 core = Handle::try_take_core(me, &waker);
@@ -152,7 +161,7 @@ impl Handle {
                 }
             }
             if core.is_some() {
-                if me.run_tasks() == MAX_TASKS_PER_TICK || own.woken.load(Acquire) {
+                if me.run_tasks(&mut sample) == MAX_TASKS_PER_TICK || own.woken.load(Acquire) {
                     continue;
                 }
                 if own.park_on(&me.parker) {
@@ -166,12 +175,12 @@ impl Handle {
     }
 
     /// Runs up to `MAX_TASKS_PER_TICK` tasks; returns how many ran.
-    fn run_tasks(&self) -> usize {
+    fn run_tasks(&self, sample: &mut Countdown) -> usize {
         for ran in 0..MAX_TASKS_PER_TICK {
             match self.pop() {
                 Some(task) => {
                     metrics::add(&self.counters.polls, 1);
-                    task.run();
+                    sampling::run(task, sample.tick(), &self.wakes, || &self.counters);
                 }
                 None => return ran,
             }
@@ -305,15 +314,9 @@ impl Schedule for Arc<Handle> {
         self.owned.remove(task)
     }
 
-    fn polled(
-        &self,
-        task: &Header,
-        took: std::time::Duration,
-        latency: Option<std::time::Duration>,
-    ) {
-        // Tasks run on the thread holding the core (metrics rule 2).
-        self.counters.record_poll(took, latency);
-        debug::report_poll(&self.config.debug, task, took);
+    fn polled(&self, task: &Header, start_ns: u64, end_ns: u64) {
+        // Exact clock: no watchdog thread here to keep a coarse one.
+        debug::report_poll(&self.config.debug, task, start_ns, end_ns, false);
     }
 
     fn panic_lost(&self, task: &Header, message: Option<String>) {

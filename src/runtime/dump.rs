@@ -13,11 +13,16 @@
 //!    `RUNNING` *running*, `NOTIFIED` *scheduled*, none *idle*. In debug
 //!    mode, a running task is matched to the worker whose poll slot holds
 //!    its id (`debug::watchdog`).
-//! 3. The poll counters exist for tasks with extras (named tasks, and every
-//!    task in debug mode). They are `Relaxed` loads of values written only
-//!    by the polling thread (`task::site::PollStats`): each is a whole
-//!    word, possibly one poll old, and the three may be from different
-//!    polls. A dump is a snapshot of a moving system either way.
+//! 3. The poll counters exist for named tasks and every task in debug
+//!    mode. They are `Relaxed` loads of values written only by the polling
+//!    thread (`task::site::PollStats`): each is a whole word, possibly one
+//!    poll old, and the three may be from different polls. A dump is a
+//!    snapshot of a moving system either way. A debug-mode task gets its
+//!    extras when a poll first returns `Pending` (`task::site`, rule 5);
+//!    until then it has completed no poll, and shows zero counters. Busy
+//!    time in a multi-thread runtime in debug mode is summed from the
+//!    watchdog's coarse clock (`debug::watchdog`, rule 6): right on
+//!    average, within about a millisecond for one poll.
 //! 4. The tree: a task spawned into a `TaskGroup` or `JoinSet` records, in
 //!    debug mode, the task that created the group as its parent. A task
 //!    whose parent is not in the dump (it finished, or there is none) is a
@@ -97,6 +102,14 @@ impl TaskSnapshot {
                 since_last_poll: (last != 0)
                     .then(|| Duration::from_nanos(now.saturating_sub(last))),
             }
+        });
+        // A timed task without extras has completed no poll yet (rule 3).
+        let counters = counters.or_else(|| {
+            task.site.is_timed().then_some(PollCounters {
+                polls: 0,
+                busy: Duration::ZERO,
+                since_last_poll: None,
+            })
         });
         TaskSnapshot {
             id: task.id,

@@ -25,14 +25,14 @@
 //!    pending timers and the blocking pool's threads are read from the
 //!    structures themselves when a snapshot is taken; the hot path pays
 //!    nothing for them.
-//! 5. **Histograms are fed by timed polls only.** Reading the clock twice
-//!    per poll is what a poll-duration histogram needs, and on the
-//!    spawn/yield benchmarks that is more than the 3% the counters may cost
-//!    (`benches/runtime`). windlass already times the polls of tasks with
-//!    extras (named tasks, and every task in debug mode, see
-//!    `task::site`); those polls, and only those, feed the histograms.
-//!    Schedule latency is measured from the wake (or spawn, or yield) that
-//!    queued the task to the start of its poll.
+//! 5. **Histograms are sampled, always on.** About one poll and one wake in
+//!    [`HISTOGRAM_SAMPLE_INTERVAL`] are timed, in debug mode or not, for
+//!    every task, named or not; how they are picked, without bias, and why
+//!    not every one is in `runtime::sampling`. Poll duration is the time
+//!    inside one poll; schedule latency runs from the wake (or spawn, or
+//!    yield) that queued the task to the start of its poll. A latency
+//!    sample carries a weight (the wakes skipped while it was in flight,
+//!    plus one), added to its bucket.
 //!
 //! Counters are `std` atomics even under loom: they are statistics, not a
 //! synchronisation protocol, and nothing reads them to decide anything.
@@ -45,6 +45,32 @@ use crossbeam_utils::CachePadded;
 
 /// Buckets of each histogram (see [`Histogram`]).
 pub const HISTOGRAM_BUCKETS: usize = 20;
+
+/// The histograms time about one poll, and one wake, in this many (see
+/// [`Histogram`]): multiply their counts by it to estimate totals.
+///
+/// Why 128: one sample costs two exact clock reads (~40 ns); spread over
+/// 128 polls that is well under 1% of the cheapest poll (a yield, ~40 ns),
+/// and a runtime doing a million polls a second still takes thousands of
+/// samples a second.
+///
+/// ```
+/// let rt = windlass::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     for _ in 0..10_000 {
+///         windlass::task::yield_now().await;
+///     }
+///     for i in 0..1_000 {
+///         windlass::spawn(async move { i }).await.unwrap();
+///     }
+/// });
+/// let m = rt.handle().metrics();
+/// let n = u64::from(windlass::runtime::HISTOGRAM_SAMPLE_INTERVAL);
+/// // About 1,000 polls of spawned tasks, sampled one in about 128.
+/// let estimate = m.poll_duration.total() * n;
+/// assert!(estimate > 100 && estimate < 10_000, "{estimate}");
+/// ```
+pub const HISTOGRAM_SAMPLE_INTERVAL: u32 = 128;
 
 /// One worker's counters (rule 1), written by that worker only (rule 2).
 #[derive(Default)]
@@ -81,13 +107,15 @@ impl std::ops::Deref for WorkerCounters {
 }
 
 impl WorkerCounters {
-    /// A timed poll (rule 5): it took `took`, and waited `latency` in a
-    /// queue before it (`None`: not known).
-    pub(crate) fn record_poll(&self, took: Duration, latency: Option<Duration>) {
-        self.0.poll_duration.record(took);
-        if let Some(latency) = latency {
-            self.0.schedule_latency.record(latency);
-        }
+    /// A sampled poll (rule 5) took `ns`.
+    pub(crate) fn record_duration(&self, ns: u64) {
+        self.0.poll_duration.record(ns, 1);
+    }
+
+    /// A sampled wake (rule 5) waited `ns` in a queue; it stands for
+    /// `weight` wakes.
+    pub(crate) fn record_latency(&self, ns: u64, weight: u64) {
+        self.0.schedule_latency.record(ns, weight);
     }
 
     /// This block as a value; `local_queue_depth` comes from the queue.
@@ -114,8 +142,8 @@ impl WorkerCounters {
 }
 
 impl Buckets {
-    fn record(&self, d: Duration) {
-        add(&self.0[bucket_of(d)], 1);
+    fn record(&self, ns: u64, weight: u64) {
+        add(&self.0[bucket_of(ns)], weight);
     }
 
     fn sum_into(&self, h: &mut Histogram) {
@@ -126,14 +154,11 @@ impl Buckets {
     }
 }
 
-/// The bucket of a duration: 0 below 1 µs, then one per power of two of
-/// microseconds, the last one open-ended.
-fn bucket_of(d: Duration) -> usize {
-    let micros = d.as_micros();
-    if micros == 0 {
-        return 0;
-    }
-    let bits = (u128::BITS - micros.leading_zeros()) as usize;
+/// The bucket of a duration in nanoseconds: 0 below 1 µs, then one per
+/// power of two of microseconds, the last one open-ended.
+fn bucket_of(ns: u64) -> usize {
+    let micros = ns / 1_000;
+    let bits = (u64::BITS - micros.leading_zeros()) as usize;
     bits.min(HISTOGRAM_BUCKETS - 1)
 }
 
@@ -171,10 +196,12 @@ pub struct RuntimeMetrics {
     pub reactor: ReactorMetrics,
     /// The blocking pool behind `spawn_blocking`.
     pub blocking: BlockingMetrics,
-    /// How long timed polls took (see [`Histogram`] for which polls).
+    /// How long polls took: about one poll in
+    /// [`HISTOGRAM_SAMPLE_INTERVAL`], picked at random (see [`Histogram`]).
     pub poll_duration: Histogram,
-    /// How long timed polls waited in a queue, from the wake (or spawn, or
-    /// yield) that queued the task to the start of the poll.
+    /// How long tasks waited in a queue, from the wake (or spawn, or yield)
+    /// that queued the task to the start of its poll: about one wake in
+    /// [`HISTOGRAM_SAMPLE_INTERVAL`], picked at random (see [`Histogram`]).
     pub schedule_latency: Histogram,
 }
 
@@ -236,19 +263,22 @@ pub struct BlockingMetrics {
 /// and the last one everything from `2^(HISTOGRAM_BUCKETS - 2)` µs
 /// (262 ms) up.
 ///
-/// Fed by timed polls only: every poll in debug mode
-/// ([`Builder::debug`](crate::runtime::Builder::debug)), and the polls of
-/// named tasks otherwise. Timing every poll of every task costs more than
-/// windlass allows its always-on metrics (docs/PERFORMANCE.md).
+/// Always on, and sampled: about one event in
+/// [`HISTOGRAM_SAMPLE_INTERVAL`] is timed, picked with random gaps so that
+/// no task or period is favoured, for every task, in debug mode or not.
+/// Timing every poll would cost more than windlass allows its always-on
+/// metrics (docs/PERFORMANCE.md). Each worker's first poll and each
+/// thread's first wake are sampled, so even a short run shows some.
+/// Multiply counts by [`HISTOGRAM_SAMPLE_INTERVAL`] to estimate totals.
 ///
 /// ```
-/// let rt = windlass::runtime::Builder::new_current_thread()
-///     .debug(true)
-///     .build()
-///     .unwrap();
+/// let rt = windlass::runtime::Builder::new_current_thread().build().unwrap();
 /// rt.block_on(async { windlass::spawn(async {}).await.unwrap() });
-/// let h = rt.handle().metrics().poll_duration;
-/// assert_eq!(h.total(), 1);
+/// let m = rt.handle().metrics();
+/// // The worker's first poll and the thread's first wake are sampled.
+/// assert_eq!(m.poll_duration.total(), 1);
+/// assert_eq!(m.schedule_latency.total(), 1);
+/// let h = m.poll_duration;
 /// assert_eq!(h.bucket_range(0), (std::time::Duration::ZERO, Some(std::time::Duration::from_micros(1))));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -346,17 +376,18 @@ mod tests {
 
     #[test]
     fn buckets_are_powers_of_two_of_micros() {
-        assert_eq!(bucket_of(Duration::from_nanos(999)), 0);
-        assert_eq!(bucket_of(Duration::from_micros(1)), 1);
-        assert_eq!(bucket_of(Duration::from_micros(3)), 2);
-        assert_eq!(bucket_of(Duration::from_micros(4)), 3);
-        assert_eq!(bucket_of(Duration::from_secs(100)), HISTOGRAM_BUCKETS - 1);
+        let of = |d: Duration| bucket_of(d.as_nanos() as u64);
+        assert_eq!(of(Duration::from_nanos(999)), 0);
+        assert_eq!(of(Duration::from_micros(1)), 1);
+        assert_eq!(of(Duration::from_micros(3)), 2);
+        assert_eq!(of(Duration::from_micros(4)), 3);
+        assert_eq!(of(Duration::from_secs(100)), HISTOGRAM_BUCKETS - 1);
         let h = Histogram::default();
         for i in 0..HISTOGRAM_BUCKETS {
             let (lo, hi) = h.bucket_range(i);
-            assert_eq!(bucket_of(lo), i);
+            assert_eq!(of(lo), i);
             if let Some(hi) = hi {
-                assert_eq!(bucket_of(hi), i + 1);
+                assert_eq!(of(hi), i + 1);
             }
         }
     }
@@ -366,7 +397,8 @@ mod tests {
         let c = WorkerCounters::default();
         add(&c.polls, 1);
         add(&c.polls, 2);
-        c.record_poll(Duration::from_micros(5), Some(Duration::ZERO));
+        c.record_duration(5_000);
+        c.record_latency(0, 1);
         let m = c.snapshot(7);
         assert_eq!((m.polls, m.local_queue_depth), (3, 7));
         let (mut p, mut l) = (Histogram::default(), Histogram::default());

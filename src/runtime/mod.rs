@@ -54,6 +54,7 @@ pub(crate) mod multi_thread;
 pub(crate) mod park;
 #[allow(clippy::module_inception)]
 mod runtime;
+pub(crate) mod sampling;
 pub(crate) mod scheduler;
 #[cfg(all(test, not(loom)))]
 mod tests;
@@ -65,7 +66,8 @@ pub use debug::{DebugEvent, TaskInfo};
 pub use dump::{PollCounters, TaskDump, TaskSnapshot, TaskState};
 pub use handle::{Handle, RuntimeFlavor, TryCurrentError};
 pub use metrics::{
-    BlockingMetrics, HISTOGRAM_BUCKETS, Histogram, ReactorMetrics, RuntimeMetrics, WorkerMetrics,
+    BlockingMetrics, HISTOGRAM_BUCKETS, HISTOGRAM_SAMPLE_INTERVAL, Histogram, ReactorMetrics,
+    RuntimeMetrics, WorkerMetrics,
 };
 pub use runtime::{EnterGuard, Runtime};
 

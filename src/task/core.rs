@@ -116,22 +116,18 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// A task panicked; apply the runtime's unhandled-panic policy.
     fn unhandled_panic(&self) {}
 
-    /// A poll of a task with extras (named, or debug mode) took `took`,
-    /// after waiting `latency` in a run queue (`None`: not known).
-    fn polled(
-        &self,
-        _task: &Header,
-        _took: std::time::Duration,
-        _latency: Option<std::time::Duration>,
-    ) {
+    /// The clock a timed poll is measured with, in nanoseconds since the
+    /// process epoch (`task::site::now_ns`): read exactly by default; a
+    /// multi-thread runtime in debug mode reads its watchdog's coarse
+    /// clock instead, one load (`runtime::debug::watchdog`, rule 6).
+    fn poll_clock_ns(&self) -> u64 {
+        super::site::now_ns()
     }
 
-    /// When the poll now starting on this thread began, in ns since the
-    /// process epoch, if the scheduler already read the clock for it
-    /// (debug mode's watchdog slot); saves the timed poll a clock read.
-    fn poll_started_ns(&self) -> Option<u64> {
-        None
-    }
+    /// A timed poll of `task` ran from `start_ns` to `end_ns` (both read
+    /// with [`poll_clock_ns`](Schedule::poll_clock_ns)): debug mode's
+    /// slow-poll report.
+    fn polled(&self, _task: &Header, _start_ns: u64, _end_ns: u64) {}
 
     /// A task's panic can no longer be retrieved: its `JoinHandle` is gone.
     fn panic_lost(&self, _task: &Header, _message: Option<String>) {}

@@ -2,17 +2,14 @@
 //! task is polled, cancelled, completed, joined and freed. Each step names
 //! the rule of the [`task`](super) module it follows.
 
-use crate::loom::sync::atomic::Ordering::Relaxed;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use super::core::{Cell, Header, Outcome, Schedule};
 use super::error::JoinError;
-use super::site::now_ns;
 use super::state::{ToIdle, ToRunning};
 use super::{Notified, Task, waker};
 use crate::runtime::context;
@@ -49,9 +46,9 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         }
     }
 
-    // Tasks with extras (named, or debug mode) are timed (see `site`), off
-    // the path of the others.
-    let result = if cell.header.site.extras().is_none() {
+    // Named tasks and debug-mode tasks are timed (see `site`), off the
+    // path of the others.
+    let result = if !cell.header.site.is_timed() {
         poll_inner(ptr, cell)
     } else {
         poll_timed(ptr, cell)
@@ -107,36 +104,29 @@ fn poll_inner<F: Future, S: Schedule>(
     })
 }
 
-/// [`poll_inner`] for a task with extras: times the poll, records it in
-/// the task's counters and tells the scheduler (debug mode's slow-poll
-/// report). Kept out of line so that other tasks' polls pay only the check.
+/// [`poll_inner`] for a timed task: times the poll with the scheduler's
+/// poll clock, records it in the task's counters (giving a debug-mode task
+/// that stays alive its extras, `site` rule 5) and tells the scheduler
+/// (debug mode's slow-poll report). Kept out of line so that other tasks'
+/// polls pay only the check.
 #[inline(never)]
 fn poll_timed<F: Future, S: Schedule>(
     ptr: NonNull<Header>,
     cell: &Cell<F, S>,
 ) -> std::thread::Result<Poll<F::Output>> {
-    let start_ns = cell.scheduler.poll_started_ns().unwrap_or_else(now_ns);
+    let start_ns = cell.scheduler.poll_clock_ns();
     let result = poll_inner(ptr, cell);
-    let end_ns = now_ns();
-    let took_ns = end_ns.saturating_sub(start_ns);
-    let mut latency = None;
-    if let Some(extras) = cell.header.site.extras() {
-        extras.stats.record(took_ns, end_ns);
-        // Relaxed: see `PollStats::queued_ns` (the run queue ordered it).
-        let queued = extras.stats.queued_ns.load(Relaxed);
-        if queued != 0 {
-            latency = Some(Duration::from_nanos(start_ns.saturating_sub(queued)));
-        }
-        if matches!(result, Ok(Poll::Pending)) {
-            // If the task yielded (or was woken during the poll), it is
-            // queued as the poll ends: stamp that without another clock
-            // read. A later wake restamps it (`schedule`); this store comes
-            // before the state transition that lets that wake happen.
-            extras.stats.queued_ns.store(end_ns.max(1), Relaxed);
-        }
+    let end_ns = cell.scheduler.poll_clock_ns();
+    let extras = if matches!(result, Ok(Poll::Pending)) {
+        // SAFETY: RUNNING is ours until the transition below.
+        unsafe { cell.header.site.extras_or_attach() }
+    } else {
+        cell.header.site.extras()
+    };
+    if let Some(extras) = extras {
+        extras.stats.record(end_ns.saturating_sub(start_ns), end_ns);
     }
-    let took = Duration::from_nanos(took_ns);
-    cell.scheduler.polled(&cell.header, took, latency);
+    cell.scheduler.polled(&cell.header, start_ns, end_ns);
     result
 }
 
@@ -267,9 +257,6 @@ unsafe fn release_one<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 pub(super) unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the caller.
     let cell = unsafe { cell::<F, S>(ptr) };
-    if let Some(extras) = cell.header.site.extras() {
-        extras.stats.mark_queued();
-    }
     // SAFETY: the caller's reference becomes the `Notified` one.
     cell.scheduler
         .schedule(Notified(unsafe { Task::from_raw(ptr) }));

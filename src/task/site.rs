@@ -7,32 +7,52 @@
 //! 1. An unnamed task of a runtime outside debug mode stores only a
 //!    `&'static Location` (the `#[track_caller]` site of the spawn): no
 //!    allocation, one word.
-//! 2. Otherwise the word points to a boxed [`Extras`] holding the location,
-//!    the name, the parent task (the owner of the `TaskGroup` or `JoinSet`
-//!    it was spawned into) and the [`PollStats`]. The box is allocated at
-//!    spawn and freed with the cell.
-//! 3. The two cases are told apart by the pointer's low bit (1 for the
-//!    box); both pointees are 8-byte aligned, so the bit is otherwise 0.
-//! 4. The word never changes after spawn, so any thread holding a
-//!    reference to the task may read it without synchronisation.
+//! 2. A named task, or a task spawned into a group in debug mode, points to
+//!    a boxed [`Extras`] holding the location, the name, the parent task
+//!    (the owner of the `TaskGroup` or `JoinSet` it was spawned into) and
+//!    the [`PollStats`]. The box is allocated at spawn and freed with the
+//!    cell.
+//! 3. The cases are told apart by the pointer's two low bits: `EXTRAS` (1)
+//!    for the box, `TIMED` (2) for rule 5, neither for rule 1. Both
+//!    pointees are 8-byte aligned, so the bits are otherwise 0.
+//! 4. The word changes at most once after spawn, from rule 5's timed
+//!    location to an extras box, and only by the thread polling the task
+//!    (which holds `RUNNING`, so there is one writer). It is stored with
+//!    `Release` after the box is filled in, and every reader loads it with
+//!    `Acquire`, so a reader on another thread (`Handle::dump`, a
+//!    `JoinHandle` asking for the name) sees either the location or the
+//!    whole box. The box is freed only with the cell, so a reference to
+//!    it lives as long as the reference to the task it came through.
+//! 5. **Lazy extras in debug mode.** An unnamed task outside any group, in
+//!    debug mode, starts as its location tagged `TIMED`: its polls are
+//!    timed like those of tasks with extras (debug mode's slow-poll
+//!    report), but the box is allocated only when a poll returns
+//!    `Pending` (rule 4). A task that completes in its first poll, which
+//!    is most short tasks, never allocates; one that is still alive after
+//!    a poll has its counters, as every debug-mode task must for
+//!    `Handle::dump`. A timed task without a box has completed no poll
+//!    yet, so a dump shows it with zero counters.
 
-use crate::loom::std::sync::Arc;
+use crate::loom::std::sync::{Arc, OnceLock};
 use std::panic::Location;
 use std::ptr::NonNull;
 
 use super::id::Id;
-use crate::loom::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use crate::loom::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
 
-/// Rule 3's tag bit.
+/// Rule 3's tag bits.
 const EXTRAS: usize = 1;
+const TIMED: usize = 2;
+const TAGS: usize = EXTRAS | TIMED;
 
 /// The header's word (module docs). Owns the `Extras` box when there is one.
 pub(crate) struct Site {
-    raw: NonNull<()>,
+    raw: AtomicPtr<()>,
 }
 
-// SAFETY: the word is immutable after spawn (rule 4); the `Extras` it may
-// own holds `Send + Sync` data (an `Arc<str>`, atomics).
+// SAFETY: the word changes only as rule 4 says (one writer, published with
+// Release, read with Acquire); the `Extras` it may own holds `Send + Sync`
+// data (an `Arc<str>`, atomics).
 unsafe impl Send for Site {}
 // SAFETY: as above.
 unsafe impl Sync for Site {}
@@ -62,39 +82,24 @@ impl SpawnMeta {
         self
     }
 
-    /// Rules 1 and 2: the header's word for this spawn. Inline, so that
-    /// an unnamed spawn outside debug mode pays two tests and a move here;
-    /// the box is built out of line.
+    /// Rules 1, 2 and 5: the header's word for this spawn.
+    ///
+    /// Inline, so that an unnamed spawn outside debug mode pays two tests
+    /// and a move here; the box is built out of line (`Extras::boxed`).
     #[inline]
     pub(crate) fn into_site(self, debug: bool) -> Site {
-        if self.name.is_none() && !debug {
+        let plain = self.name.is_none() && !(debug && self.parent.is_some());
+        if plain {
             let raw = NonNull::from(self.location).cast::<()>();
-            debug_assert_eq!(raw.as_ptr().addr() & EXTRAS, 0);
-            return Site { raw };
+            debug_assert_eq!(raw.as_ptr().addr() & TAGS, 0);
+            let tag = if debug { TIMED } else { 0 };
+            return Site::from_raw(raw.map_addr(|a| a | tag));
         }
-        self.into_extras()
-    }
-
-    /// Rule 2: the boxed extras of a named or debug-mode task.
-    #[cold]
-    #[inline(never)]
-    fn into_extras(self) -> Site {
-        let extras = Box::new(Extras {
-            location: self.location,
-            name: self.name,
-            parent: self.parent,
-            stats: PollStats::default(),
-        });
-        // Queued from now on: the spawn's schedule latency starts here.
-        extras.stats.mark_queued();
-        let raw = NonNull::from(Box::leak(extras)).cast::<()>();
-        Site {
-            raw: raw.map_addr(|a| a | EXTRAS),
-        }
+        Site::from_raw(Extras::boxed(self.location, self.name, self.parent))
     }
 }
 
-/// The out-of-line part of a named or debug-mode task (rule 2).
+/// The out-of-line part of a named or debug-mode task (rules 2 and 5).
 pub(crate) struct Extras {
     pub(crate) location: &'static Location<'static>,
     pub(crate) name: Option<Arc<str>>,
@@ -102,7 +107,32 @@ pub(crate) struct Extras {
     pub(crate) stats: PollStats,
 }
 
-/// Per-task poll counters, kept only for tasks with [`Extras`].
+impl Extras {
+    /// A new box, leaked, as a tagged word (rule 3). Cold and out of line:
+    /// the plain spawn path of rule 1 never comes here.
+    #[cold]
+    #[inline(never)]
+    fn boxed(
+        location: &'static Location<'static>,
+        name: Option<Arc<str>>,
+        parent: Option<Id>,
+    ) -> NonNull<()> {
+        let extras = Box::new(Extras {
+            location,
+            name,
+            parent,
+            stats: PollStats::default(),
+        });
+        let raw = NonNull::from(Box::leak(extras)).cast::<()>();
+        raw.map_addr(|a| a | EXTRAS)
+    }
+}
+
+/// Per-task poll counters, kept only for tasks with [`Extras`]. Times are
+/// in the scheduler's poll clock (`Schedule::poll_clock_ns`): nanoseconds
+/// since [`epoch`], read exactly, or, in a multi-thread runtime in debug
+/// mode, the watchdog's coarse clock, whose differences add up to the
+/// busy time without bias (`runtime::debug::watchdog`, rule 6).
 ///
 /// Written only by the thread polling the task (which holds `RUNNING`, so
 /// at most one thread at a time; the next poller, maybe on another thread,
@@ -120,23 +150,9 @@ pub(crate) struct PollStats {
     pub(crate) busy_ns: AtomicU64,
     /// When the last poll ended, in nanoseconds since [`epoch`]; 0: never.
     pub(crate) last_poll_end_ns: AtomicU64,
-    /// When the task was last queued (spawned, woken, or, as a poll that
-    /// returned `Pending` ends, yielded), in
-    /// nanoseconds since [`epoch`]; 0: not known. The exception to "only
-    /// the poller writes": the thread that queues the task writes it, with
-    /// a `Relaxed` store *before* it hands the task to a run queue, whose
-    /// push (release) and pop (acquire) order the store before the
-    /// poller's load. Two racing stamps only make the statistic less exact
-    /// (`runtime::metrics` rule 5).
-    pub(crate) queued_ns: AtomicU64,
 }
 
 impl PollStats {
-    /// Stamps the time the task was queued (see `queued_ns`).
-    pub(crate) fn mark_queued(&self) {
-        self.queued_ns.store(now_ns().max(1), Relaxed);
-    }
-
     /// Records one poll that took `took_ns` and ended at `end_ns`.
     pub(crate) fn record(&self, took_ns: u64, end_ns: u64) {
         // Relaxed throughout: only the polling thread writes (see the type
@@ -150,8 +166,7 @@ impl PollStats {
 
 /// The process-wide instant that poll timestamps count from.
 pub(crate) fn epoch() -> std::time::Instant {
-    static EPOCH: crate::loom::std::sync::OnceLock<std::time::Instant> =
-        crate::loom::std::sync::OnceLock::new();
+    static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
     *EPOCH.get_or_init(std::time::Instant::now)
 }
 
@@ -161,15 +176,37 @@ pub(crate) fn now_ns() -> u64 {
 }
 
 impl Site {
+    fn from_raw(raw: NonNull<()>) -> Site {
+        Site {
+            raw: AtomicPtr::new(raw.as_ptr()),
+        }
+    }
+
+    /// The word (rule 4: Acquire, pairing with the Release store of
+    /// `extras_or_attach`).
+    #[inline]
+    fn word(&self) -> NonNull<()> {
+        let raw = self.raw.load(Acquire);
+        // SAFETY: the word is set from a non-null pointer and never to null.
+        unsafe { NonNull::new_unchecked(raw) }
+    }
+
+    /// True if this task's polls are timed: it has extras, or it is a
+    /// debug-mode task that will get them (rule 5).
+    #[inline(always)]
+    pub(crate) fn is_timed(&self) -> bool {
+        self.word().as_ptr().addr() & TAGS != 0
+    }
+
     /// The pointer to the extras box, with the tag cleared (rule 3), if
-    /// this task has one. Derived from the raw word (with the box's own
+    /// the word is one. Derived from the raw word (with the box's own
     /// provenance), never from a reference, so `drop` may free through it.
     #[inline]
-    fn extras_ptr(&self) -> Option<NonNull<Extras>> {
-        if self.raw.as_ptr().addr() & EXTRAS == 0 {
+    fn extras_ptr(word: NonNull<()>) -> Option<NonNull<Extras>> {
+        if word.as_ptr().addr() & EXTRAS == 0 {
             return None;
         }
-        let ptr = self.raw.map_addr(|a| {
+        let ptr = word.map_addr(|a| {
             // SAFETY: a tagged pointer came from a non-null box address
             // with the bit added; clearing it cannot give zero.
             unsafe { std::num::NonZeroUsize::new_unchecked(a.get() & !EXTRAS) }
@@ -177,20 +214,51 @@ impl Site {
         Some(ptr.cast::<Extras>())
     }
 
-    /// The extras, if this task has them (rule 2).
+    /// The extras, if this task has them (rules 2 and 5).
     #[inline]
     pub(crate) fn extras(&self) -> Option<&Extras> {
-        // SAFETY: tagged, so it is the leaked `Box<Extras>` of `into_site`,
-        // freed only in `drop`, which needs `&mut self`.
-        self.extras_ptr().map(|p| unsafe { p.as_ref() })
+        // SAFETY: tagged, so it is a leaked `Box<Extras>` of `Extras::boxed`,
+        // freed only in `drop`, which needs `&mut self`; rule 4's Acquire
+        // load makes its contents visible.
+        Self::extras_ptr(self.word()).map(|p| unsafe { p.as_ref() })
+    }
+
+    /// The extras, allocated now if this is a timed task without them
+    /// (rule 5); `None` for an untimed task.
+    ///
+    /// # Safety
+    /// The caller holds the task's `RUNNING` bit (rule 4: the one writer).
+    pub(crate) unsafe fn extras_or_attach(&self) -> Option<&Extras> {
+        let word = self.word();
+        if word.as_ptr().addr() & TIMED == 0 {
+            return self.extras();
+        }
+        let location = Self::location_of(word);
+        let boxed = Extras::boxed(location, None, None);
+        // Release: pairs with `word`'s Acquire; the box is filled in.
+        self.raw.store(boxed.as_ptr(), Release);
+        self.extras()
+    }
+
+    /// The location a word without extras points to.
+    fn location_of(word: NonNull<()>) -> &'static Location<'static> {
+        let untagged = word.map_addr(|a| {
+            // SAFETY: a location's address with at most the TIMED bit
+            // added; clearing it leaves the non-null address.
+            unsafe { std::num::NonZeroUsize::new_unchecked(a.get() & !TAGS) }
+        });
+        // SAFETY: not an extras word, so it was made from a `&'static
+        // Location` (rules 1 and 5).
+        unsafe { untagged.cast::<Location<'static>>().as_ref() }
     }
 
     /// The spawn site.
     pub(crate) fn location(&self) -> &'static Location<'static> {
-        match self.extras() {
-            Some(extras) => extras.location,
-            // SAFETY: untagged, so it was made from a `&'static Location`.
-            None => unsafe { self.raw.cast::<Location<'static>>().as_ref() },
+        let word = self.word();
+        match Self::extras_ptr(word) {
+            // SAFETY: as in `extras`.
+            Some(extras) => unsafe { extras.as_ref() }.location,
+            None => Self::location_of(word),
         }
     }
 
@@ -200,13 +268,23 @@ impl Site {
     }
 }
 
+impl Site {
+    /// The word, from its owner about to free it.
+    fn word_mut(&mut self) -> NonNull<()> {
+        // Relaxed: `&mut self`, so no other thread holds the task.
+        let raw = self.raw.load(Relaxed);
+        // SAFETY: as in `word`.
+        unsafe { NonNull::new_unchecked(raw) }
+    }
+}
+
 impl Drop for Site {
-    /// Inline: freeing a task without extras is one test of the tag bit.
+    /// Inline: freeing a task without extras is one test of the tag bits.
     #[inline]
     fn drop(&mut self) {
-        if let Some(ptr) = self.extras_ptr() {
-            // SAFETY: the box leaked in `into_extras`, freed once, here; the
-            // pointer carries the box's provenance (see `extras_ptr`).
+        if let Some(ptr) = Self::extras_ptr(self.word_mut()) {
+            // SAFETY: the box leaked in `Extras::boxed`, freed once, here;
+            // the pointer carries the box's provenance (see `extras_ptr`).
             unsafe { free_extras(ptr) };
         }
     }
@@ -215,7 +293,7 @@ impl Drop for Site {
 /// Frees a task's extras box, out of the inline path of [`Site`]'s drop.
 ///
 /// # Safety
-/// `ptr` is the box leaked by `into_extras`, with its provenance, freed
+/// `ptr` is the box leaked by `Extras::boxed`, with its provenance, freed
 /// only this once.
 #[cold]
 #[inline(never)]
@@ -265,8 +343,16 @@ mod tests {
         };
         assert!(desc.to_string().starts_with("'fetch\\nbr' (id "));
 
+        // Debug mode: timed, and the extras come with the first Pending.
         let debug = SpawnMeta::here().into_site(true);
-        let stats = &debug.extras().expect("debug mode gives extras").stats;
+        assert!(debug.is_timed() && debug.extras().is_none());
+        assert!(!plain.is_timed() && named.is_timed());
+        // SAFETY: no other thread has this site.
+        let stats = &unsafe { debug.extras_or_attach() }
+            .expect("a timed site gets extras")
+            .stats;
+        assert_eq!(debug.location().file(), here.file());
+        assert!(debug.name().is_none());
         stats.record(5, 10);
         stats.record(7, 20);
         assert_eq!(stats.polls.load(Relaxed), 2);

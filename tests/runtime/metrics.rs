@@ -253,37 +253,69 @@ fn blocking_pool_reports_busy_idle_and_queued() {
     assert_eq!(rt.handle().metrics().blocking.queued, 0);
 }
 
+/// Debug mode off, unnamed tasks only: both histograms fill, about one
+/// sample per `HISTOGRAM_SAMPLE_INTERVAL` events (runtime::sampling).
 #[test]
-fn histograms_are_fed_by_timed_polls_only() {
-    // Debug mode times every poll: ten one-poll tasks, ten samples each.
-    let rt = Builder::new_current_thread().debug(true).build().unwrap();
-    rt.block_on(async {
-        for i in 0..10 {
-            windlass::spawn(async move { i }).await.unwrap();
-        }
-    });
-    let m = rt.handle().metrics();
-    assert_eq!(m.poll_duration.total(), 10, "{m}");
-    assert_eq!(m.schedule_latency.total(), 10, "{m}");
+fn histograms_fill_with_debug_off_for_unnamed_tasks() {
+    const TASKS: u64 = 20_000;
+    let n = u64::from(windlass::runtime::HISTOGRAM_SAMPLE_INTERVAL);
+    for rt in [current(), multi(2)] {
+        rt.block_on(async {
+            let handles: Vec<_> = (0..TASKS)
+                .map(|i| windlass::spawn(async move { i }))
+                .collect();
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+        let m = rt.handle().metrics();
+        let polls = total(&m, |w| w.polls);
+        assert!(polls >= TASKS, "{m}");
+        // Sampled polls: one in about n (the first poll of each worker too).
+        let (p, l) = (m.poll_duration.total(), m.schedule_latency.total());
+        let want = polls / n;
+        assert!(
+            p >= want / 2 && p <= want * 2 + 2,
+            "{p} samples of {polls} polls\n{m}"
+        );
+        // Sampled wakes, weighted by the hits skipped meanwhile: about one
+        // per n spawns (each spawn queues its task once).
+        let want = TASKS / n;
+        assert!(
+            l >= want / 2 && l <= want * 2 + 2,
+            "{l} latency samples for {TASKS} spawns\n{m}"
+        );
+    }
+}
 
-    // Debug mode off: only named tasks are timed.
+/// Latency runs from the wake to the poll: a task queued while the only
+/// worker blocks for 20 ms lands in a bucket of at least 16 ms.
+#[test]
+fn schedule_latency_counts_the_time_in_the_queue() {
     let rt = current();
-    rt.block_on(async {
-        windlass::spawn(async {}).await.unwrap();
-        windlass::task::Builder::new()
-            .name("timed")
-            .spawn(async {
-                windlass::yield_now().await;
-            })
-            .await
-            .unwrap();
+    let handle = rt.handle().clone();
+    rt.block_on(async move {
+        // The first queueing on each thread is sampled (runtime::sampling):
+        // here the blocker's spawn, then the late task's, from a new thread
+        // while the blocker runs.
+        let (tx, rx) = futures_channel::oneshot::channel();
+        let blocker = windlass::spawn(async move {
+            let late = std::thread::spawn(move || handle.spawn(async {}))
+                .join()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let _ = tx.send(late);
+        });
+        blocker.await.unwrap();
+        rx.await.unwrap().await.unwrap();
     });
-    let m = rt.handle().metrics();
-    // The named task: two polls (it yields once), each with a latency
-    // (from the spawn, then from the yield).
-    assert_eq!(m.poll_duration.total(), 2, "{m}");
-    assert_eq!(m.schedule_latency.total(), 2, "{m}");
-    assert_eq!(m.workers[0].polls, 3);
+    let h = rt.handle().metrics().schedule_latency;
+    assert_eq!(h.total(), 2, "{h}");
+    let slow: u64 = (0..windlass::runtime::HISTOGRAM_BUCKETS)
+        .filter(|&i| h.bucket_range(i).0 >= std::time::Duration::from_millis(16))
+        .map(|i| h.counts[i])
+        .sum();
+    assert_eq!(slow, 1, "{h}");
 }
 
 #[test]

@@ -3,19 +3,29 @@
 //! Turned on with [`Builder::debug`](crate::runtime::Builder::debug) or
 //! `WINDLASS_DEBUG=1` in the environment when the runtime is built. Then:
 //!
-//! 1. **Every task has extras** (`task/site.rs`): its name, spawn site,
-//!    parent, and poll counters. The task harness times each poll of a task
-//!    with extras and hands the duration to its scheduler.
+//! 1. **Every poll is timed, and every live task has counters**
+//!    (`task/site.rs`): its name, spawn site, parent, and poll counters,
+//!    in extras allocated at spawn for named tasks and group members, and
+//!    for other tasks when a poll first returns `Pending` (a task that
+//!    completes in its first poll never allocates). The task harness times
+//!    each poll with the scheduler's poll clock and hands start and end to
+//!    its scheduler. On a multi-thread runtime that clock is the
+//!    watchdog's coarse clock, one load per read ([`watchdog`], rule 6);
+//!    on a current-thread runtime, which has no watchdog, the exact clock.
 //! 2. **Slow polls.** A poll of an async task that took at least the
 //!    threshold ([`Builder::slow_poll_threshold`], 100 ms by default) gives a
-//!    [`DebugEvent::SlowPoll`] once the poll returns. Blocking-pool closures
-//!    are never reported: blocking is what they are for.
+//!    [`DebugEvent::SlowPoll`] once the poll returns. A coarse duration
+//!    within half the threshold of it is timed again with an exact end, so
+//!    the reported duration is never below the real one and above it by at
+//!    most the coarse clock's lag (about 1 ms). Blocking-pool closures are
+//!    never reported: blocking is what they are for.
 //! 3. **Blocked workers.** Each worker publishes the task it is polling and
-//!    when the poll began (see [`watchdog`]). A watchdog thread, started
-//!    only in debug mode on a multi-thread runtime, looks at every worker a
-//!    few times per threshold and gives one [`DebugEvent::BlockedWorker`]
-//!    per poll that has lasted past the threshold, *while the poll is still
-//!    in progress*, from the watchdog thread.
+//!    the poll's number, with no clock read (see [`watchdog`]). A watchdog
+//!    thread, started only in debug mode on a multi-thread runtime, looks
+//!    at every worker each millisecond and gives one
+//!    [`DebugEvent::BlockedWorker`] per poll that has lasted past the
+//!    threshold, *while the poll is still in progress*, from the watchdog
+//!    thread.
 //! 4. **Lost work.** At shutdown, each task still alive (pending) is
 //!    reported with [`DebugEvent::PendingAtShutdown`] before it is
 //!    cancelled. A panic whose `JoinHandle` was dropped, so that nobody can
@@ -108,12 +118,47 @@ pub(crate) fn report_pending(settings: &Settings, task: &Header) {
     }
 }
 
-/// Rule 2: a poll of `task` took `took`.
-pub(crate) fn report_poll(settings: &Settings, task: &Header, took: Duration) {
-    if settings.enabled && took >= settings.threshold {
+/// Rule 2: a poll of `task` ran from `start_ns` to `end_ns` (ns since the
+/// process epoch), read with the coarse clock if `coarse`, else exactly.
+#[inline]
+pub(crate) fn report_poll(
+    settings: &Settings,
+    task: &Header,
+    start_ns: u64,
+    end_ns: u64,
+    coarse: bool,
+) {
+    if !settings.enabled {
+        return;
+    }
+    let took = end_ns.saturating_sub(start_ns);
+    let threshold = u64::try_from(settings.threshold.as_nanos()).unwrap_or(u64::MAX);
+    let near = if coarse { threshold / 2 } else { threshold };
+    if took >= near {
+        report_slow(settings, task, start_ns, took, coarse, threshold);
+    }
+}
+
+/// Rule 2, for a poll near or past the threshold: an exact end for a coarse
+/// poll (`watchdog`, rule 6), then the report if it is slow.
+#[cold]
+fn report_slow(
+    settings: &Settings,
+    task: &Header,
+    start_ns: u64,
+    took: u64,
+    coarse: bool,
+    threshold: u64,
+) {
+    let took = if coarse {
+        crate::task::site::now_ns().saturating_sub(start_ns)
+    } else {
+        took
+    };
+    if took >= threshold {
         settings.emit(DebugEvent::SlowPoll {
             task: TaskInfo::of(task),
-            took,
+            took: Duration::from_nanos(took),
         });
     }
 }

@@ -1,32 +1,50 @@
-//! The blocked-worker watchdog (rule 3 of [`debug`](super)).
+//! The blocked-worker watchdog (rule 3 of [`debug`](super)), and the coarse
+//! clock it keeps for debug mode's poll timing.
 //!
 //! # Protocol
 //!
 //! Each worker owns one [`PollSlot`], on its own cache line; only that
-//! worker writes it, and only in debug mode.
+//! worker writes it, and only in debug mode. The slot holds no time: a
+//! worker reads no clock to publish a poll.
 //!
-//! 1. **Begin.** Before polling a task the worker stores `since` (the
-//!    poll's start, in ns since the process epoch; `Relaxed`), then `task`
-//!    (the task's id; `Release`).
+//! 1. **Begin.** Before polling a task the worker bumps the slot's `seq`
+//!    (a `Relaxed` load and store: it is the only writer), then stores
+//!    `task`, the task's id, with `Release`.
 //! 2. **End.** After the poll it stores `task = 0` (`Relaxed`: nothing is
-//!    published with it; a watchdog that still sees the old id finds, at
-//!    worst, a poll that has just ended, and rule 4 filters it).
-//! 3. **Look.** The watchdog loads `task` (`Acquire`, pairing with rule
-//!    1's `Release`), then `since`. Having seen the id stored in rule 1, it
-//!    sees that poll's `since` or a later one (starts only grow), so the
-//!    time it computes is never longer than the poll it saw has lasted:
-//!    a report is never early, only (by one look) late.
-//! 4. **Report.** If that time is past the threshold and `since` differs
-//!    from the one last reported for this worker, it looks the task up by
-//!    id in the owned list (under its shard lock, so the header is alive)
-//!    and reports it, remembering `since`. A task that has completed
-//!    meanwhile is not found and not reported. So each poll is reported at
-//!    most once, while it is (or was a moment ago) in progress.
-//! 5. **Stop.** The runtime's shutdown sets `stop` and wakes the watchdog,
+//!    published with it).
+//! 3. **Look.** Every [`STEP`] the watchdog reads the clock (`now`) and,
+//!    for each worker, loads `task` (`Acquire`, pairing with rule 1's
+//!    `Release`), then `seq`; then it reads the clock again (`after`).
+//!    Having seen the id stored by the begin of poll `j`, it sees a `seq`
+//!    of at least `j`: a pair never puts a task beside the number of an
+//!    older poll. A zero `task` means no poll is in progress.
+//! 4. **First seen.** Per worker the watchdog remembers the `seq` of the
+//!    poll in progress and the `after` of the look that first saw it. That
+//!    poll began before that look's loads, so at a later look whose loads
+//!    still see it, it has lasted at least `now - first_seen`: a report is
+//!    never early, and at most about one [`STEP`] late.
+//! 5. **Report.** When a look still sees the same `seq` in progress, the
+//!    poll has lasted past the threshold by rule 4, and it has not been
+//!    reported yet, the watchdog looks the task up by id in the owned list
+//!    (under its shard lock, so the header is alive) and reports it. A task
+//!    that has completed meanwhile is not found and not reported. So each
+//!    poll is reported at most once, while it is (or was a moment ago) in
+//!    progress.
+//! 6. **Coarse clock.** At each look the watchdog stores `now` (ns since
+//!    the process epoch) in the runtime's [`CoarseClock`] (`Relaxed`: a
+//!    statistic; nothing else is published with it). In debug mode a
+//!    worker times polls by loading it (`Schedule::poll_clock_ns`): one
+//!    load, where an exact read costs ~20 ns, as much as a whole poll of a
+//!    yielding task. A coarse time is never ahead of the real time and
+//!    lags it by at most one [`STEP`] plus the watchdog's scheduling delay.
+//!    The coarse duration of a poll counts the steps it spans, so over many
+//!    polls the sum is the busy time without bias (`Handle::dump`'s
+//!    counters). A poll whose coarse duration comes within half the
+//!    threshold of it is timed again with an exact end
+//!    (`debug::report_poll`): a slow-poll report never understates a poll,
+//!    and overstates it by at most the lag of its coarse start.
+//! 7. **Stop.** The runtime's shutdown sets `stop` and wakes the watchdog,
 //!    which exits; it holds no strong reference to the runtime.
-//!
-//! The watchdog looks four times per threshold (at least every 1 ms, at
-//! most every 250 ms), so a blocked poll is reported within 1.25 thresholds.
 
 use crate::loom::std::sync::Arc;
 use std::time::Duration;
@@ -39,27 +57,34 @@ use crate::loom::sync::{Condvar, Mutex};
 use crate::task::Id;
 use crate::task::site::now_ns;
 
+/// How often the watchdog looks and moves the coarse clock (rules 3 and
+/// 6). Why 1 ms: asyncio's slow-callback report is in milliseconds, so the
+/// coarse clock needs millisecond steps; a thread waking 1,000 times a
+/// second in debug mode costs a few microseconds of CPU per wake-up, well
+/// under 1% of one core (docs/PERFORMANCE.md).
+pub(crate) const STEP: Duration = Duration::from_millis(1);
+
 /// What one worker is polling now (protocol above).
 #[derive(Default)]
 pub(crate) struct PollSlot {
     /// The id of the task being polled; 0 between polls.
     task: AtomicU64,
-    /// When that poll began, in ns since the process epoch.
-    since: AtomicU64,
+    /// The number of the worker's latest poll (rule 1).
+    seq: AtomicU64,
 }
 
 impl PollSlot {
-    /// Rule 1; returns the `since` it published.
-    pub(crate) fn begin(&self, task: Id) -> u64 {
-        self.begin_raw(task.as_u64())
+    /// Rule 1.
+    pub(crate) fn begin(&self, task: Id) {
+        self.begin_raw(task.as_u64());
     }
 
     /// Rule 1 for a raw (non-zero) task id.
-    pub(crate) fn begin_raw(&self, task: u64) -> u64 {
-        let since = now_ns();
-        self.since.store(since, Relaxed);
+    pub(crate) fn begin_raw(&self, task: u64) {
+        // Relaxed: one writer (rule 1); the Release below publishes it.
+        let seq = self.seq.load(Relaxed).wrapping_add(1);
+        self.seq.store(seq, Relaxed);
         self.task.store(task, Release);
-        since
     }
 
     /// Rule 2.
@@ -67,17 +92,10 @@ impl PollSlot {
         self.task.store(0, Relaxed);
     }
 
-    /// The `since` this slot's own worker published last (rule 1); only
-    /// its owner calls it, inside the poll, to time the poll without a
-    /// second clock read (`Relaxed`: its own store).
-    pub(crate) fn own_since(&self) -> u64 {
-        self.since.load(Relaxed)
-    }
-
-    /// Rule 3: the task in a poll now and when that poll began, if any.
+    /// Rule 3: the task in a poll now and that poll's number, if any.
     pub(crate) fn current(&self) -> Option<(u64, u64)> {
         let task = self.task.load(Acquire);
-        (task != 0).then(|| (task, self.since.load(Relaxed)))
+        (task != 0).then(|| (task, self.seq.load(Relaxed)))
     }
 }
 
@@ -91,7 +109,32 @@ pub(crate) fn slots(n: usize) -> Slots {
         .collect()
 }
 
-/// Rule 5's flag.
+/// Rule 6: the time of the watchdog's latest look, in ns since the process
+/// epoch, on a cache line of its own (written once per [`STEP`], read by
+/// every timed poll).
+pub(crate) struct CoarseClock(CachePadded<AtomicU64>);
+
+impl Default for CoarseClock {
+    fn default() -> CoarseClock {
+        CoarseClock(CachePadded::new(AtomicU64::new(now_ns())))
+    }
+}
+
+impl CoarseClock {
+    /// The coarse time (rule 6).
+    #[inline(always)]
+    pub(crate) fn now_ns(&self) -> u64 {
+        // Relaxed: rule 6.
+        self.0.load(Relaxed)
+    }
+
+    fn publish(&self, now: u64) {
+        // Relaxed: rule 6.
+        self.0.store(now, Relaxed);
+    }
+}
+
+/// Rule 7's flag.
 #[derive(Default)]
 pub(crate) struct Stop {
     stopped: Mutex<bool>,
@@ -99,7 +142,7 @@ pub(crate) struct Stop {
 }
 
 impl Stop {
-    /// Rule 5: makes the watchdog exit. Idempotent.
+    /// Rule 7: makes the watchdog exit. Idempotent.
     pub(crate) fn stop(&self) {
         *self.stopped.lock() = true;
         self.cvar.notify_all();
@@ -115,46 +158,130 @@ impl Stop {
     }
 }
 
-/// Finds a live task by id (rule 4); a hook, so that this module does not
+/// Finds a live task by id (rule 5); a hook, so that this module does not
 /// import the scheduler.
 pub(crate) type Lookup = Box<dyn Fn(u64) -> Option<TaskInfo> + Send + 'static>;
+
+/// What the watchdog remembers about one worker (rules 4 and 5).
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    /// The poll in progress at the last look; meaningful if `first_seen`
+    /// is not 0.
+    seq: u64,
+    /// `after` of the look that first saw it; 0: no poll in progress.
+    first_seen: u64,
+    reported: bool,
+}
 
 /// Starts the watchdog thread.
 pub(crate) fn start(
     slots: Slots,
+    clock: Arc<CoarseClock>,
     settings: Settings,
     lookup: Lookup,
     stop: Arc<Stop>,
 ) -> std::io::Result<()> {
-    let tick = (settings.threshold / 4).clamp(Duration::from_millis(1), Duration::from_millis(250));
     crate::loom::std::thread::Builder::new()
         .name("windlass-watchdog".into())
         .spawn(move || {
-            let mut reported = vec![0u64; slots.len()];
-            while !stop.wait(tick) {
-                for (worker, slot) in slots.iter().enumerate() {
-                    look(worker, slot, &mut reported[worker], &settings, &lookup);
+            let mut seen = vec![Seen::default(); slots.len()];
+            let mut current = vec![None; slots.len()];
+            while !stop.wait(STEP) {
+                // Rule 3: `now`, the loads, `after`.
+                let now = now_ns();
+                clock.publish(now);
+                for (cur, slot) in current.iter_mut().zip(slots.iter()) {
+                    *cur = slot.current();
+                }
+                let after = now_ns();
+                for (worker, (seen, cur)) in seen.iter_mut().zip(&current).enumerate() {
+                    let blocked = look(seen, *cur, now, after, settings.threshold);
+                    if let Some((task, blocked_for)) = blocked {
+                        report(worker, task, blocked_for, seen, &settings, &lookup);
+                    }
                 }
             }
         })
         .map(drop)
 }
 
-/// Rules 3 and 4 for one worker.
-fn look(worker: usize, slot: &PollSlot, reported: &mut u64, settings: &Settings, lookup: &Lookup) {
-    let Some((task, since)) = slot.current() else {
-        return;
+/// Rules 4 and 5 for one worker: the task and how long it has blocked the
+/// worker, if that is past `threshold` and not yet reported.
+fn look(
+    seen: &mut Seen,
+    current: Option<(u64, u64)>,
+    now: u64,
+    after: u64,
+    threshold: Duration,
+) -> Option<(u64, Duration)> {
+    let Some((task, seq)) = current else {
+        seen.first_seen = 0;
+        return None;
     };
-    let blocked_for = Duration::from_nanos(now_ns().saturating_sub(since));
-    if blocked_for < settings.threshold || since == *reported {
-        return;
+    if seen.first_seen == 0 || seen.seq != seq {
+        *seen = Seen {
+            seq,
+            first_seen: after.max(1),
+            reported: false,
+        };
+        return None;
     }
+    let blocked_for = Duration::from_nanos(now.saturating_sub(seen.first_seen));
+    (!seen.reported && blocked_for >= threshold).then_some((task, blocked_for))
+}
+
+/// Rule 5's report, if the task is still alive.
+fn report(
+    worker: usize,
+    task: u64,
+    blocked_for: Duration,
+    seen: &mut Seen,
+    settings: &Settings,
+    lookup: &Lookup,
+) {
     if let Some(task) = lookup(task) {
-        *reported = since;
+        seen.reported = true;
         settings.emit(DebugEvent::BlockedWorker {
             worker,
             task,
             blocked_for,
         });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn a_poll_is_reported_once_after_the_threshold_counted_from_first_seen() {
+        let t = Duration::from_millis(100);
+        let mut seen = Seen::default();
+        // First look at poll 7 of task 3: remembered, not reported.
+        assert_eq!(look(&mut seen, Some((3, 7)), 10 * MS, 11 * MS, t), None);
+        // 99 ms after first seen: not yet.
+        assert_eq!(look(&mut seen, Some((3, 7)), 110 * MS, 110 * MS, t), None);
+        // 100 ms after: reported, with the lower bound.
+        let got = look(&mut seen, Some((3, 7)), 111 * MS, 111 * MS, t);
+        assert_eq!(got, Some((3, Duration::from_millis(100))));
+        seen.reported = true;
+        assert_eq!(look(&mut seen, Some((3, 7)), 200 * MS, 200 * MS, t), None);
+        // Another poll of the same task starts the count again.
+        assert_eq!(look(&mut seen, Some((3, 8)), 201 * MS, 201 * MS, t), None);
+        assert_eq!(look(&mut seen, Some((3, 8)), 250 * MS, 250 * MS, t), None);
+        // Between polls: forgotten.
+        assert_eq!(look(&mut seen, None, 400 * MS, 400 * MS, t), None);
+        assert_eq!(look(&mut seen, Some((3, 8)), 401 * MS, 401 * MS, t), None);
+    }
+
+    #[test]
+    fn the_coarse_clock_starts_at_now_and_follows_the_published_time() {
+        let before = now_ns();
+        let clock = CoarseClock::default();
+        assert!(clock.now_ns() >= before && clock.now_ns() <= now_ns());
+        clock.publish(before + 5);
+        assert_eq!(clock.now_ns(), before + 5);
     }
 }

@@ -45,6 +45,7 @@ use crate::runtime::builder::{Config, HookResult, UnhandledPanic};
 use crate::runtime::debug::{self, TaskInfo, watchdog};
 use crate::runtime::metrics::{self, WorkerCounters};
 use crate::runtime::park::Parker;
+use crate::runtime::sampling::WakeSlot;
 use crate::runtime::{context, dump};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
@@ -66,6 +67,9 @@ pub(crate) struct Shared {
     /// Each worker's metrics counters, indexed like the workers (see
     /// `runtime::metrics`: written by their worker only).
     pub(super) counters: Box<[WorkerCounters]>,
+    /// The wake being timed for the schedule-latency histogram
+    /// (`runtime::sampling`).
+    pub(super) wakes: WakeSlot,
     /// Sleeping and searching workers.
     idle: Idle,
     /// One per worker; see the park step in `idle`. (A std `Arc`: the
@@ -80,6 +84,9 @@ pub(crate) struct Shared {
     /// What each worker is polling, published in debug mode only (see
     /// `debug::watchdog`).
     pub(super) poll_slots: watchdog::Slots,
+    /// Debug mode's poll clock, moved by the watchdog (`debug::watchdog`,
+    /// rule 6).
+    coarse_clock: crate::loom::std::sync::Arc<watchdog::CoarseClock>,
     /// Stops the debug-mode watchdog at shutdown.
     watchdog_stop: crate::loom::std::sync::Arc<watchdog::Stop>,
     /// Set once by `signal_shutdown`.
@@ -112,11 +119,13 @@ pub(crate) fn start(
             stealers,
             lifo: (0..num_workers).map(|_| lifo::LifoSlot::new()).collect(),
             counters: (0..num_workers).map(|_| Default::default()).collect(),
+            wakes: WakeSlot::default(),
             idle: Idle::new(num_workers),
             parkers: (0..num_workers).map(|_| Parker::new()).collect(),
             driver: driver.clone(),
             owned: crate::loom::std::sync::Arc::new(OwnedTasks::new(num_workers)),
             poll_slots: watchdog::slots(num_workers),
+            coarse_clock: Default::default(),
             watchdog_stop: Default::default(),
             shutdown: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
@@ -238,6 +247,7 @@ fn start_watchdog(handle: &Arc<Handle>) -> io::Result<()> {
     let lookup = Box::new(move |id| owned.find(id, TaskInfo::of));
     watchdog::start(
         shared.poll_slots.clone(),
+        shared.coarse_clock.clone(),
         shared.config.debug.clone(),
         lookup,
         shared.watchdog_stop.clone(),
@@ -293,6 +303,8 @@ impl Handle {
 
     /// Queues a task from a thread that is not one of our workers.
     pub(super) fn schedule_remote(&self, task: Notified) {
+        // Before the push: sampling rule 2.
+        self.shared.wakes.on_schedule(task.header_ptr());
         self.shared.injector.push(task);
         // SeqCst: either `signal_shutdown`'s swap comes after this load and
         // the cleanup (step 3) finds the task, or this load sees it and we
@@ -522,24 +534,18 @@ impl Schedule for Arc<Handle> {
         self.shared.owned.remove(task)
     }
 
-    fn poll_started_ns(&self) -> Option<u64> {
-        if !self.shared.config.debug.enabled {
-            return None;
+    fn poll_clock_ns(&self) -> u64 {
+        if self.shared.config.debug.enabled {
+            // The watchdog runs in debug mode (`start`): its clock moves.
+            self.shared.coarse_clock.now_ns()
+        } else {
+            crate::task::site::now_ns()
         }
-        // In debug mode every poll on a worker goes through `run_watched`,
-        // which has just published this poll's start in the worker's slot.
-        context::with_worker(|w| w.map(|w| self.shared.poll_slots[w.index].own_since()))
     }
 
-    fn polled(&self, task: &Header, took: Duration, latency: Option<Duration>) {
-        // Polls run on their worker's thread: its counters (rule 2 of
-        // `runtime::metrics`).
-        context::with_worker(|w| {
-            if let Some(w) = w {
-                self.shared.counters[w.index].record_poll(took, latency);
-            }
-        });
-        debug::report_poll(&self.shared.config.debug, task, took);
+    fn polled(&self, task: &Header, start_ns: u64, end_ns: u64) {
+        let settings = &self.shared.config.debug;
+        debug::report_poll(settings, task, start_ns, end_ns, settings.enabled);
     }
 
     fn panic_lost(&self, task: &Header, message: Option<String>) {

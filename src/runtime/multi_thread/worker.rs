@@ -60,6 +60,7 @@ use super::Handle;
 use super::lifo::RESCUE_INTERVAL;
 use super::queue::Local;
 use crate::loom::sync::Arc;
+use crate::runtime::sampling::{self, Countdown};
 use crate::runtime::{context, metrics, scheduler};
 use crate::task::Notified;
 
@@ -107,6 +108,10 @@ pub(super) struct Core {
     seen_polls: Vec<u64>,
     /// Debug mode: publish each poll in `Shared::poll_slots[index]`.
     debug: bool,
+    /// Which poll and which local wake are timed next for the histograms
+    /// (`runtime::sampling`, rules 1 and 2).
+    poll_sample: Countdown,
+    wake_sample: Countdown,
 }
 
 impl Core {
@@ -120,6 +125,8 @@ impl Core {
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             seen_polls: Vec::new(),
             debug,
+            poll_sample: Countdown::new(0x2545_F491 ^ index as u32),
+            wake_sample: Countdown::new(0x9E37_79B9 ^ index as u32),
         }
     }
 
@@ -271,6 +278,7 @@ impl Context {
         // counting polls costs nothing more.
         self.handle.shared.lifo[core.index].begin_poll();
         let watched = core.debug.then_some(core.index);
+        let timed = core.poll_sample.tick();
         if core.is_searching {
             core.is_searching = false;
             drop(core);
@@ -282,17 +290,25 @@ impl Context {
             drop(core);
         }
         match watched {
-            None => task.run(),
-            Some(index) => self.run_watched(task, index),
+            None => self.run_sampled(task, timed),
+            Some(index) => self.run_watched(task, timed, index),
         }
+    }
+
+    /// Runs `task`, timing it for the histograms when it is sampled
+    /// (`runtime::sampling`).
+    #[inline(always)]
+    fn run_sampled(&self, task: Notified, timed: bool) {
+        let shared = &self.handle.shared;
+        sampling::run(task, timed, &shared.wakes, || &shared.counters[self.index]);
     }
 
     /// Debug mode: runs `task` with the poll published for the watchdog.
     #[cold]
-    fn run_watched(&self, task: Notified, index: usize) {
+    fn run_watched(&self, task: Notified, timed: bool, index: usize) {
         let slot = &self.handle.shared.poll_slots[index];
-        let _ = slot.begin(task.id());
-        task.run();
+        slot.begin(task.id());
+        self.run_sampled(task, timed);
         slot.end();
     }
 
@@ -442,6 +458,10 @@ impl Context {
             // borrowed; the injector is always safe.
             return self.handle.schedule_remote(task);
         };
+        // Before the push: sampling rule 2.
+        if core.wake_sample.tick() {
+            self.handle.shared.wakes.arm(task.header_ptr());
+        }
         let notify = match kind {
             LocalKind::Wake => match self.handle.shared.lifo[core.index].put(task) {
                 Some(prev) => core.push_local(prev),
