@@ -221,7 +221,7 @@ where
             .expect("windlass: a blocking task was polled twice");
         // The closure may run for long; the cooperative budget is for
         // async tasks sharing a worker and means nothing here.
-        crate::runtime::context::budget_set(None);
+        crate::task::coop::budget_set(None);
         Poll::Ready(f())
     }
 }

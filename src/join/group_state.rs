@@ -42,8 +42,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::Waker;
 
-use crate::JoinHandle;
 use crate::loom::sync::Mutex;
+use crate::task::JoinHandle;
 use crate::task::{AbortHandle, Id};
 
 /// The state behind the lock; see the module docs for the rules.

@@ -581,6 +581,7 @@ impl Builder {
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
         crate::task::panic_report::install();
+        crate::task::coop::set_forced_yield_hook(scheduler::count_forced_yield);
         self.resolve_debug()?;
         let mut pool_config = self.pool.clone();
         pool_config.thread = Some(self.config.clone());

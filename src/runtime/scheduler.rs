@@ -7,6 +7,14 @@ use crate::loom::sync::Arc;
 use crate::task::site::SpawnMeta;
 use crate::task::{Id, JoinHandle};
 
+/// Counts a forced yield (a task spent its budget) on the worker this
+/// thread runs, if any: the hook `task::coop` calls (installed by
+/// `Builder::build`), from inside a task's poll, on the thread that owns
+/// that worker's counters (metrics rule 2).
+pub(crate) fn count_forced_yield() {
+    super::context::with_current(|h| h.inner.count_forced_yield());
+}
+
 #[derive(Clone)]
 pub(crate) enum Handle {
     MultiThread(Arc<multi_thread::Handle>),

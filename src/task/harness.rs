@@ -14,8 +14,7 @@ use super::core::{Cell, Header, Schedule, Stage};
 use super::error::JoinError;
 use super::site::now_ns;
 use super::state::{ToIdle, ToRunning};
-use super::{Notified, Task, waker};
-use crate::runtime::context;
+use super::{Notified, Task, context, waker};
 
 /// # Safety
 /// `ptr` points to a live `Cell<F, S>` (the vtable that called us was built
