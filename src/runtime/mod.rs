@@ -57,10 +57,11 @@ mod runtime;
 pub(crate) mod scheduler;
 #[cfg(all(test, not(loom)))]
 mod tests;
+pub(crate) mod unhandled_panic;
 
 use std::future::Future;
 
-pub use builder::{Builder, UnhandledPanic};
+pub use builder::Builder;
 pub use debug::{DebugEvent, TaskInfo};
 pub use dump::{PollCounters, TaskDump, TaskSnapshot, TaskState};
 pub use handle::{Handle, RuntimeFlavor, TryCurrentError};
@@ -68,6 +69,7 @@ pub use metrics::{
     BlockingMetrics, HISTOGRAM_BUCKETS, Histogram, ReactorMetrics, RuntimeMetrics, WorkerMetrics,
 };
 pub use runtime::{EnterGuard, Runtime};
+pub use unhandled_panic::UnhandledPanic;
 
 use crate::task::JoinHandle;
 

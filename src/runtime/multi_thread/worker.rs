@@ -60,7 +60,7 @@ use super::Handle;
 use super::lifo::RESCUE_INTERVAL;
 use super::queue::Local;
 use crate::loom::sync::Arc;
-use crate::runtime::{context, metrics, scheduler};
+use crate::runtime::{context, metrics};
 use crate::task::Notified;
 
 /// Check the injector first every this many tasks.
@@ -152,12 +152,8 @@ pub(crate) struct Context {
 }
 
 /// The body of a worker thread.
-pub(super) fn run(rt: crate::runtime::Handle, core: Core) {
+pub(super) fn run(rt: crate::runtime::Handle, handle: Arc<Handle>, core: Core) {
     let _enter = context::enter_runtime(&rt);
-    let handle = match &rt.inner {
-        scheduler::Handle::MultiThread(h) => h.clone(),
-        scheduler::Handle::CurrentThread(_) => unreachable!("a worker of a current-thread runtime"),
-    };
     let cx = Context {
         handle,
         index: core.index,
