@@ -14,8 +14,9 @@
 //! - No closure runs twice: the task is polled once, and completes.
 //!
 //! **When work binds to a runtime.** [`spawn_blocking`] starts the closure
-//! at once, on the runtime current at the call (a [`JoinHandle`] names a
-//! task that already exists), so it panics outside a runtime. [`to_thread`]
+//! at once, on the runtime current at the call (a
+//! [`JoinHandle`](crate::task::JoinHandle) names a task that already
+//! exists), so it panics outside a runtime. [`to_thread`]
 //! is the lazy form, asyncio's `asyncio.to_thread`: a future that finds the
 //! runtime and submits the closure at its *first poll*, so it can be built
 //! anywhere (in a constructor, on a plain thread) and awaited in a task.

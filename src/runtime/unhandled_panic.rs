@@ -5,7 +5,7 @@
 ///
 /// The panic is always caught and returned by the task's `JoinHandle` as a
 /// [`JoinError`](crate::task::JoinError); this policy decides what *else*
-/// happens. Set it with [`Builder::unhandled_panic`].
+/// happens. Set it with [`Builder::unhandled_panic`](super::Builder::unhandled_panic).
 ///
 /// ```
 /// use windlass::runtime::{Builder, UnhandledPanic};
