@@ -227,12 +227,18 @@ impl Handle {
     ///     let waiting = windlass::task::Builder::new()
     ///         .name("waits")
     ///         .spawn(std::future::pending::<()>());
-    ///     while windlass::runtime::Handle::current().dump().get(waiting.id()).unwrap().counters().unwrap().polls == 0 {
+    ///     // Scheduled, then Running on a worker, then Idle: waiting for a
+    ///     // wake-up that never comes.
+    ///     let idle = |dump: &windlass::runtime::TaskDump| {
+    ///         dump.get(waiting.id()).unwrap().state() == TaskState::Idle
+    ///     };
+    ///     let mut dump = windlass::runtime::Handle::current().dump();
+    ///     while !idle(&dump) {
     ///         windlass::task::yield_now().await;
+    ///         dump = windlass::runtime::Handle::current().dump();
     ///     }
-    ///     let dump = windlass::runtime::Handle::current().dump();
     ///     let task = dump.get(waiting.id()).unwrap();
-    ///     assert_eq!((task.name(), task.state()), (Some("waits"), TaskState::Idle));
+    ///     assert_eq!((task.name(), task.counters().unwrap().polls), (Some("waits"), 1));
     ///     assert!(dump.to_string().contains("task 'waits' (id "));
     /// });
     /// ```
