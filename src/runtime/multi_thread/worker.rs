@@ -432,6 +432,7 @@ impl Context {
 
     /// A task of this runtime was woken (or yielded, or spawned) on this
     /// worker's thread.
+    #[inline]
     pub(super) fn schedule_local(&self, task: Notified, kind: LocalKind) {
         let Ok(mut core) = self.core.try_borrow_mut() else {
             // Only reachable from a destructor run while the core is
