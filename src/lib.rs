@@ -81,6 +81,7 @@
 )]
 
 pub mod blocking;
+mod deadline;
 pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper;

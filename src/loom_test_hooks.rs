@@ -30,7 +30,7 @@ use std::task::{Context, Poll, Waker};
 use crate::loom::sync::{Arc, Mutex};
 use crate::reactor::{self, Direction};
 use crate::runtime::multi_thread::{idle, lifo};
-use crate::runtime::{park, scheduler};
+use crate::runtime::park;
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
 use crate::task::{Id, JoinHandle, Notified, Task};
@@ -353,10 +353,7 @@ pub fn reset_task_ids() {
 /// `(unparked, searching)` workers of a multi-thread runtime; `None` for
 /// the current-thread flavor.
 pub fn idle_counts(rt: &crate::runtime::Handle) -> Option<(usize, usize)> {
-    match &rt.inner {
-        scheduler::Handle::MultiThread(h) => Some(h.idle_counts()),
-        scheduler::Handle::CurrentThread(_) => None,
-    }
+    rt.inner.idle_counts()
 }
 
 /// A direction of a [`Source`].

@@ -38,30 +38,47 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::ptr::NonNull;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::BlockingTask;
+use crate::deadline::Deadline;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Condvar, Mutex};
-use crate::reactor::Driver;
 use crate::reactor::clock::Clock;
-use crate::runtime::builder::{Config, HookResult};
-use crate::runtime::{Handle, context, scheduler};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
 use crate::task::site::SpawnMeta;
 use crate::task::{Id, JoinHandle, Notified, Task};
+
+/// How a runtime's pool starts a thread: the hook the runtime gives its
+/// pool ([`BlockingPool::attach`]), so that the pool needs nothing of the
+/// runtime (docs/ARCHITECTURE.md, "Layers").
+///
+/// Called with the pool's default thread name and the thread's body, it
+/// starts a thread with the runtime's name, stack size and start/stop
+/// callbacks, and runs the body inside the runtime's context. The body is
+/// told whether `on_thread_start` returned: `false` (the hook panicked)
+/// means the thread must run nothing. A pool with no hook (one built with
+/// [`BlockingPool::builder`]) starts plain threads.
+pub(crate) type ThreadStart = crate::loom::std::sync::Arc<
+    dyn Fn(&str, Box<dyn FnOnce(bool) + Send>) -> io::Result<crate::loom::thread::JoinHandle<()>>
+        + Send
+        + Sync,
+>;
 
 /// Settings of a pool.
 #[derive(Clone)]
 pub(crate) struct PoolConfig {
     pub(crate) max_threads: usize,
     pub(crate) keep_alive: Duration,
-    /// Names, stack size and callbacks of a runtime's threads; `None` for a
-    /// user-built pool.
-    pub(crate) thread: Option<Config>,
     pub(crate) name: String,
+    /// Debug mode of the owning runtime: its closures keep their spawn
+    /// site and name (`task::site`). False for a user-built pool.
+    pub(crate) debug: bool,
 }
 
 impl Default for PoolConfig {
@@ -76,8 +93,8 @@ impl Default for PoolConfig {
             // threads instead of creating one per call; short enough that
             // an idle program gives the threads back within seconds.
             keep_alive: Duration::from_secs(10),
-            thread: None,
             name: "windlass-blocking".into(),
+            debug: false,
         }
     }
 }
@@ -99,6 +116,10 @@ struct State {
     /// Join handles of live threads, by thread number; a thread that exits
     /// on keep-alive removes (detaches) its own.
     handles: HashMap<usize, crate::loom::thread::JoinHandle<()>>,
+    /// How to start a thread, if a runtime owns the pool; dropped at
+    /// shutdown (the hook holds the runtime's handle, which holds the pool:
+    /// dropping it breaks that cycle, as the runtime's task lists do).
+    start: Option<ThreadStart>,
 }
 
 pub(crate) struct Inner {
@@ -111,8 +132,6 @@ pub(crate) struct Inner {
     config: PoolConfig,
     /// Most threads alive at once so far.
     high_water: AtomicUsize,
-    /// The runtime whose context the pool threads enter, if any.
-    runtime: Mutex<Option<(scheduler::Handle, crate::loom::std::sync::Arc<Driver>)>>,
     /// The runtime's clock: a queued or running job holds a unit of its
     /// activity (`reactor/activity.rs`, rule 2).
     clock: crate::loom::std::sync::OnceLock<crate::loom::std::sync::Arc<Clock>>,
@@ -214,13 +233,13 @@ impl BlockingPool {
                 shutdown: false,
                 next_thread: 0,
                 handles: HashMap::new(),
+                start: None,
             }),
             work: Condvar::new(),
             all_exited: Condvar::new(),
             owned,
             config,
             high_water: AtomicUsize::new(0),
-            runtime: Mutex::new(None),
             clock: crate::loom::std::sync::OnceLock::new(),
         });
         BlockingPool {
@@ -329,7 +348,7 @@ impl BlockingPool {
     pub fn shutdown_timeout(self, timeout: Duration) -> bool {
         // Dropping `self` afterwards finds the pool shut down and does not
         // wait again.
-        self.handle.inner.shutdown(Some(timeout))
+        self.handle.inner.shutdown(Deadline::after(Some(timeout)))
     }
 
     /// Shuts the pool down without waiting for running closures: queued
@@ -356,17 +375,18 @@ impl BlockingPool {
         self.shutdown_timeout(Duration::ZERO);
     }
 
-    pub(crate) fn set_runtime(
-        &self,
-        rt: scheduler::Handle,
-        driver: crate::loom::std::sync::Arc<Driver>,
-    ) {
-        let _ = self.handle.inner.clock.set(driver.clock().clone());
-        *self.handle.inner.runtime.lock() = Some((rt, driver));
+    /// Gives a runtime's pool its thread-start hook and the runtime's
+    /// clock, whose activity a queued or running job holds a unit of
+    /// (`reactor/activity.rs`, rule 2). Called once, by `Builder::build`.
+    pub(crate) fn attach(&self, start: ThreadStart, clock: crate::loom::std::sync::Arc<Clock>) {
+        let _ = self.handle.inner.clock.set(clock);
+        self.handle.inner.state.lock().start = Some(start);
     }
 
-    pub(crate) fn shutdown(&self, timeout: Option<Duration>) -> bool {
-        self.handle.inner.shutdown(timeout)
+    /// Shuts the pool down, waiting for running closures until `deadline`;
+    /// true if every thread exited in time. See the module docs.
+    pub(crate) fn shutdown(&self, deadline: Deadline) -> bool {
+        self.handle.inner.shutdown(deadline)
     }
 }
 
@@ -377,7 +397,7 @@ impl Drop for BlockingPool {
         if self.handle.inner.state.lock().shutdown {
             return;
         }
-        self.handle.inner.shutdown(None);
+        self.handle.inner.shutdown(Deadline::NEVER);
     }
 }
 
@@ -415,17 +435,11 @@ impl BlockingHandle {
         R: Send + 'static,
     {
         let id = Id::next();
-        let debug = self
-            .inner
-            .config
-            .thread
-            .as_ref()
-            .is_some_and(|c| c.debug.enabled);
         let (join, notified) = self.inner.owned.bind(
             BlockingTask::new(f),
             self.inner.clone(),
             id,
-            meta.into_site(debug),
+            meta.into_site(self.inner.config.debug),
         );
         if let Some(task) = notified {
             Inner::schedule_task(&self.inner, task);
@@ -433,30 +447,21 @@ impl BlockingHandle {
         join
     }
 
-    /// `Handle::metrics`'s part for the pool, read under its lock. A
-    /// thread started or notified and not yet at the queue counts as
-    /// neither busy nor idle.
-    pub(crate) fn metrics(&self) -> crate::runtime::BlockingMetrics {
+    /// The pool's counts, read together under its lock (for
+    /// `Handle::metrics` and `Handle::dump`).
+    pub(crate) fn counts(&self) -> PoolCounts {
         let state = self.inner.state.lock();
-        crate::runtime::BlockingMetrics {
-            threads_busy: state
-                .threads
-                .saturating_sub(state.idle)
-                .saturating_sub(state.starting),
-            threads_idle: state.idle,
+        PoolCounts {
+            threads: state.threads,
+            idle: state.idle,
+            starting: state.starting,
             queued: state.queue.len(),
         }
     }
 
-    /// `Handle::dump`'s part for the pool: its closures (running or
-    /// queued) and `(threads, idle threads)`.
-    pub(crate) fn dump_tasks(
-        &self,
-        out: &mut Vec<crate::runtime::dump::TaskSnapshot>,
-    ) -> (usize, usize) {
-        crate::runtime::dump::snapshot_list(&self.inner.owned, out);
-        let state = self.inner.state.lock();
-        (state.threads, state.idle)
+    /// Every closure of the pool, queued or running (for `Handle::dump`).
+    pub(crate) fn owned_tasks(&self) -> &OwnedTasks {
+        &self.inner.owned
     }
 
     /// Threads alive now; see [`BlockingPool::num_threads`].
@@ -516,6 +521,19 @@ impl BlockingHandle {
     pub fn max_threads(&self) -> usize {
         self.inner.config.max_threads
     }
+}
+
+/// [`BlockingHandle::counts`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PoolCounts {
+    /// Threads alive, busy or idle.
+    pub(crate) threads: usize,
+    /// Threads waiting for work.
+    pub(crate) idle: usize,
+    /// Threads started and not yet at their first look at the queue.
+    pub(crate) starting: usize,
+    /// Closures waiting for a thread.
+    pub(crate) queued: usize,
 }
 
 impl fmt::Debug for BlockingHandle {
@@ -652,15 +670,15 @@ impl Inner {
         state.starting += 1;
         me.high_water.fetch_max(state.threads, Relaxed);
         let inner = me.clone();
-        let body = move |hook: HookResult| match hook {
-            Ok(()) => Inner::run(inner, number),
-            Err(_) => Inner::hook_failed(&inner, number),
+        let body = move |started: bool| match started {
+            true => Inner::run(inner, number),
+            false => Inner::hook_failed(&inner, number),
         };
-        let spawned = match &me.config.thread {
-            Some(config) => config.spawn_thread(&me.config.name, body),
+        let spawned = match &state.start {
+            Some(start) => start(&me.config.name, Box::new(body)),
             None => crate::loom::thread::Builder::new()
                 .name(me.config.name.clone())
-                .spawn(move || body(Ok(()))),
+                .spawn(move || body(true)),
         };
         match spawned {
             Ok(handle) => {
@@ -709,16 +727,9 @@ impl Inner {
 
     /// The body of a pool thread.
     fn run(me: Arc<Self>, number: usize) {
+        // The runtime's context, if any, was entered by the thread-start
+        // hook around this body.
         let _own = OwnThread::enter(&me, number);
-        let rt = me.runtime.lock().clone();
-        let _current = rt.map(|(rt, driver)| {
-            let handle = Handle {
-                inner: rt,
-                blocking: BlockingHandle { inner: me.clone() },
-                driver,
-            };
-            context::set_current(&handle)
-        });
         let mut state = me.state.lock();
         // Arrived: the hand-off this thread carried is taken over below.
         state.starting -= 1;
@@ -765,32 +776,22 @@ impl Inner {
     /// which is busy running the very closure that called it: it waits for
     /// the others only and leaves its own to exit, detached, once the
     /// closure returns. (Waiting for it hung forever.)
-    fn shutdown(&self, timeout: Option<Duration>) -> bool {
+    fn shutdown(&self, deadline: Deadline) -> bool {
         let own = OwnThread::number_in(self);
-        let queued = {
+        let (queued, start) = {
             let mut state = self.state.lock();
             state.shutdown = true;
-            std::mem::take(&mut state.queue)
+            (std::mem::take(&mut state.queue), state.start.take())
         };
+        // Outside the lock: the hook holds a runtime handle, whose drop may
+        // be the runtime's last.
+        drop(start);
         self.work.notify_all();
         self.owned.close_and_shutdown(&|_| {});
         drop(queued);
         let mut state = self.state.lock();
-        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
         let ours = usize::from(own.is_some());
-        while state.threads > ours {
-            match (timeout, deadline) {
-                (None, _) | (Some(_), None) => self.all_exited.wait(&mut state),
-                (Some(_), Some(deadline)) => {
-                    let left = deadline.saturating_duration_since(std::time::Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    self.all_exited.wait_timeout(&mut state, left);
-                }
-            }
-        }
-        let done = state.threads == ours;
+        let done = deadline.wait(&self.all_exited, &mut state, |s| s.threads <= ours);
         if let Some(number) = own {
             // Detach our own thread: joining it from itself would deadlock.
             state.handles.remove(&number);
@@ -803,6 +804,35 @@ impl Inner {
             }
         }
         done
+    }
+}
+
+/// The future of a blocking task: runs the closure on its first poll.
+pub(crate) struct BlockingTask<F>(Option<F>);
+
+impl<F> BlockingTask<F> {
+    pub(crate) fn new(f: F) -> BlockingTask<F> {
+        BlockingTask(Some(f))
+    }
+}
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F, R> Future for BlockingTask<F>
+where
+    F: FnOnce() -> R,
+{
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self
+            .0
+            .take()
+            .expect("windlass: a blocking task was polled twice");
+        // The closure may run for long; the cooperative budget is for
+        // async tasks sharing a worker and means nothing here.
+        crate::task::coop::budget_set(None);
+        Poll::Ready(f())
     }
 }
 

@@ -65,7 +65,7 @@ impl<T: AsFd> Async<T> {
         rustix::io::ioctl_fionbio(io.as_fd(), true)?;
         let handle = crate::runtime::Handle::try_current()
             .map_err(|e| io::Error::other(format!("windlass::io::Async::new: {e}")))?;
-        let reactor = handle.driver.get()?;
+        let reactor = handle.driver().get()?;
         let source = reactor.register(io.as_fd())?;
         Ok(Async {
             source,

@@ -42,8 +42,8 @@ use crate::loom::std::sync::Arc;
 use std::future::Future;
 use std::task::Waker;
 
-use crate::JoinHandle;
 use crate::loom::sync::Mutex;
+use crate::task::JoinHandle;
 use crate::task::{AbortHandle, Id};
 
 /// The state behind the lock; see the module docs for the rules.

@@ -143,7 +143,6 @@
 //! });
 //! ```
 
-mod abort_on_drop;
 mod as_completed;
 mod group_spawner;
 mod group_state;
@@ -156,7 +155,7 @@ mod wait;
 
 use std::task::Context;
 
-pub use abort_on_drop::AbortOnDrop;
+pub use crate::task::abort_on_drop::AbortOnDrop;
 pub use as_completed::{AsCompleted, as_completed};
 pub use group_spawner::{GroupSpawnError, GroupSpawner};
 pub use join_all::{JoinAll, TryJoinAll, join_all, try_join_all};

@@ -4,45 +4,10 @@ use crate::loom::std::sync::Arc as StdArc;
 use std::fmt;
 use std::io;
 
-use super::{Runtime, current_thread, debug, multi_thread, scheduler};
-use crate::blocking::pool::{BlockingPool, PoolConfig};
-use crate::reactor::Driver;
+use super::unhandled_panic::UnhandledPanic;
+use super::{Handle, Runtime, RuntimeFlavor, context, debug, scheduler};
+use crate::blocking::pool::{BlockingPool, PoolConfig, ThreadStart};
 use crate::runtime::DebugEvent;
-
-/// What happens when a spawned task panics.
-///
-/// The panic is always caught and returned by the task's `JoinHandle` as a
-/// [`JoinError`](crate::task::JoinError); this policy decides what *else*
-/// happens. Set it with [`Builder::unhandled_panic`].
-///
-/// ```
-/// use windlass::runtime::{Builder, UnhandledPanic};
-///
-/// let rt = Builder::new_multi_thread()
-///     .unhandled_panic(UnhandledPanic::ShutdownRuntime)
-///     .build()
-///     .unwrap();
-/// let handle = rt.handle().clone();
-/// // One task's bug stops the whole runtime: block_on panics too.
-/// let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-///     rt.block_on(async {
-///         let _ = windlass::spawn(async { panic!("bug in a task") }).await;
-///         std::future::pending::<()>().await; // only the shutdown ends this
-///     })
-/// }));
-/// assert!(outcome.is_err());
-/// assert!(handle.is_shutdown());
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UnhandledPanic {
-    /// Nothing else: the runtime keeps running (the default).
-    #[default]
-    Ignore,
-    /// Shut the runtime down: every task is cancelled and `block_on` panics
-    /// with a message naming this setting. Works on both flavors.
-    ShutdownRuntime,
-}
 
 type Callback = StdArc<dyn Fn() + Send + Sync + 'static>;
 
@@ -125,18 +90,28 @@ fn hook_panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     msg
 }
 
+/// The blocking pool's thread-start hook (`blocking::pool::ThreadStart`)
+/// for the runtime `rt`: a thread with this runtime's name, stack size and
+/// callbacks, whose body runs with `rt` current.
+fn pool_thread_start(config: Config, rt: Handle) -> ThreadStart {
+    crate::loom::std::sync::Arc::new(move |default_name, body| {
+        let rt = rt.clone();
+        config.spawn_thread(default_name, move |hook| match hook {
+            Ok(()) => {
+                let _current = context::set_current(&rt);
+                body(true);
+            }
+            Err(_) => body(false),
+        })
+    })
+}
+
 /// The error `build()` returns when `on_thread_start` panicked on a worker.
 pub(crate) fn hook_error(msg: &str) -> io::Error {
     io::Error::other(format!(
         "windlass: the on_thread_start hook panicked on a worker thread ({msg}); the runtime was not built. \
          Fix the hook, or catch its panic inside it"
     ))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    MultiThread,
-    CurrentThread,
 }
 
 /// Builds a [`Runtime`] with custom settings. The setters take and return
@@ -155,7 +130,7 @@ enum Kind {
 /// assert_eq!(name.unwrap().as_deref(), Some("my-worker"));
 /// ```
 pub struct Builder {
-    kind: Kind,
+    flavor: RuntimeFlavor,
     worker_threads: Option<usize>,
     /// `None`: `WINDLASS_DEBUG` decides at `build()`.
     debug: Option<bool>,
@@ -176,7 +151,7 @@ impl Builder {
     /// assert_ne!(here, there); // tasks run on the workers
     /// ```
     pub fn new_multi_thread() -> Builder {
-        Builder::new(Kind::MultiThread)
+        Builder::new(RuntimeFlavor::MultiThread)
     }
 
     /// A runtime that runs its tasks on the thread that calls
@@ -189,12 +164,12 @@ impl Builder {
     /// assert_eq!(here, there);
     /// ```
     pub fn new_current_thread() -> Builder {
-        Builder::new(Kind::CurrentThread)
+        Builder::new(RuntimeFlavor::CurrentThread)
     }
 
-    fn new(kind: Kind) -> Builder {
+    fn new(flavor: RuntimeFlavor) -> Builder {
         Builder {
-            kind,
+            flavor,
             worker_threads: None,
             debug: None,
             config: Config {
@@ -583,44 +558,44 @@ impl Builder {
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
         crate::task::panic_report::install();
+        crate::task::coop::set_forced_yield_hook(scheduler::count_forced_yield);
         self.resolve_debug()?;
         let mut pool_config = self.pool.clone();
-        pool_config.thread = Some(self.config.clone());
+        pool_config.debug = self.config.debug.enabled;
         let blocking = BlockingPool::from_config(pool_config);
-        let spawner = blocking.handle().clone();
         let reactor_name = self
             .config
             .thread_name
             .as_ref()
             .map_or_else(|| "windlass-reactor".to_string(), |f| f());
         // The poller's descriptors are taken now: out of descriptors, the
-        // build fails here rather than a timer later (issue #13).
+        // build fails here rather than a timer later (issue #13). A failed
+        // wait is reported through the debug-event channel (debug rule 6).
         let report = debug::reactor_wait_failed(&self.config.debug);
-        let driver = crate::loom::std::sync::Arc::new(match self.kind {
-            Kind::CurrentThread => Driver::with_thread(reactor_name, report)?,
-            Kind::MultiThread => Driver::for_workers(reactor_name, report)?,
-        });
+        let driver = crate::loom::std::sync::Arc::new(scheduler::new_driver(
+            self.flavor,
+            reactor_name,
+            report,
+        )?);
         if self.start_paused {
             // A fresh clock is running: pausing it cannot be refused.
             let _ = driver.clock().pause();
         }
-        let (inner, threads) = match self.kind {
-            Kind::CurrentThread => (
-                scheduler::Handle::CurrentThread(current_thread::Handle::new(
-                    self.config.clone(),
-                    driver.clock().clone(),
-                )),
-                Vec::new(),
-            ),
-            Kind::MultiThread => {
-                let n = self.worker_threads.unwrap_or_else(default_workers);
-                let (handle, threads) =
-                    multi_thread::start(n, self.config.clone(), spawner, driver.clone())?;
-                (scheduler::Handle::MultiThread(handle), threads)
-            }
-        };
-        blocking.set_runtime(inner.clone(), driver.clone());
-        Ok(Runtime::from_parts(inner, threads, blocking, driver))
+        let clock = driver.clock().clone();
+        let workers = self.worker_threads.unwrap_or_else(default_workers);
+        // The runtime's one handle; from here on only cloned.
+        let (handle, threads) = scheduler::start(
+            self.flavor,
+            workers,
+            self.config.clone(),
+            blocking.handle().clone(),
+            driver,
+        )?;
+        blocking.attach(
+            pool_thread_start(self.config.clone(), handle.clone()),
+            clock,
+        );
+        Ok(Runtime::from_parts(handle, threads, blocking))
     }
 }
 
@@ -631,7 +606,7 @@ fn default_workers() -> usize {
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
-            .field("kind", &self.kind)
+            .field("kind", &self.flavor)
             .field("worker_threads", &self.worker_threads)
             .field("unhandled_panic", &self.config.unhandled_panic)
             .field("start_paused", &self.start_paused)

@@ -1,7 +1,8 @@
-//! What this thread is doing for windlass, in one thread-local: the runtime
-//! handle that `spawn` and `Handle::current` use, whether a runtime is being
-//! driven here (a worker or `block_on`), which task is being polled and its
-//! cooperative budget, and (on a worker) that worker's queues.
+//! What this thread is doing for the runtime, in one thread-local: the
+//! runtime handle that `spawn` and `Handle::current` use, whether a runtime
+//! is being driven here (a worker or `block_on`), and (on a worker) that
+//! worker's queues. Which task is being polled, and its cooperative budget,
+//! belong to the task layer (`task::context`).
 
 #![allow(clippy::missing_const_for_thread_local)]
 
@@ -9,22 +10,12 @@ use std::cell::{Cell, RefCell};
 
 use super::Handle as RtHandle;
 use super::multi_thread::worker;
-use std::ptr::NonNull;
-
-use crate::task::Id;
-use crate::task::coop::BUDGET;
-use crate::task::core::Header;
 
 struct Context {
     /// Set by `Runtime::enter`, `block_on` and worker threads.
     handle: RefCell<Option<RtHandle>>,
     /// True while this thread drives a runtime: a worker loop or `block_on`.
     entered: Cell<bool>,
-    /// The task being polled here, if any. Set only by [`in_task`], whose
-    /// caller holds a reference to the task for as long as it is set.
-    task: Cell<Option<NonNull<Header>>>,
-    /// The budget of the task being polled; `None` outside tasks.
-    budget: Cell<Option<u8>>,
     /// On a worker thread, the worker's own state; null elsewhere. Points to
     /// a value on the worker thread's stack that outlives every use (see
     /// [`WorkerGuard`]).
@@ -37,8 +28,6 @@ crate::loom::thread_local! {
     static CONTEXT: Context = Context {
         handle: RefCell::new(None),
         entered: Cell::new(false),
-        task: Cell::new(None),
-        budget: Cell::new(None),
         worker: Cell::new(std::ptr::null()),
     };
 }
@@ -100,47 +89,6 @@ impl Drop for EnterRuntimeGuard {
 /// True while this thread drives a runtime (worker or `block_on`).
 pub(crate) fn is_entered() -> bool {
     CONTEXT.try_with(|c| c.entered.get()).unwrap_or(false)
-}
-
-/// Runs `f` as the poll (or drop) of `task`: `task::id()` and
-/// `task::name()` answer for it and the cooperative budget starts full.
-///
-/// The caller holds a reference to `task` until this returns.
-#[inline]
-pub(crate) fn in_task<R>(task: NonNull<Header>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<NonNull<Header>>, Option<u8>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let _ = CONTEXT.try_with(|c| {
-                c.task.set(self.0);
-                c.budget.set(self.1);
-            });
-        }
-    }
-    let _restore =
-        CONTEXT.with(|c| Restore(c.task.replace(Some(task)), c.budget.replace(Some(BUDGET))));
-    f()
-}
-
-pub(crate) fn current_task() -> Option<Id> {
-    with_current_task(|header| header.id)
-}
-
-/// Runs `f` with the header of the task being polled on this thread.
-pub(crate) fn with_current_task<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
-    let task = CONTEXT.try_with(|c| c.task.get()).ok().flatten()?;
-    // SAFETY: set by `in_task`, whose caller holds a reference to the task
-    // until the pointer is cleared again, so the header is alive; we are on
-    // that thread, inside that call.
-    Some(f(unsafe { task.as_ref() }))
-}
-
-pub(crate) fn budget_get() -> Option<u8> {
-    CONTEXT.try_with(|c| c.budget.get()).ok().flatten()
-}
-
-pub(crate) fn budget_set(budget: Option<u8>) {
-    let _ = CONTEXT.try_with(|c| c.budget.set(budget));
 }
 
 /// Clears this thread's worker pointer when dropped.

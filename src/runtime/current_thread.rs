@@ -15,19 +15,22 @@ use std::pin::pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Wake, Waker};
 
+use crate::blocking::BlockingHandle;
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
 use crate::loom::sync::{Arc, Mutex};
+use crate::reactor::Driver;
 use crate::reactor::activity::Presence;
 use crate::reactor::clock::Clock;
-use crate::runtime::builder::{Config, UnhandledPanic};
+use crate::runtime::builder::Config;
 use crate::runtime::debug::{self, report_pending};
 use crate::runtime::metrics::{self, WorkerCounters};
-use crate::runtime::multi_thread::panic_shutdown;
 use crate::runtime::park::Parker;
 use crate::runtime::sampling::{self, Countdown, WakeSlot};
+use crate::runtime::scheduler::Spawner;
+use crate::runtime::unhandled_panic::{UnhandledPanic, panic_shutdown};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Task};
+use crate::task::{Notified, Task};
 
 /// Tasks run between two polls of the `block_on` future at most.
 ///
@@ -59,10 +62,18 @@ pub(crate) struct Handle {
     /// (`runtime::sampling`).
     wakes: WakeSlot,
     pub(crate) config: Config,
+    /// The runtime's reactor (a reactor thread, for this flavor).
+    pub(crate) driver: StdArc<Driver>,
+    /// The runtime's blocking pool.
+    pub(crate) blocking: BlockingHandle,
 }
 
 impl Handle {
-    pub(crate) fn new(config: Config, clock: StdArc<Clock>) -> Arc<Handle> {
+    pub(crate) fn new(
+        config: Config,
+        blocking: BlockingHandle,
+        driver: StdArc<Driver>,
+    ) -> Arc<Handle> {
         let handle = Arc::new(Handle {
             queue: Mutex::new(Some(VecDeque::new())),
             owned: OwnedTasks::new(1),
@@ -70,10 +81,12 @@ impl Handle {
             core_taken: AtomicBool::new(false),
             core_waiters: Mutex::new(Vec::new()),
             panicked: AtomicBool::new(false),
-            clock,
+            clock: driver.clock().clone(),
             counters: WorkerCounters::default(),
             wakes: WakeSlot::default(),
             config,
+            driver,
+            blocking,
         });
         // Rule 4 of the auto-advance: the run queue is the visible queue.
         // Cleared in `shutdown` (the hook holds the handle).
@@ -87,23 +100,6 @@ impl Handle {
 
     fn has_queued(&self) -> bool {
         self.queue.lock().as_ref().is_some_and(|q| !q.is_empty())
-    }
-
-    pub(crate) fn spawn<F>(
-        me: &Arc<Self>,
-        future: F,
-        id: Id,
-        site: crate::task::site::Site,
-    ) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let (join, notified) = me.owned.bind(future, me.clone(), id, site);
-        if let Some(task) = notified {
-            me.push(task);
-        }
-        join
     }
 
     fn push(&self, task: Notified) {
@@ -235,6 +231,24 @@ impl Handle {
 
     pub(crate) fn is_shutdown(&self) -> bool {
         self.owned.is_closed()
+    }
+
+    pub(crate) fn debug(&self) -> bool {
+        self.config.debug.enabled
+    }
+}
+
+impl Spawner for Handle {
+    fn owned(&self) -> &OwnedTasks {
+        &self.owned
+    }
+
+    fn debug(&self) -> bool {
+        self.config.debug.enabled
+    }
+
+    fn schedule_spawned(me: &Arc<Self>, task: Notified) {
+        me.push(task);
     }
 }
 

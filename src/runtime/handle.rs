@@ -32,10 +32,16 @@ use crate::task::site::SpawnMeta;
 /// ```
 #[derive(Clone)]
 pub struct Handle {
+    /// The scheduler, which holds everything else (reactor, blocking pool,
+    /// settings): one `Arc`, created by `Builder::build`
+    /// (`scheduler::start`) and only cloned after that.
     pub(crate) inner: scheduler::Handle,
-    pub(crate) blocking: BlockingHandle,
-    /// The I/O and timer reactor, started on first use.
-    pub(crate) driver: Arc<Driver>,
+}
+
+impl From<scheduler::Handle> for Handle {
+    fn from(inner: scheduler::Handle) -> Handle {
+        Handle { inner }
+    }
 }
 
 /// The runtime flavor behind a [`Handle`]; see [`Handle::runtime_flavor`].
@@ -164,7 +170,7 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.blocking.spawn_with(f, SpawnMeta::here())
+        self.inner.blocking().spawn_with(f, SpawnMeta::here())
     }
 
     /// Makes this runtime current on this thread until the guard drops, so
@@ -221,12 +227,18 @@ impl Handle {
     ///     let waiting = windlass::task::Builder::new()
     ///         .name("waits")
     ///         .spawn(std::future::pending::<()>());
-    ///     while windlass::runtime::Handle::current().dump().get(waiting.id()).unwrap().counters().unwrap().polls == 0 {
+    ///     // Scheduled, then Running on a worker, then Idle: waiting for a
+    ///     // wake-up that never comes.
+    ///     let idle = |dump: &windlass::runtime::TaskDump| {
+    ///         dump.get(waiting.id()).unwrap().state() == TaskState::Idle
+    ///     };
+    ///     let mut dump = windlass::runtime::Handle::current().dump();
+    ///     while !idle(&dump) {
     ///         windlass::task::yield_now().await;
+    ///         dump = windlass::runtime::Handle::current().dump();
     ///     }
-    ///     let dump = windlass::runtime::Handle::current().dump();
     ///     let task = dump.get(waiting.id()).unwrap();
-    ///     assert_eq!((task.name(), task.state()), (Some("waits"), TaskState::Idle));
+    ///     assert_eq!((task.name(), task.counters().unwrap().polls), (Some("waits"), 1));
     ///     assert!(dump.to_string().contains("task 'waits' (id "));
     /// });
     /// ```
@@ -234,7 +246,10 @@ impl Handle {
         let mut tasks = Vec::new();
         self.inner.dump_tasks(&mut tasks);
         let mut blocking = Vec::new();
-        let threads = self.blocking.dump_tasks(&mut blocking);
+        let pool = self.inner.blocking();
+        super::dump::snapshot_list(pool.owned_tasks(), &mut blocking);
+        let counts = pool.counts();
+        let threads = (counts.threads, counts.idle);
         super::TaskDump::new(tasks, blocking, threads, self.inner.is_debug())
     }
 
@@ -269,7 +284,7 @@ impl Handle {
             .inner
             .metrics(&mut poll_duration, &mut schedule_latency);
         let mut reactor = super::ReactorMetrics::default();
-        if let Some(r) = self.driver.started() {
+        if let Some(r) = self.driver().started() {
             reactor.started = true;
             (reactor.turns, reactor.events) = r.turn_counts();
             reactor.registered_sources = r.num_sources();
@@ -279,7 +294,7 @@ impl Handle {
             workers,
             injector_depth,
             reactor,
-            blocking: self.blocking.metrics(),
+            blocking: self.blocking_metrics(),
             poll_duration,
             schedule_latency,
         }
@@ -296,18 +311,12 @@ impl Handle {
     /// assert_eq!(rt.handle().num_workers(), 1);
     /// ```
     pub fn num_workers(&self) -> usize {
-        match &self.inner {
-            scheduler::Handle::MultiThread(h) => h.num_workers(),
-            scheduler::Handle::CurrentThread(_) => 1,
-        }
+        self.inner.num_workers()
     }
 
     /// The runtime's flavor. See the example on [`RuntimeFlavor`].
     pub fn runtime_flavor(&self) -> RuntimeFlavor {
-        match &self.inner {
-            scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
-            scheduler::Handle::CurrentThread(_) => RuntimeFlavor::CurrentThread,
-        }
+        self.inner.flavor()
     }
 
     /// True once the runtime has begun shutting down.
@@ -337,7 +346,7 @@ impl Handle {
     /// });
     /// ```
     pub fn num_io_sources(&self) -> usize {
-        self.driver.started().map_or(0, |r| r.num_sources())
+        self.driver().started().map_or(0, |r| r.num_sources())
     }
 
     /// Timers registered with the reactor now (0 if it never started). A
@@ -359,7 +368,7 @@ impl Handle {
     /// });
     /// ```
     pub fn num_timers(&self) -> usize {
-        self.driver.started().map_or(0, |r| r.num_timers())
+        self.driver().started().map_or(0, |r| r.num_timers())
     }
 
     /// The runtime's blocking pool (for its counters, or to spawn on it).
@@ -375,7 +384,23 @@ impl Handle {
     /// assert_eq!(pool.high_water(), 1);
     /// ```
     pub fn blocking_pool(&self) -> &BlockingHandle {
-        &self.blocking
+        self.inner.blocking()
+    }
+
+    /// The I/O and timer reactor (its poller waited on from first use).
+    pub(crate) fn driver(&self) -> &Arc<Driver> {
+        self.inner.driver()
+    }
+
+    /// `metrics()`'s blocking-pool part. A thread started or notified and
+    /// not yet at the queue counts as neither busy nor idle.
+    fn blocking_metrics(&self) -> super::BlockingMetrics {
+        let c = self.inner.blocking().counts();
+        super::BlockingMetrics {
+            threads_busy: c.threads.saturating_sub(c.idle).saturating_sub(c.starting),
+            threads_idle: c.idle,
+            queued: c.queued,
+        }
     }
 }
 

@@ -58,10 +58,11 @@ pub(crate) mod sampling;
 pub(crate) mod scheduler;
 #[cfg(all(test, not(loom)))]
 mod tests;
+pub(crate) mod unhandled_panic;
 
 use std::future::Future;
 
-pub use builder::{Builder, UnhandledPanic};
+pub use builder::Builder;
 pub use debug::{DebugEvent, TaskInfo};
 pub use dump::{PollCounters, TaskDump, TaskSnapshot, TaskState};
 pub use handle::{Handle, RuntimeFlavor, TryCurrentError};
@@ -70,6 +71,7 @@ pub use metrics::{
     RuntimeMetrics, WorkerMetrics,
 };
 pub use runtime::{EnterGuard, Runtime};
+pub use unhandled_panic::UnhandledPanic;
 
 use crate::task::JoinHandle;
 

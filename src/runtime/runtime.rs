@@ -3,10 +3,11 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{Builder, Handle, context, current_thread, scheduler};
+use super::{Builder, Handle, context};
 use crate::blocking::BlockingPool;
+use crate::deadline::Deadline;
 use crate::task::JoinHandle;
 
 /// A windlass runtime: worker threads (or the calling thread, for the
@@ -92,17 +93,13 @@ impl Runtime {
         Builder::new_multi_thread().build()
     }
 
+    /// The runtime that `Builder::build` made: its one handle, the worker
+    /// threads it started, and the pool the handle reaches.
     pub(crate) fn from_parts(
-        inner: scheduler::Handle,
+        handle: Handle,
         threads: Vec<crate::loom::thread::JoinHandle<()>>,
         blocking: BlockingPool,
-        driver: crate::loom::std::sync::Arc<crate::reactor::Driver>,
     ) -> Runtime {
-        let handle = Handle {
-            inner,
-            blocking: blocking.handle().clone(),
-            driver,
-        };
         Runtime {
             handle,
             threads,
@@ -140,10 +137,7 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = context::enter_runtime(&self.handle);
-        match &self.handle.inner {
-            scheduler::Handle::MultiThread(h) => h.block_on(future),
-            scheduler::Handle::CurrentThread(h) => current_thread::Handle::block_on(h, future),
-        }
+        self.handle.inner.block_on(future)
     }
 
     /// Spawns a task from outside the runtime, no [`enter`](Self::enter)
@@ -249,30 +243,18 @@ impl Runtime {
         self.shutdown(Some(Duration::ZERO));
     }
 
+    /// Shuts down within `timeout` (`None`: no limit): one deadline, taken
+    /// now, for the scheduler's wait and the blocking pool's together.
     fn shutdown(&mut self, timeout: Option<Duration>) {
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        match &self.handle.inner {
-            scheduler::Handle::MultiThread(h) => {
-                h.signal_shutdown();
-                let threads = std::mem::take(&mut self.threads);
-                if h.wait_done(left().or(timeout)) {
-                    for t in threads {
-                        let _ = t.join();
-                    }
-                }
-            }
-            scheduler::Handle::CurrentThread(h) => {
-                let _current = context::set_current(&self.handle);
-                h.shutdown();
-            }
-        }
+        let deadline = Deadline::after(timeout);
+        let threads = std::mem::take(&mut self.threads);
+        self.handle.inner.shutdown(&self.handle, threads, deadline);
         // Every task is gone, so every I/O object and timer they owned has
         // deregistered; stop the reactor thread.
-        self.handle.driver.shutdown();
+        self.handle.driver().shutdown();
         if let Some(pool) = self.blocking.take() {
             // Dropping the pool after its shutdown does not wait again.
-            pool.shutdown(left().or(timeout));
+            pool.shutdown(deadline);
         }
     }
 }

@@ -226,3 +226,42 @@ fn current_thread_debug_names_and_dump() {
         "{events:?}"
     );
 }
+
+/// Whether the scheduler behind `handle` is still allocated, as a probe
+/// that holds no strong reference.
+fn scheduler_alive(handle: &super::Handle) -> impl Fn() -> bool + use<> {
+    let (mt, ct) = match &handle.inner {
+        super::scheduler::Handle::MultiThread(h) => (Some(Arc::downgrade(h)), None),
+        super::scheduler::Handle::CurrentThread(h) => (None, Some(Arc::downgrade(h))),
+    };
+    move || {
+        mt.as_ref().is_some_and(|w| w.strong_count() > 0)
+            || ct.as_ref().is_some_and(|w| w.strong_count() > 0)
+    }
+}
+
+/// The blocking pool's thread-start hook holds a clone of the runtime's
+/// handle, which holds the pool: the pool's shutdown drops the hook, so a
+/// dropped runtime frees its scheduler (no reference cycle is left).
+fn handle_freed_after_pool_use(builder: &mut Builder) {
+    let rt = builder.build().unwrap();
+    let on_pool_thread = rt.block_on(rt.spawn_blocking(|| super::Handle::try_current().is_ok()));
+    assert!(
+        on_pool_thread.unwrap(),
+        "a pool thread runs inside the runtime"
+    );
+    let alive = scheduler_alive(rt.handle());
+    assert!(alive());
+    drop(rt);
+    assert!(!alive(), "the runtime's scheduler outlived it");
+}
+
+#[test]
+fn handle_freed_after_pool_use_current_thread() {
+    handle_freed_after_pool_use(&mut Builder::new_current_thread());
+}
+
+#[test]
+fn mt_handle_freed_after_pool_use() {
+    handle_freed_after_pool_use(Builder::new_multi_thread().worker_threads(2));
+}

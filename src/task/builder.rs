@@ -135,7 +135,7 @@ impl Builder {
     {
         let meta = self.meta();
         match Handle::try_current() {
-            Ok(handle) => handle.blocking.spawn_with(f, meta),
+            Ok(handle) => handle.blocking_pool().spawn_with(f, meta),
             Err(_) => panic!(
                 "windlass::task::Builder::spawn_blocking called outside a windlass runtime; call it from a task or \
                  inside Runtime::block_on / Runtime::enter, or use Builder::spawn_blocking_on(f, &handle)"
@@ -158,6 +158,6 @@ impl Builder {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        handle.blocking.spawn_with(f, self.meta())
+        handle.blocking_pool().spawn_with(f, self.meta())
     }
 }

@@ -22,7 +22,20 @@ use std::task::{Context, Poll};
 /// messages. It also fits the `u8` the budget is kept in.
 pub(crate) const BUDGET: u8 = 128;
 
-pub(crate) use crate::runtime::context::{budget_get, budget_set};
+pub(crate) use super::context::{budget_get, budget_set};
+
+/// Counts a forced yield for `Handle::metrics`: set once by the runtime
+/// (`Builder::build`), which knows where the current worker's counters
+/// are. A hook rather than an import: the task layer does not know the
+/// runtime (docs/ARCHITECTURE.md, "Layers").
+static FORCED_YIELD_HOOK: crate::loom::std::sync::OnceLock<fn()> =
+    crate::loom::std::sync::OnceLock::new();
+
+/// Installs the forced-yield counter; later calls keep the first hook (it
+/// is always the same function).
+pub(crate) fn set_forced_yield_hook(hook: fn()) {
+    let _ = FORCED_YIELD_HOOK.set(hook);
+}
 
 /// `Ready` if the current task may make progress; otherwise wakes it and
 /// returns `Pending`.
@@ -42,7 +55,9 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 #[cold]
 #[inline(never)]
 fn count_forced_yield() {
-    crate::runtime::context::with_current(|h| h.inner.count_forced_yield());
+    if let Some(hook) = FORCED_YIELD_HOOK.get() {
+        hook();
+    }
 }
 
 /// Spends one unit of the current task's budget.

@@ -11,8 +11,7 @@ use std::task::{Context, Poll, Waker};
 use super::core::{Cell, Header, Outcome, Schedule};
 use super::error::JoinError;
 use super::state::{ToIdle, ToRunning};
-use super::{Notified, Task, waker};
-use crate::runtime::context;
+use super::{Notified, Task, context, waker};
 
 /// # Safety
 /// `ptr` points to a live `Cell<F, S>` (the vtable that called us was built

@@ -112,8 +112,8 @@ impl<T> JoinHandle<T> {
     ///     }
     /// });
     /// ```
-    pub fn abort_on_drop(self) -> crate::join::AbortOnDrop<T> {
-        crate::join::AbortOnDrop::new(self)
+    pub fn abort_on_drop(self) -> super::abort_on_drop::AbortOnDrop<T> {
+        super::abort_on_drop::AbortOnDrop::new(self)
     }
 
     /// True once the task has finished (completed, panicked or been

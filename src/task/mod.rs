@@ -117,7 +117,9 @@
 //! completes, by the `RUNNING` owner when cancelled (rules 2, 3, 7), and
 //! never while another thread polls it.
 
+pub(crate) mod abort_on_drop;
 mod builder;
+pub(crate) mod context;
 pub(crate) mod coop;
 pub(crate) mod core;
 mod error;
@@ -180,7 +182,7 @@ pub fn id() -> Id {
 /// assert_eq!(rt.block_on(task).unwrap(), Some(id));
 /// ```
 pub fn try_id() -> Option<Id> {
-    crate::runtime::context::current_task()
+    context::current_task()
 }
 
 /// The name of the task being polled on this thread, if it was given one
@@ -196,7 +198,7 @@ pub fn try_id() -> Option<Id> {
 /// });
 /// ```
 pub fn name() -> Option<crate::loom::std::sync::Arc<str>> {
-    crate::runtime::context::with_current_task(|h| h.site.name().cloned()).flatten()
+    context::with_current_task(|h| h.site.name().cloned()).flatten()
 }
 
 /// Where the task being polled on this thread was spawned, or `None`
@@ -209,7 +211,7 @@ pub fn name() -> Option<crate::loom::std::sync::Arc<str>> {
 /// });
 /// ```
 pub fn spawned_at() -> Option<&'static std::panic::Location<'static>> {
-    crate::runtime::context::with_current_task(|h| h.site.location())
+    context::with_current_task(|h| h.site.location())
 }
 
 /// One reference to a task (rule 1). Dropping it releases the reference.

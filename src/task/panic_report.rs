@@ -18,8 +18,8 @@
 use std::io::Write;
 use std::panic::PanicHookInfo;
 
+use super::context;
 use super::site::Describe;
-use crate::runtime::context;
 
 /// Wraps the current panic hook, once per process.
 pub(crate) fn install() {

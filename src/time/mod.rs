@@ -78,6 +78,6 @@ pub use wait_for::{WaitFor, wait_for};
 /// Now on the current runtime's clock (the real clock outside a runtime),
 /// as a point on the runtime's timeline.
 pub(crate) fn clock_now() -> std::time::Instant {
-    crate::runtime::context::with_current(|h| h.driver.clock().now())
+    crate::runtime::context::with_current(|h| h.driver().clock().now())
         .unwrap_or_else(std::time::Instant::now)
 }

@@ -11,7 +11,7 @@ use crate::reactor::clock::{Clock, Misuse};
 /// and the fix.
 #[track_caller]
 fn current_clock(what: &str) -> Arc<Clock> {
-    match crate::runtime::context::with_current(|h| h.driver.clock().clone()) {
+    match crate::runtime::context::with_current(|h| h.driver().clock().clone()) {
         Some(clock) => clock,
         None => panic!(
             "windlass::time::{what} called outside a windlass runtime; call it inside a task or \
@@ -146,7 +146,7 @@ pub fn advance(duration: Duration) -> impl Future<Output = ()> + Send + Sync + U
 /// planned for the old mode).
 fn wake_reactor() {
     crate::runtime::context::with_current(|h| {
-        if let Some(r) = h.driver.started() {
+        if let Some(r) = h.driver().started() {
             r.notify();
         }
     });

@@ -249,7 +249,7 @@ impl Drop for Sleep {
 /// current.
 #[track_caller]
 fn current_reactor() -> Option<Arc<Reactor>> {
-    crate::runtime::context::with_current(|h| h.driver.get())
+    crate::runtime::context::with_current(|h| h.driver().get())
         .map(|r| r.unwrap_or_else(|e| panic!("windlass::time: cannot start the reactor: {e}")))
 }
 

@@ -32,24 +32,26 @@ use std::future::Future;
 use std::io;
 use std::ptr::NonNull;
 use std::task::Waker;
-use std::time::Duration;
 
 use self::idle::Idle;
 use self::queue::{Injector, Local, Stealer};
 use self::worker::LocalKind;
 use crate::blocking::BlockingHandle;
+use crate::deadline::Deadline;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::block_on_waker::{BlockOnSignal, ExitGuard};
-use crate::runtime::builder::{Config, HookResult, UnhandledPanic};
+use crate::runtime::builder::{Config, HookResult};
 use crate::runtime::debug::{self, TaskInfo, watchdog};
 use crate::runtime::metrics::{self, WorkerCounters};
 use crate::runtime::park::Parker;
 use crate::runtime::sampling::WakeSlot;
+use crate::runtime::scheduler::Spawner;
+use crate::runtime::unhandled_panic::{UnhandledPanic, panic_shutdown};
 use crate::runtime::{context, dump};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Task};
+use crate::task::{Notified, Task};
 
 /// The scheduler handle that tasks, wakers and `windlass::Handle` hold.
 pub(crate) struct Handle {
@@ -102,19 +104,22 @@ pub(crate) struct Shared {
     block_on_wakers: Mutex<Vec<(u64, Waker)>>,
     next_block_on: AtomicUsize,
     pub(crate) config: Config,
+    /// The runtime's blocking pool (reached through `runtime::Handle`).
+    blocking: BlockingHandle,
 }
 
-/// Creates the scheduler and starts `num_workers` threads.
-pub(crate) fn start(
-    num_workers: usize,
-    config: Config,
-    blocking: BlockingHandle,
-    driver: crate::loom::std::sync::Arc<crate::reactor::Driver>,
-) -> io::Result<(Arc<Handle>, Vec<crate::loom::thread::JoinHandle<()>>)> {
-    let locals: Vec<Local> = (0..num_workers).map(|_| Local::new()).collect();
-    let stealers = locals.iter().map(Local::stealer).collect();
-    let handle = Arc::new(Handle {
-        shared: Shared {
+impl Handle {
+    /// Creates the scheduler for `num_workers` workers, and their local
+    /// queues (for [`start`]); no thread is started yet.
+    pub(crate) fn new(
+        num_workers: usize,
+        config: Config,
+        blocking: BlockingHandle,
+        driver: crate::loom::std::sync::Arc<crate::reactor::Driver>,
+    ) -> (Arc<Handle>, Vec<Local>) {
+        let locals: Vec<Local> = (0..num_workers).map(|_| Local::new()).collect();
+        let stealers = locals.iter().map(Local::stealer).collect();
+        let shared = Shared {
             injector: Injector::new(),
             stealers,
             lifo: (0..num_workers).map(|_| lifo::LifoSlot::new()).collect(),
@@ -122,7 +127,7 @@ pub(crate) fn start(
             wakes: WakeSlot::default(),
             idle: Idle::new(num_workers),
             parkers: (0..num_workers).map(|_| Parker::new()).collect(),
-            driver: driver.clone(),
+            driver,
             owned: crate::loom::std::sync::Arc::new(OwnedTasks::new(num_workers)),
             poll_slots: watchdog::slots(num_workers),
             coarse_clock: Default::default(),
@@ -135,8 +140,21 @@ pub(crate) fn start(
             block_on_wakers: Mutex::new(Vec::new()),
             next_block_on: AtomicUsize::new(0),
             config,
-        },
-    });
+            blocking,
+        };
+        (Arc::new(Handle { shared }), locals)
+    }
+}
+
+/// Starts the workers of `handle` (one per local queue), each with a clone
+/// of the runtime's handle `rt`, after hooking the scheduler to its
+/// reactor; waits for every worker's `on_thread_start` report.
+pub(crate) fn start(
+    handle: &Arc<Handle>,
+    rt: &crate::runtime::Handle,
+    locals: Vec<Local>,
+) -> io::Result<Vec<crate::loom::thread::JoinHandle<()>>> {
+    let driver = &handle.shared.driver;
     // When the reactor starts, workers already asleep must look again so
     // that one of them waits on it (a token to every parker; a stale one
     // only costs its worker one extra turn of its park loop).
@@ -158,26 +176,22 @@ pub(crate) fn start(
             h.shared.has_visible_work()
         })));
     if handle.shared.config.debug.enabled {
-        start_watchdog(&handle)?;
+        start_watchdog(handle)?;
     }
+    let num_workers = locals.len();
     let mut threads = Vec::with_capacity(num_workers);
     // Each worker reports whether its `on_thread_start` hook returned; see
     // `HookReports`.
     let reports = Arc::new(HookReports::new());
     for (index, local) in locals.into_iter().enumerate() {
         let core = worker::Core::new(index, local, handle.shared.config.debug.enabled);
-        let h = crate::runtime::Handle {
-            inner: crate::runtime::scheduler::Handle::MultiThread(handle.clone()),
-            blocking: blocking.clone(),
-            driver: driver.clone(),
-        };
-        let reports = reports.clone();
+        let (rt, me, reports) = (rt.clone(), handle.clone(), reports.clone());
         let body = move |hook: HookResult| {
             let ok = hook.is_ok();
             reports.report(hook);
             if ok {
-                worker::run(h, core);
-            } else if let crate::runtime::scheduler::Handle::MultiThread(me) = &h.inner {
+                worker::run(rt, me, core);
+            } else {
                 // Never entered the loop whose exit guard counts it out.
                 me.worker_exited();
             }
@@ -196,7 +210,7 @@ pub(crate) fn start(
         handle.abandon_start(threads, 0);
         return Err(e);
     }
-    Ok((handle, threads))
+    Ok(threads)
 }
 
 /// The workers' reports of their `on_thread_start` hooks. `build()` waits
@@ -276,24 +290,21 @@ impl Shared {
     }
 }
 
-impl Handle {
-    pub(crate) fn spawn<F>(
-        me: &Arc<Self>,
-        future: F,
-        id: Id,
-        site: crate::task::site::Site,
-    ) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let (join, notified) = me.shared.owned.bind(future, me.clone(), id, site);
-        if let Some(task) = notified {
-            Handle::schedule_with(me, task, LocalKind::Spawn);
-        }
-        join
+impl Spawner for Handle {
+    fn owned(&self) -> &OwnedTasks {
+        &self.shared.owned
     }
 
+    fn debug(&self) -> bool {
+        self.shared.config.debug.enabled
+    }
+
+    fn schedule_spawned(me: &Arc<Self>, task: Notified) {
+        Handle::schedule_with(me, task, LocalKind::Spawn);
+    }
+}
+
+impl Handle {
     fn schedule_with(me: &Arc<Self>, task: Notified, kind: LocalKind) {
         context::with_worker(|worker| match worker {
             Some(cx) if Arc::ptr_eq(&cx.handle, me) => cx.schedule_local(task, kind),
@@ -375,31 +386,11 @@ impl Handle {
         self.shared.done_cvar.notify_all();
     }
 
-    /// Shutdown step 4: waits for the cleanup, at most `timeout`. True if it
+    /// Shutdown step 4: waits for the cleanup until `deadline`. True if it
     /// finished.
-    pub(crate) fn wait_done(&self, timeout: Option<Duration>) -> bool {
+    pub(crate) fn wait_done(&self, deadline: Deadline) -> bool {
         let mut done = self.shared.done.lock();
-        match timeout {
-            None => {
-                while !*done {
-                    self.shared.done_cvar.wait(&mut done);
-                }
-                true
-            }
-            Some(timeout) => {
-                let deadline = std::time::Instant::now().checked_add(timeout);
-                while !*done {
-                    let left = match deadline {
-                        Some(d) => d.saturating_duration_since(std::time::Instant::now()),
-                        None => Duration::MAX,
-                    };
-                    if left.is_zero() || self.shared.done_cvar.wait_timeout(&mut done, left) {
-                        return *done;
-                    }
-                }
-                true
-            }
-        }
+        deadline.wait(&self.shared.done_cvar, &mut done, |done| *done)
     }
 
     /// `Runtime::block_on` on a thread that is not a worker: poll `future`
@@ -488,6 +479,20 @@ impl Handle {
         self.shared.parkers.len()
     }
 
+    pub(crate) fn debug(&self) -> bool {
+        self.shared.config.debug.enabled
+    }
+
+    /// The runtime's reactor.
+    pub(crate) fn driver(&self) -> &crate::loom::std::sync::Arc<crate::reactor::Driver> {
+        &self.shared.driver
+    }
+
+    /// The runtime's blocking pool.
+    pub(crate) fn blocking(&self) -> &BlockingHandle {
+        &self.shared.blocking
+    }
+
     pub(crate) fn is_shutdown(&self) -> bool {
         self.shared.is_shutdown()
     }
@@ -509,16 +514,6 @@ impl Drop for Unregister<'_> {
             .lock()
             .retain(|(k, _)| *k != self.1);
     }
-}
-
-/// What `block_on` does after a task panicked under `ShutdownRuntime`.
-#[track_caller]
-pub(crate) fn panic_shutdown() -> ! {
-    panic!(
-        "windlass: a spawned task panicked and the runtime is configured to shut down on unhandled panics \
-         (Builder::unhandled_panic(UnhandledPanic::ShutdownRuntime)); await the task's JoinHandle to handle its panic, \
-         or use UnhandledPanic::Ignore"
-    )
 }
 
 impl Schedule for Arc<Handle> {

@@ -61,7 +61,7 @@ use super::lifo::RESCUE_INTERVAL;
 use super::queue::Local;
 use crate::loom::sync::Arc;
 use crate::runtime::sampling::{self, Countdown};
-use crate::runtime::{context, metrics, scheduler};
+use crate::runtime::{context, metrics};
 use crate::task::Notified;
 
 /// Check the injector first every this many tasks.
@@ -159,12 +159,8 @@ pub(crate) struct Context {
 }
 
 /// The body of a worker thread.
-pub(super) fn run(rt: crate::runtime::Handle, core: Core) {
+pub(super) fn run(rt: crate::runtime::Handle, handle: Arc<Handle>, core: Core) {
     let _enter = context::enter_runtime(&rt);
-    let handle = match &rt.inner {
-        scheduler::Handle::MultiThread(h) => h.clone(),
-        scheduler::Handle::CurrentThread(_) => unreachable!("a worker of a current-thread runtime"),
-    };
     let cx = Context {
         handle,
         index: core.index,
@@ -452,6 +448,7 @@ impl Context {
 
     /// A task of this runtime was woken (or yielded, or spawned) on this
     /// worker's thread.
+    #[inline]
     pub(super) fn schedule_local(&self, task: Notified, kind: LocalKind) {
         let Ok(mut core) = self.core.try_borrow_mut() else {
             // Only reachable from a destructor run while the core is

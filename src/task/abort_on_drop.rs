@@ -1,24 +1,27 @@
-//! `AbortOnDrop`: a `JoinHandle` that cancels its task when dropped.
+//! `AbortOnDrop`: a `JoinHandle` that cancels its task when dropped. Public
+//! as `windlass::join::AbortOnDrop`; it lives here, beside `JoinHandle`,
+//! because `JoinHandle::abort_on_drop` returns it and the task layer does
+//! not import `join` (docs/ARCHITECTURE.md, "Layers").
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::task::{AbortHandle, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle};
 
 /// A [`JoinHandle`] that **aborts** its task when dropped, instead of
 /// detaching it: asyncio's ownership, where a task nobody waits for any more
 /// is cancelled.
 ///
 /// Awaiting it gives the task's output, as the handle would. It is the
-/// *owned* handle of [the cancellation rule](super#cancellation-ownership-decides):
+/// *owned* handle of [the cancellation rule](crate::join#cancellation-ownership-decides):
 /// pass tasks to a helper wrapped in it and every helper that gives up on
-/// them or is cancelled aborts them ([`join_all`](super::join_all),
-/// [`try_join_all`](super::try_join_all) and
-/// [`as_completed`](super::as_completed) dropped early or failing, the
-/// loser of [`race`](super::race), a [`timeout`](crate::time::timeout)
-/// around it, a dropped [`wait`](super::wait)), where a bare `JoinHandle`
+/// them or is cancelled aborts them ([`join_all`](crate::join::join_all),
+/// [`try_join_all`](crate::join::try_join_all) and
+/// [`as_completed`](crate::join::as_completed) dropped early or failing, the
+/// loser of [`race`](crate::join::race), a [`timeout`](crate::time::timeout)
+/// around it, a dropped [`wait`](crate::join::wait)), where a bare `JoinHandle`
 /// would leave the task running. [`JoinHandle::abort_on_drop`] is the same
 /// as [`AbortOnDrop::new`].
 ///
@@ -116,7 +119,7 @@ impl<T> AbortOnDrop<T> {
     ///     assert_eq!(windlass::join::AbortOnDrop::new(handle).id(), id);
     /// });
     /// ```
-    pub fn id(&self) -> crate::task::Id {
+    pub fn id(&self) -> Id {
         self.handle().id()
     }
 }
