@@ -91,15 +91,25 @@ impl Countdown {
     }
 
     /// Counts one event down; true if this one is sampled.
+    ///
+    /// On the hot path of every poll and every local wake: a decrement and
+    /// a test for zero (`left` is never 0 between calls), with the restart
+    /// out of line.
     #[inline(always)]
     pub(crate) fn tick(&mut self) -> bool {
-        if self.left > 1 {
-            self.left -= 1;
+        self.left -= 1;
+        if self.left != 0 {
             return false;
         }
-        let (gap, rng) = next_gap(self.rng);
-        (self.left, self.rng) = (gap, rng);
+        self.restart();
         true
+    }
+
+    /// A hit: the next gap (rules 1 and 2).
+    #[cold]
+    #[inline(never)]
+    fn restart(&mut self) {
+        (self.left, self.rng) = next_gap(self.rng);
     }
 }
 

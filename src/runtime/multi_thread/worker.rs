@@ -448,6 +448,11 @@ impl Context {
 
     /// A task of this runtime was woken (or yielded, or spawned) on this
     /// worker's thread.
+    ///
+    /// Inlined into `Handle::schedule_with`, its one caller: every wake and
+    /// yield on a worker goes through here, and a call in between costs
+    /// more than the sampling countdown it holds (docs/PERFORMANCE.md,
+    /// "Debug mode and metrics cost").
     #[inline]
     pub(super) fn schedule_local(&self, task: Notified, kind: LocalKind) {
         let Ok(mut core) = self.core.try_borrow_mut() else {
