@@ -448,6 +448,49 @@ fn bind_address_in_use() {
     });
 }
 
+/// The backlog the kernel holds for a listening socket: Linux reports
+/// `sk_max_ack_backlog` in `tcp_info.tcpi_sacked` for a socket in LISTEN.
+fn listen_backlog(listener: &TcpListener) -> u32 {
+    use std::os::fd::{AsFd, AsRawFd};
+    // SAFETY: `tcp_info` is plain integers, for which all zeroes is valid.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: the descriptor is open (borrowed from the listener), and
+    // `info` and `len` are valid for writes of the size `len` says.
+    let rc = unsafe {
+        libc::getsockopt(
+            listener.as_fd().as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&raw mut info).cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(rc, 0, "TCP_INFO: {}", io::Error::last_os_error());
+    info.tcpi_sacked
+}
+
+/// Regression: `bind` took the standard library's backlog of 128, which a
+/// burst of 1,000 connects overflowed; the kernel then dropped handshakes
+/// and some connections reached the server seconds late, or established
+/// with their client's FIN lost (`tests/http/bad_input.rs`,
+/// `thousand_connections_opened_and_dropped_at_once`, leaked descriptors).
+#[test]
+fn bind_listens_with_a_backlog_of_1024() {
+    run(|| async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The kernel caps the backlog at somaxconn (4,096 by default).
+        let want = (windlass::net::LISTEN_BACKLOG as u32).min(somaxconn);
+        assert!(want > 128, "somaxconn ({somaxconn}) hides the difference");
+        assert_eq!(listen_backlog(&listener), want);
+    });
+}
+
 #[test]
 fn connect_by_name_resolves_on_the_blocking_pool() {
     run(|| async {
