@@ -57,7 +57,7 @@ mod unix;
 
 pub use accept::{AcceptBackoff, is_connection_error, is_resource_error};
 pub use addr::ToSocketAddrs;
-pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
+pub use tcp::{Incoming, LISTEN_BACKLOG, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{
     UnixDatagram, UnixIncoming, UnixListener, UnixOwnedReadHalf, UnixOwnedWriteHalf, UnixStream,

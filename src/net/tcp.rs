@@ -14,6 +14,41 @@ use super::addr::{ToSocketAddrs, resolve};
 use super::stream::{self, stream_read_methods, stream_write_methods};
 use crate::io::Async;
 
+/// The listen backlog of [`TcpListener::bind`]: how many connections the
+/// kernel completes and queues before the server accepts them (the kernel
+/// caps it at `net.core.somaxconn`, 4,096 on current Linux).
+///
+/// The standard library's `bind` asks for 128, which a burst of connects
+/// overflows. Linux then drops the client's final handshake `ACK` (counted
+/// in `TcpExtListenOverflows`) while the client already counts itself
+/// connected: the server side waits in `SYN_RECV` for its `SYN-ACK`
+/// retransmits (1, 2, 4, 8, 16 s apart) or the client's next segment, so the
+/// connection reaches `accept` seconds late, and one whose client closed in
+/// between can come up established on the server with the client's `FIN`
+/// lost and no peer left: a descriptor held until the server's own timeout
+/// (seen with 1,000 connects at once, `tests/http/bad_input.rs`). The
+/// backlog is only a cap (no memory is set aside for it); 1,024 takes such
+/// a burst and stays well under the default `somaxconn`. (tokio 1.54 binds
+/// through mio 1.2, which copies std's 128.)
+///
+/// ```
+/// assert_eq!(windlass::net::LISTEN_BACKLOG, 1024);
+/// ```
+pub const LISTEN_BACKLOG: i32 = 1024;
+
+/// A listening TCP socket bound to `addr`, as the standard library makes
+/// one (close-on-exec, `SO_REUSEADDR` on Unix so a restarted server can
+/// bind while old connections sit in `TIME_WAIT`), with `backlog`.
+fn listen(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    // socket2 sets close-on-exec atomically (SOCK_CLOEXEC) on Linux.
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    Ok(socket.into())
+}
+
 /// A TCP server socket: asyncio's `start_server`.
 ///
 /// ```
@@ -46,6 +81,11 @@ impl TcpListener {
     /// the system for a free port; [`local_addr`](Self::local_addr) tells
     /// which.
     ///
+    /// The socket listens with a backlog of [`LISTEN_BACKLOG`] (1,024; the
+    /// kernel caps it at `net.core.somaxconn`), not the standard library's
+    /// 128: see there for why. For another backlog, set the socket up with
+    /// `socket2` and hand it to [`from_std`](Self::from_std).
+    ///
     /// ```
     /// # windlass::Runtime::new().unwrap().block_on(async {
     /// let listener = windlass::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -58,7 +98,7 @@ impl TcpListener {
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let mut last = None;
         for addr in resolve(addr).await? {
-            match std::net::TcpListener::bind(addr) {
+            match listen(addr, LISTEN_BACKLOG) {
                 Ok(l) => return TcpListener::from_std(l),
                 Err(e) => last = Some(e),
             }

@@ -232,6 +232,21 @@ pub fn fd_count() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
+/// The kernel's count of connections dropped because a listener's queue
+/// was full (`TcpExtListenOverflows` in `/proc/net/netstat`), for this
+/// network namespace: every process in it, not only this one. `None` where
+/// the file or the counter is missing.
+pub fn listen_overflows() -> Option<u64> {
+    let netstat = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    // Pairs of lines: "TcpExt: Name Name ..." then "TcpExt: 1 2 ...".
+    let mut lines = netstat.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (names, values) = (lines.next()?, lines.next()?);
+    let at = names
+        .split_whitespace()
+        .position(|n| n == "ListenOverflows")?;
+    values.split_whitespace().nth(at)?.parse().ok()
+}
+
 /// Waits (polling every 10 ms, up to 20 s) until the descriptor count is
 /// back to `baseline` or lower; returns the last count seen. Closing is
 /// asynchronous (connection tasks end after their peers go), so the test
