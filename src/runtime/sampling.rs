@@ -232,6 +232,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "arithmetic only (no unsafe); its 10^5-10^6 steps take minutes under Miri"
+    )]
     fn gaps_average_the_interval_and_stay_in_range() {
         let n = u64::from(HISTOGRAM_SAMPLE_INTERVAL);
         let (mut rng, mut sum) = (0x2545_F491, 0u64);
@@ -246,6 +250,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "arithmetic only (no unsafe); its 10^5-10^6 steps take minutes under Miri"
+    )]
     fn the_countdown_samples_the_first_event_then_one_in_about_n() {
         let mut c = Countdown::new(7);
         assert!(c.tick());
