@@ -3,7 +3,6 @@
 //! connection errors, name resolution, and that dropped sockets leave no
 //! sources registered.
 
-use std::future::Future;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
@@ -21,20 +20,9 @@ use windlass::time::timeout;
 /// Generous bound on any single wait that should finish promptly.
 const LONG: Duration = Duration::from_secs(20);
 
-/// Runs `make()` on a fresh multi-thread runtime under the watchdog, then
-/// checks that the test left no I/O source or timer registered.
-fn run<F, Fut>(make: F)
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = ()>,
-{
-    watchdog(move || {
-        let rt = multi(2);
-        rt.block_on(make());
-        assert_eq!(rt.handle().num_io_sources(), 0, "a socket was leaked");
-        assert_eq!(rt.handle().num_timers(), 0, "a timer was leaked");
-    });
-}
+/// Each test's runtime: the shared leak-checked run (2 workers, under the
+/// watchdog; no source or timer left registered).
+use crate::support::run_leak_checked as run;
 
 /// Echoes until end-of-file; returns the number of bytes echoed.
 async fn echo(mut s: TcpStream) -> io::Result<u64> {

@@ -22,3 +22,19 @@ pub fn current() -> Runtime {
         .build()
         .unwrap_or_else(|e| panic!("build a current-thread runtime: {e}"))
 }
+
+/// Runs `make()` on a fresh 2-worker runtime under the [`watchdog`]
+/// (super::watchdog), then checks that the test left no I/O source or
+/// timer registered.
+pub fn run_leak_checked<F, Fut>(make: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    super::watchdog(move || {
+        let rt = multi(2);
+        rt.block_on(make());
+        assert_eq!(rt.handle().num_io_sources(), 0, "a socket was leaked");
+        assert_eq!(rt.handle().num_timers(), 0, "a timer was leaked");
+    });
+}

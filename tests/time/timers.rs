@@ -7,7 +7,6 @@
 //! upper bounds; the interval tests assert on the scheduled instants the
 //! interval returns, not on elapsed time.
 
-use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -27,20 +26,9 @@ use windlass::time::{
 const LONG: Duration = Duration::from_secs(20);
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// Runs `make()` on a fresh multi-thread runtime under the watchdog and
-/// checks that no timer or source was left registered.
-fn run<F, Fut>(make: F)
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = ()>,
-{
-    watchdog(move || {
-        let rt = multi(2);
-        rt.block_on(make());
-        assert_eq!(rt.handle().num_timers(), 0, "a timer was leaked");
-        assert_eq!(rt.handle().num_io_sources(), 0, "a socket was leaked");
-    });
-}
+/// Each test's runtime: the shared leak-checked run (2 workers, under the
+/// watchdog; no source or timer left registered).
+use crate::support::run_leak_checked as run;
 
 fn num_timers() -> usize {
     Handle::current().num_timers()
