@@ -83,6 +83,13 @@ struct Inner {
     /// loom threads share one OS thread, so a read after the threads are
     /// joined sees every update, without adding interleavings.
     live: StdArc<StdAtomicUsize>,
+    /// Mark the first this-many queued `Notified`s as sampled wakes
+    /// (`task::site` rule 6), as a runtime does for one wake in many.
+    mark_wakes: usize,
+    /// Pushes marked, and runs that handed a mark to `wake_sampled`
+    /// (counted like `live`).
+    marked: StdAtomicUsize,
+    claimed: StdAtomicUsize,
 }
 
 /// The scheduler handle stored in each task cell. Freeing the cell drops it,
@@ -108,6 +115,10 @@ impl Inner {
             "task {id} queued twice (rule 5): {:?} + {task:?}",
             *queue
         );
+        if self.marked.load(StdOrdering::SeqCst) < self.mark_wakes {
+            task.mark_wake_sampled();
+            self.marked.fetch_add(1, StdOrdering::SeqCst);
+        }
         queue.push_back(task);
     }
 }
@@ -120,19 +131,47 @@ impl Schedule for CellScheduler {
     fn release(&self, task: NonNull<Header>) -> Option<Task> {
         self.inner.owned.remove(task)
     }
+
+    fn wake_sampled(&self, _task: NonNull<Header>) {
+        self.inner.claimed.fetch_add(1, StdOrdering::SeqCst);
+    }
 }
 
 impl TestScheduler {
     /// A scheduler with an empty queue and an empty owned list.
     #[allow(clippy::new_without_default)]
     pub fn new() -> TestScheduler {
+        TestScheduler::marking_wakes(0)
+    }
+
+    /// A scheduler that marks the first `n` wakes it queues (spawns
+    /// included) as sampled (`task::site` rule 6, `runtime::sampling` rule
+    /// 2): each mark must come back once, with the run that follows it
+    /// ([`marks`](Self::marks)).
+    pub fn marking_wakes(n: usize) -> TestScheduler {
+        TestScheduler::with_marks(n)
+    }
+
+    fn with_marks(mark_wakes: usize) -> TestScheduler {
         TestScheduler {
             inner: Arc::new(Inner {
                 queue: Mutex::new(VecDeque::new()),
                 owned: OwnedTasks::new(1),
                 live: StdArc::new(StdAtomicUsize::new(0)),
+                mark_wakes,
+                marked: StdAtomicUsize::new(0),
+                claimed: StdAtomicUsize::new(0),
             }),
         }
+    }
+
+    /// Wakes marked as sampled, and marks handed back by runs of the task
+    /// (`Schedule::wake_sampled`), so far.
+    pub fn marks(&self) -> (usize, usize) {
+        (
+            self.inner.marked.load(StdOrdering::SeqCst),
+            self.inner.claimed.load(StdOrdering::SeqCst),
+        )
     }
 
     /// Creates a task for `future` (rule 1: join handle, owned list, first

@@ -3,7 +3,8 @@
 //! completes and frees the task. The snapshot must only see a task that is
 //! still in the list (so its header is alive), with a state and counters
 //! that are each a value some moment of the task had; and one taken while
-//! another thread spawns a task into the list.
+//! another thread spawns a task into the list. The last model adds rule 6
+//! of `task::site`: the sampled-wake mark, a second writer of the word.
 #![cfg(loom)]
 
 use loom::thread;
@@ -100,4 +101,55 @@ fn dump_vs_extras_attached_at_first_pending() {
         assert_eq!((future.get(), output.get()), (1, 1));
         assert_eq!(s.live_tasks(), 0);
     });
+}
+
+/// `task::site` rule 6 against rules 4 and 5: the first queueing, or
+/// every one, marks the task's word (a sampled wake), the first poll
+/// returns `Pending` and
+/// attaches the extras box, a third thread opens the gate (a wake that may
+/// come during the poll, so the poller queues the task itself), and a
+/// snapshot reads the word meanwhile. No mark is lost or handed back
+/// twice (each mark comes back with exactly one run: a run that did not
+/// clear it would hand the spawn's mark back twice), the
+/// attach keeps the mark it finds, and the snapshot sees the spawn site
+/// whatever tag bits are set.
+#[test]
+fn sampled_wake_marks_vs_extras_attach_and_dump() {
+    model(|| marks_vs_attach_and_dump(1));
+    model(|| marks_vs_attach_and_dump(usize::MAX));
+}
+
+fn marks_vs_attach_and_dump(marking: usize) {
+    {
+        let s = TestScheduler::marking_wakes(marking);
+        let (future, output) = (DropCounter::new(), DropCounter::new());
+        let gate = windlass_loom_tests::Gate::new();
+        let body = TaskBody::after(
+            future.token(),
+            output.token(),
+            windlass_loom_tests::Gate::wait(&gate),
+        );
+        let join = s.spawn_debug(body);
+        let site = s.snapshot()[0].spawned_at();
+        let runner = s.clone();
+        let t = thread::spawn(move || assert!(runner.run_one()));
+        let opener = gate.clone();
+        let o = thread::spawn(move || opener.open(windlass_loom_tests::Wake::ByRef));
+        if let Some(task) = s.snapshot().first() {
+            assert_eq!(task.spawned_at(), site);
+            assert!(task.counters().expect("debug task").polls <= 1);
+        }
+        t.join().unwrap();
+        o.join().unwrap();
+        s.run_all();
+        drop(join);
+        // A poll that stored its waker just after the opener looked leaves
+        // it in the gate, holding a reference: drop it.
+        gate.clear();
+        assert_eq!((future.get(), output.get()), (1, 1));
+        let (marked, claimed) = s.marks();
+        assert!(marked >= 1, "the spawn's queueing is marked");
+        assert_eq!(marked, claimed, "every mark handed back once");
+        assert_eq!(s.live_tasks(), 0);
+    }
 }

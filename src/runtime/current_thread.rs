@@ -104,7 +104,7 @@ impl Handle {
 
     fn push(&self, task: Notified) {
         // Before the push: sampling rule 2.
-        self.wakes.on_schedule(task.header_ptr());
+        self.wakes.on_schedule(&task);
         let mut queue = self.queue.lock();
         match queue.as_mut() {
             Some(q) => q.push_back(task),
@@ -176,7 +176,7 @@ impl Handle {
             match self.pop() {
                 Some(task) => {
                     metrics::add(&self.counters.polls, 1);
-                    sampling::run(task, sample.tick(), &self.wakes, || &self.counters);
+                    sampling::run(task, sample.tick(), || &self.counters);
                 }
                 None => return ran,
             }
@@ -335,6 +335,12 @@ impl Schedule for Arc<Handle> {
 
     fn panic_lost(&self, task: &Header, message: Option<String>) {
         debug::report_lost_panic(&self.config.debug, task, message);
+    }
+
+    fn wake_sampled(&self, task: NonNull<Header>) {
+        // Tasks run only in `run_tasks`, on the thread holding the core:
+        // the counters' one writer (`metrics` rule 2).
+        self.wakes.claim_into(task, Some(&self.counters));
     }
 
     fn unhandled_panic(&self) {

@@ -22,24 +22,29 @@
 //!    spawn) keeps a countdown, restarted the same way: a worker in its
 //!    core, any other thread in a thread-local. At
 //!    zero it *arms* the runtime's one [`WakeSlot`]: if the slot is empty
-//!    it takes it (a CAS from null to `ARMING`), stamps the time, and
-//!    stores the task's pointer (`Release`), all before the task is pushed
-//!    to a run queue, so no poll of the task can come first. If the slot
-//!    is busy, the hit is counted as missed.
-//! 3. **Claim.** Every poll compares its task's pointer with the slot (a
-//!    `Relaxed` load of a line written only when a sample starts or ends;
-//!    no task's pointer equals `ARMING`). On a match the poller loads the
-//!    slot again with `Acquire` (pairing with rule 2's `Release`, so the
-//!    stamp is visible), reads the stamp and empties the slot with a CAS.
-//!    The latency, from the stamp to the start of the poll, is recorded
+//!    it takes it (a CAS from null to `ARMING`), stamps the time, stores
+//!    the task's pointer (`Release`), and marks the task's own header
+//!    (`task::site` rule 6), all before the task is pushed to a run queue,
+//!    so no run of the task can come first. If the slot is busy, the hit
+//!    is counted as missed and the task is not marked.
+//! 3. **Claim.** A run of a task (poll, cancel or skip) reads the mark in
+//!    the header word it loads anyway, so the poll path never reads the
+//!    slot, a line shared by every worker. A marked run clears the mark
+//!    and calls its scheduler's `wake_sampled`, which loads the slot with
+//!    `Acquire` (pairing with rule 2's `Release`, so the stamp is
+//!    visible), checks that it holds this task, reads the stamp and
+//!    empties the slot with a CAS. The latency, from the stamp to the
+//!    start of the run, is recorded in the running worker's histogram
 //!    with a weight of 1 plus the misses (swapped to 0): a sample stands
 //!    for the hits skipped while it was in flight, so busy periods, whose
-//!    samples are in flight longer, are not under-weighted.
+//!    samples are in flight longer, are not under-weighted. A run on a
+//!    thread that is not a worker (a cancel at shutdown) empties the slot
+//!    and records nothing.
 //! 4. **The pointer names the wake.** An armed task is queued, so it holds
-//!    a reference and stays allocated until a poll of it, and that poll
-//!    claims the slot before it runs: no other task can have the address
-//!    meanwhile. A task dropped from a queue unpolled (shutdown only)
-//!    leaves the slot armed while the runtime ends.
+//!    a reference and stays allocated until its next run, and that run
+//!    claims the slot first: no other task can have the address
+//!    meanwhile. A task dropped from a queue unrun (shutdown only) leaves
+//!    the slot armed while the runtime ends.
 //! 5. **Totals.** Each histogram holds about one sample per `N` events:
 //!    its counts times `N` estimate the polls (wakes) per bucket. The
 //!    per-worker `polls` counter counts every poll exactly.
@@ -47,7 +52,9 @@
 //! The slot is never dereferenced: a pointer is only compared. A lost race
 //! can only make one sample wrong, never the runtime unsound, so these are
 //! `std` atomics even under loom, like the metrics counters
-//! (`runtime::metrics`), and stay out of the runtime's loom models.
+//! (`runtime::metrics`), and stay out of the runtime's loom models. The
+//! mark is part of the task's site word, whose protocol has its own loom
+//! model (`loom-tests/tests/task_dump.rs`).
 
 use crate::loom::std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
 use std::cell::Cell;
@@ -137,7 +144,7 @@ impl WakeSlot {
     /// Rule 2: `task` is about to be queued by a thread that is not a
     /// worker (its countdown is thread-local).
     #[inline(always)]
-    pub(crate) fn on_schedule(&self, task: NonNull<Header>) {
+    pub(crate) fn on_schedule(&self, task: &Notified) {
         let hit = WAKES.with(|w| {
             let mut countdown = w.get();
             let hit = countdown.tick();
@@ -151,7 +158,15 @@ impl WakeSlot {
 
     /// Rule 2 at a countdown's hit: `task` is about to be queued.
     #[cold]
-    pub(crate) fn arm(&self, task: NonNull<Header>) {
+    pub(crate) fn arm(&self, task: &Notified) {
+        if self.take(task.header_ptr()) {
+            task.mark_wake_sampled();
+        }
+    }
+
+    /// Rule 2's slot half: takes the empty slot for `task`, or counts a
+    /// miss. True if taken.
+    fn take(&self, task: NonNull<Header>) -> bool {
         let slot = &*self.0;
         // Acquire: the slot's previous sample was claimed before we reuse
         // its stamp (pairs with the claim's release CAS).
@@ -161,17 +176,22 @@ impl WakeSlot {
             .is_err()
         {
             slot.missed.fetch_add(1, Relaxed);
-            return;
+            return false;
         }
         slot.stamp.store(now_ns(), Relaxed);
         // Release: the stamp before the pointer (rule 3's Acquire).
         slot.task.store(task.as_ptr(), Release);
+        true
     }
 
-    /// Rule 3's test: is `task` the armed one? One `Relaxed` load.
-    #[inline(always)]
-    fn is_armed_for(&self, task: NonNull<Header>) -> bool {
-        self.0.task.load(Relaxed) == task.as_ptr()
+    /// Rule 3, from a scheduler's `wake_sampled`: claims `task`'s wake and
+    /// records its latency, up to now, in `counters` (`None`: the run is
+    /// not on a worker; the slot is emptied, nothing recorded).
+    pub(crate) fn claim_into(&self, task: NonNull<Header>, counters: Option<&WorkerCounters>) {
+        let start = now_ns();
+        if let (Some((stamp, weight)), Some(counters)) = (self.claim(task), counters) {
+            counters.record_latency(start.saturating_sub(stamp), weight);
+        }
     }
 
     /// Rule 3: the stamp and weight of `task`'s wake, if it is armed.
@@ -191,18 +211,13 @@ impl WakeSlot {
 }
 
 /// Runs `task` on the calling worker, timing the poll if rule 1 picked it
-/// (`timed`, from the worker's own countdown) and the wake if rule 3 finds
-/// it armed. `counters` are the worker's, looked up only when needed.
+/// (`timed`, from the worker's own countdown). `counters` are the
+/// worker's, looked up only when needed. (A sampled wake is timed by the
+/// run itself, rule 3.)
 #[inline(always)]
-pub(crate) fn run<'a>(
-    task: Notified,
-    timed: bool,
-    wakes: &WakeSlot,
-    counters: impl FnOnce() -> &'a WorkerCounters,
-) {
-    let ptr = task.header_ptr();
-    if timed || wakes.is_armed_for(ptr) {
-        run_sampled(task, ptr, timed, counters(), wakes);
+pub(crate) fn run<'a>(task: Notified, timed: bool, counters: impl FnOnce() -> &'a WorkerCounters) {
+    if timed {
+        run_timed(task, counters());
     } else {
         task.run();
     }
@@ -210,21 +225,10 @@ pub(crate) fn run<'a>(
 
 #[cold]
 #[inline(never)]
-fn run_sampled(
-    task: Notified,
-    ptr: NonNull<Header>,
-    timed: bool,
-    counters: &WorkerCounters,
-    wakes: &WakeSlot,
-) {
+fn run_timed(task: Notified, counters: &WorkerCounters) {
     let start = now_ns();
-    if let Some((stamp, weight)) = wakes.claim(ptr) {
-        counters.record_latency(start.saturating_sub(stamp), weight);
-    }
     task.run();
-    if timed {
-        counters.record_duration(now_ns().saturating_sub(start));
-    }
+    counters.record_duration(now_ns().saturating_sub(start));
 }
 
 #[cfg(all(test, not(loom)))]
@@ -268,15 +272,14 @@ mod tests {
         let a = NonNull::<Header>::dangling();
         // Only addresses: the slot never dereferences them (module docs).
         let b = NonNull::new(a.as_ptr().wrapping_byte_add(64)).unwrap();
-        slot.arm(a);
-        slot.arm(b); // busy: a miss
-        assert!(slot.is_armed_for(a) && !slot.is_armed_for(b));
+        assert!(slot.take(a));
+        assert!(!slot.take(b)); // busy: a miss
         assert_eq!(slot.claim(b), None);
         let (stamp, weight) = slot.claim(a).expect("armed");
         assert!(stamp <= now_ns());
         assert_eq!(weight, 2);
         assert_eq!(slot.claim(a), None);
-        slot.arm(b);
+        assert!(slot.take(b));
         assert_eq!(slot.claim(b).map(|(_, w)| w), Some(1));
     }
 }

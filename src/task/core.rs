@@ -131,6 +131,11 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 
     /// A task's panic can no longer be retrieved: its `JoinHandle` is gone.
     fn panic_lost(&self, _task: &Header, _message: Option<String>) {}
+
+    /// The run of `task` that starts now carries the wake this scheduler
+    /// marked for timing (`site` rule 6, `runtime::sampling` rule 3): time
+    /// it from its queueing.
+    fn wake_sampled(&self, _task: NonNull<Header>) {}
 }
 
 impl<F: Future, S: Schedule> Cell<F, S> {

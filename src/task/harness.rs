@@ -29,6 +29,13 @@ unsafe fn cell<'a, F: Future, S: Schedule>(ptr: NonNull<Header>) -> &'a Cell<F, 
 pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the caller.
     let cell = unsafe { cell::<F, S>(ptr) };
+    // One load of the site word tells both whether a sampled wake waits to
+    // be timed (`site` rule 6: on every way out below, so the sample is
+    // never stranded) and whether the poll is timed (rule 5).
+    let flags = cell.header.site.flags();
+    if flags.wake_sampled() {
+        wake_sampled(ptr, cell);
+    }
     match cell.header.state.transition_to_running() {
         ToRunning::Poll => {}
         ToRunning::Cancel => {
@@ -47,7 +54,7 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 
     // Named tasks and debug-mode tasks are timed (see `site`), off the
     // path of the others.
-    let result = if !cell.header.site.is_timed() {
+    let result = if !flags.is_timed() {
         poll_inner(ptr, cell)
     } else {
         poll_timed(ptr, cell)
@@ -83,6 +90,16 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             // SAFETY: as above.
             unsafe { complete::<F, S>(ptr) };
         }
+    }
+}
+
+/// `site` rule 6: this run carries a sampled wake; the scheduler times it
+/// from its queueing to now. Out of line: one run in many.
+#[cold]
+#[inline(never)]
+fn wake_sampled<F: Future, S: Schedule>(ptr: NonNull<Header>, cell: &Cell<F, S>) {
+    if cell.header.site.take_wake() {
+        cell.scheduler.wake_sampled(ptr);
     }
 }
 

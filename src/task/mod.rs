@@ -282,6 +282,13 @@ impl Notified {
     pub(crate) fn header_ptr(&self) -> NonNull<Header> {
         self.0.ptr
     }
+
+    /// Marks this wake as the one the runtime times (`site` rule 6): the
+    /// task's next run hands it to `Schedule::wake_sampled`. Call before
+    /// pushing `self` to a run queue.
+    pub(crate) fn mark_wake_sampled(&self) {
+        self.0.header().site.mark_wake();
+    }
 }
 
 impl std::fmt::Debug for Notified {

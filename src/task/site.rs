@@ -12,17 +12,27 @@
 //!    (the owner of the `TaskGroup` or `JoinSet` it was spawned into) and
 //!    the [`PollStats`]. The box is allocated at spawn and freed with the
 //!    cell.
-//! 3. The cases are told apart by the pointer's two low bits: `EXTRAS` (1)
-//!    for the box, `TIMED` (2) for rule 5, neither for rule 1. Both
-//!    pointees are 8-byte aligned, so the bits are otherwise 0.
-//! 4. The word changes at most once after spawn, from rule 5's timed
-//!    location to an extras box, and only by the thread polling the task
-//!    (which holds `RUNNING`, so there is one writer). It is stored with
-//!    `Release` after the box is filled in, and every reader loads it with
-//!    `Acquire`, so a reader on another thread (`Handle::dump`, a
-//!    `JoinHandle` asking for the name) sees either the location or the
-//!    whole box. The box is freed only with the cell, so a reference to
-//!    it lives as long as the reference to the task it came through.
+//! 3. The cases are told apart by the pointer's low bits: `EXTRAS` (1)
+//!    for the box, `TIMED` (2) for rule 5, neither for rule 1. `WAKE` (4)
+//!    is rule 6's mark, on top of either. Both pointees are 8-byte aligned
+//!    on 64-bit targets, so the bits are otherwise 0. (Where a `Location`
+//!    is only 4-byte aligned, `WAKE` is 0: wakes are never marked there,
+//!    and the schedule-latency histogram stays empty.)
+//! 4. The word has two kinds of writer, and each writes with a
+//!    read-modify-write that keeps the other's bits:
+//!    - the thread polling the task (which holds `RUNNING`) replaces rule
+//!      5's timed location with an extras box, at most once after spawn;
+//!    - the holder of the task's one `Notified` reference sets or clears
+//!      `WAKE` (rule 6).
+//!
+//!    (The two never overlap in time, since a task with a `Notified` is
+//!    not running, but a writer never relies on that: an RMW cannot lose a
+//!    bit even if they did.) Each write is a release and every reader
+//!    loads the word with `Acquire`, so a reader on another thread
+//!    (`Handle::dump`, a `JoinHandle` asking for the name) sees either the
+//!    location or the whole box. The box is freed only with the cell, so a
+//!    reference to it lives as long as the reference to the task it came
+//!    through.
 //! 5. **Lazy extras in debug mode.** An unnamed task outside any group, in
 //!    debug mode, starts as its location tagged `TIMED`: its polls are
 //!    timed like those of tasks with extras (debug mode's slow-poll
@@ -32,6 +42,13 @@
 //!    a poll has its counters, as every debug-mode task must for
 //!    `Handle::dump`. A timed task without a box has completed no poll
 //!    yet, so a dump shows it with zero counters.
+//! 6. **A sampled wake** (`runtime::sampling`, rules 2 and 3). The thread
+//!    that queues a task whose wake the runtime samples sets `WAKE` before
+//!    the push; the queue's hand-off publishes it to the poller. The next
+//!    run of the task (poll, cancel or skip) finds the bit in the word it
+//!    loads anyway, clears it, and asks its scheduler to time the wake.
+//!    So the poll path reads only the task's own header, never a line
+//!    shared by the whole runtime.
 
 use crate::loom::std::sync::{Arc, OnceLock};
 use std::panic::Location;
@@ -40,18 +57,25 @@ use std::ptr::NonNull;
 use super::id::Id;
 use crate::loom::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
 
-/// Rule 3's tag bits.
+/// Rule 3's tag bits: `TAGS` tell what the word points to, `WAKE` is
+/// rule 6's mark.
 const EXTRAS: usize = 1;
 const TIMED: usize = 2;
 const TAGS: usize = EXTRAS | TIMED;
+const WAKE: usize = if align_of::<Location<'static>>() >= 8 && align_of::<Extras>() >= 8 {
+    4
+} else {
+    0
+};
+const ALL: usize = TAGS | WAKE;
 
 /// The header's word (module docs). Owns the `Extras` box when there is one.
 pub(crate) struct Site {
     raw: AtomicPtr<()>,
 }
 
-// SAFETY: the word changes only as rule 4 says (one writer, published with
-// Release, read with Acquire); the `Extras` it may own holds `Send + Sync`
+// SAFETY: the word changes only as rule 4 says (read-modify-writes that
+// keep each other's bits, published with Release, read with Acquire); the `Extras` it may own holds `Send + Sync`
 // data (an `Arc<str>`, atomics).
 unsafe impl Send for Site {}
 // SAFETY: as above.
@@ -91,7 +115,7 @@ impl SpawnMeta {
         let plain = self.name.is_none() && !(debug && self.parent.is_some());
         if plain {
             let raw = NonNull::from(self.location).cast::<()>();
-            debug_assert_eq!(raw.as_ptr().addr() & TAGS, 0);
+            debug_assert_eq!(raw.as_ptr().addr() & ALL, 0);
             let tag = if debug { TIMED } else { 0 };
             return Site::from_raw(raw.map_addr(|a| a | tag));
         }
@@ -175,6 +199,27 @@ pub(crate) fn now_ns() -> u64 {
     u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// What a run of the task needs to know from its word, read once (rules
+/// 3, 5 and 6).
+#[derive(Clone, Copy)]
+pub(crate) struct Flags(usize);
+
+impl Flags {
+    /// Rule 6: a sampled wake waits to be timed.
+    #[inline(always)]
+    pub(crate) fn wake_sampled(self) -> bool {
+        self.0 & WAKE != 0
+    }
+
+    /// The task's polls are timed: it has extras, or is a debug-mode task
+    /// that will get them (rule 5). Never changes after spawn (rule 4's
+    /// attach goes from one timed word to another).
+    #[inline(always)]
+    pub(crate) fn is_timed(self) -> bool {
+        self.0 & TAGS != 0
+    }
+}
+
 impl Site {
     fn from_raw(raw: NonNull<()>) -> Site {
         Site {
@@ -195,7 +240,36 @@ impl Site {
     /// debug-mode task that will get them (rule 5).
     #[inline(always)]
     pub(crate) fn is_timed(&self) -> bool {
-        self.word().as_ptr().addr() & TAGS != 0
+        self.flags().is_timed()
+    }
+
+    /// The word's tag bits, for one run of the task (one `Acquire` load,
+    /// as every reader's).
+    #[inline(always)]
+    pub(crate) fn flags(&self) -> Flags {
+        Flags(self.word().as_ptr().addr() & ALL)
+    }
+
+    /// Rule 6: marks a sampled wake. Called by the holder of the task's
+    /// `Notified`, before it pushes it to a run queue.
+    pub(crate) fn mark_wake(&self) {
+        // AcqRel: an RMW after rule 4's attach keeps its release sequence,
+        // and Release makes this write a publisher of the word as well.
+        // The poller sees the bit through the queue's own hand-off.
+        let _ = self
+            .raw
+            .fetch_update(AcqRel, Acquire, |w| Some(w.map_addr(|a| a | WAKE)));
+    }
+
+    /// Rule 6: clears the mark; true if it was set. Called by the holder of
+    /// the task's `Notified`, at the start of its run.
+    pub(crate) fn take_wake(&self) -> bool {
+        // AcqRel: as in `mark_wake`.
+        self.raw
+            .fetch_update(AcqRel, Acquire, |w| {
+                (w.addr() & WAKE != 0).then(|| w.map_addr(|a| a & !WAKE))
+            })
+            .is_ok()
     }
 
     /// The pointer to the extras box, with the tag cleared (rule 3), if
@@ -208,8 +282,8 @@ impl Site {
         }
         let ptr = word.map_addr(|a| {
             // SAFETY: a tagged pointer came from a non-null box address
-            // with the bit added; clearing it cannot give zero.
-            unsafe { std::num::NonZeroUsize::new_unchecked(a.get() & !EXTRAS) }
+            // with tag bits added; clearing them cannot give zero.
+            unsafe { std::num::NonZeroUsize::new_unchecked(a.get() & !ALL) }
         });
         Some(ptr.cast::<Extras>())
     }
@@ -234,18 +308,21 @@ impl Site {
             return self.extras();
         }
         let location = Self::location_of(word);
-        let boxed = Extras::boxed(location, None, None);
-        // Release: pairs with `word`'s Acquire; the box is filled in.
-        self.raw.store(boxed.as_ptr(), Release);
+        let boxed = Extras::boxed(location, None, None).as_ptr();
+        // Release: pairs with `word`'s Acquire; the box is filled in. An
+        // RMW keeping rule 6's mark (rule 4).
+        let _ = self.raw.fetch_update(Release, Relaxed, |w| {
+            Some(boxed.map_addr(|a| a | (w.addr() & WAKE)))
+        });
         self.extras()
     }
 
     /// The location a word without extras points to.
     fn location_of(word: NonNull<()>) -> &'static Location<'static> {
         let untagged = word.map_addr(|a| {
-            // SAFETY: a location's address with at most the TIMED bit
-            // added; clearing it leaves the non-null address.
-            unsafe { std::num::NonZeroUsize::new_unchecked(a.get() & !TAGS) }
+            // SAFETY: a location's address with at most the TIMED and
+            // WAKE bits added; clearing them leaves the non-null address.
+            unsafe { std::num::NonZeroUsize::new_unchecked(a.get() & !ALL) }
         });
         // SAFETY: not an extras word, so it was made from a `&'static
         // Location` (rules 1 and 5).
@@ -358,5 +435,40 @@ mod tests {
         assert_eq!(stats.polls.load(Relaxed), 2);
         assert_eq!(stats.busy_ns.load(Relaxed), 12);
         assert_eq!(stats.last_poll_end_ns.load(Relaxed), 20);
+    }
+
+    #[test]
+    fn a_wake_mark_rides_on_any_word_and_comes_back_once() {
+        let here = Location::caller();
+        let mut named = SpawnMeta::here();
+        named.name = Some(Arc::from("n"));
+        let sites = [
+            SpawnMeta::here().into_site(false),
+            SpawnMeta::here().into_site(true),
+            named.into_site(false),
+        ];
+        for site in &sites {
+            let timed = site.is_timed();
+            assert!(!site.flags().wake_sampled() && !site.take_wake());
+            site.mark_wake();
+            assert!(site.flags().wake_sampled());
+            // The mark hides nothing: site, name, timing, extras.
+            assert_eq!(site.location().file(), here.file());
+            assert_eq!(site.is_timed(), timed);
+            assert_eq!(site.flags().is_timed(), timed);
+            let name = site.name().map(|n| n.to_string());
+            // Rule 4: the attach keeps a mark it finds.
+            // SAFETY: no other thread has this site.
+            let extras = unsafe { site.extras_or_attach() };
+            assert_eq!(extras.is_some(), timed);
+            assert!(site.flags().wake_sampled());
+            assert_eq!(site.name().map(|n| n.to_string()), name);
+            assert!(site.take_wake());
+            assert!(!site.take_wake() && !site.flags().wake_sampled());
+            assert_eq!(site.location().file(), here.file());
+        }
+        // Dropped with a mark still set: the box is freed all the same
+        // (Miri checks the provenance and the leak).
+        sites[1].mark_wake();
     }
 }

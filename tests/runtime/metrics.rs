@@ -318,6 +318,31 @@ fn schedule_latency_counts_the_time_in_the_queue() {
     assert_eq!(slow, 1, "{h}");
 }
 
+/// A sampled wake whose run is a cancel, not a poll, still gives the slot
+/// back (runtime::sampling rule 3; task::site rule 6): the next thread's
+/// first queueing is sampled too. Were the cancelled run to leave the slot
+/// armed, every later wake would count as missed and the total stay 0.
+#[test]
+fn a_sampled_wake_cancelled_before_its_poll_frees_the_slot() {
+    let rt = current();
+    let handle = rt.handle().clone();
+    rt.block_on(async move {
+        // The first queueing on each new thread is sampled.
+        let h = handle.clone();
+        let doomed = std::thread::spawn(move || h.spawn(std::future::pending::<()>()))
+            .join()
+            .unwrap();
+        doomed.abort();
+        assert!(doomed.await.unwrap_err().is_cancelled());
+        let late = std::thread::spawn(move || handle.spawn(async { 7 }))
+            .join()
+            .unwrap();
+        assert_eq!(late.await.unwrap(), 7);
+    });
+    let h = rt.handle().metrics().schedule_latency;
+    assert_eq!(h.total(), 2, "both wakes timed, none missed\n{h}");
+}
+
 #[test]
 fn a_snapshot_prints_every_section() {
     let rt = multi(2);

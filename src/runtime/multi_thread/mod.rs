@@ -315,7 +315,7 @@ impl Handle {
     /// Queues a task from a thread that is not one of our workers.
     pub(super) fn schedule_remote(&self, task: Notified) {
         // Before the push: sampling rule 2.
-        self.shared.wakes.on_schedule(task.header_ptr());
+        self.shared.wakes.on_schedule(&task);
         self.shared.injector.push(task);
         // SeqCst: either `signal_shutdown`'s swap comes after this load and
         // the cleanup (step 3) finds the task, or this load sees it and we
@@ -548,6 +548,18 @@ impl Schedule for Arc<Handle> {
 
     fn panic_lost(&self, task: &Header, message: Option<String>) {
         debug::report_lost_panic(&self.shared.config.debug, task, message);
+    }
+
+    fn wake_sampled(&self, task: NonNull<Header>) {
+        // The running worker's counters (their one writer, `metrics` rule
+        // 2); none off our workers, where nothing is recorded.
+        context::with_worker(|worker| {
+            let index = worker
+                .filter(|cx| Arc::ptr_eq(&cx.handle, self))
+                .map(|cx| cx.index);
+            let counters = index.map(|i| &self.shared.counters[i]);
+            self.shared.wakes.claim_into(task, counters);
+        });
     }
 
     fn unhandled_panic(&self) {

@@ -296,7 +296,7 @@ impl Context {
     #[inline(always)]
     fn run_sampled(&self, task: Notified, timed: bool) {
         let shared = &self.handle.shared;
-        sampling::run(task, timed, &shared.wakes, || &shared.counters[self.index]);
+        sampling::run(task, timed, || &shared.counters[self.index]);
     }
 
     /// Debug mode: runs `task` with the poll published for the watchdog.
@@ -462,7 +462,7 @@ impl Context {
         };
         // Before the push: sampling rule 2.
         if core.wake_sample.tick() {
-            self.handle.shared.wakes.arm(task.header_ptr());
+            self.handle.shared.wakes.arm(&task);
         }
         let notify = match kind {
             LocalKind::Wake => match self.handle.shared.lifo[core.index].put(task) {
