@@ -632,6 +632,22 @@ impl Activity {
     pub fn units(&self) -> u64 {
         self.0.units()
     }
+
+    /// Rule 6's wake of the sleeping watcher.
+    pub fn set_watcher_hook(&self, hook: impl Fn() + Send + Sync + 'static) {
+        self.0.set_watcher_hook(Box::new(hook));
+    }
+
+    /// Rule 6, the watcher's side: true if it may sleep (and is the
+    /// watcher until [`stop_watching`](Self::stop_watching)).
+    pub fn watch_idle(&self) -> bool {
+        self.0.watch_idle()
+    }
+
+    /// Rule 6: the watcher is awake again.
+    pub fn stop_watching(&self) {
+        self.0.stop_watching()
+    }
 }
 
 impl Default for Activity {

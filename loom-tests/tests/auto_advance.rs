@@ -223,3 +223,44 @@ fn last_leave_wakes_the_waiting_decider() {
         }
     });
 }
+
+/// Rule 6: debug mode's watchdog sleeps as the activity's watcher while no
+/// unit is held, and a worker waking (an enter) races its registration.
+/// A watcher that decided
+/// to sleep is always kicked by an enter that follows (a lost kick leaves
+/// it parked for good, which loom reports as a deadlock), and it never
+/// sleeps while the worker's unit is held.
+#[test]
+fn watcher_sleep_vs_first_enter() {
+    model(|| {
+        let activity = Arc::new(Activity::new());
+        let parker = Arc::new(Parker::new());
+        let kicks = Arc::new(AtomicUsize::new(0));
+        {
+            let (parker, kicks) = (parker.clone(), kicks.clone());
+            activity.set_watcher_hook(move || {
+                kicks.fetch_add(1, SeqCst);
+                parker.unpark();
+            });
+        }
+        let entered = Arc::new(AtomicBool::new(false));
+        let worker = {
+            let (activity, entered) = (activity.clone(), entered.clone());
+            thread::spawn(move || {
+                activity.enter();
+                entered.store(true, SeqCst);
+            })
+        };
+        if activity.watch_idle() {
+            // Asleep: only a kick may end it.
+            while kicks.load(SeqCst) == 0 {
+                parker.park();
+            }
+            activity.stop_watching();
+        } else {
+            assert!(entered.load(SeqCst) || activity.units() > 0);
+        }
+        worker.join().unwrap();
+        assert_eq!(activity.units(), 1);
+    });
+}

@@ -35,6 +35,19 @@
 //!    timers are pending sets `waiting` (SeqCst) *before* its idle test and
 //!    then waits on the poller; a [`leave`] that drops the count to zero
 //!    reads `waiting` after its RMW and, if set, wakes the poller.
+//! 6. **A sleeping watcher.** A thread outside the count that only has
+//!    work while some unit is held (debug mode's watchdog,
+//!    `runtime::debug::watchdog` rule 8) may sleep while the count is zero.
+//!    It stores `watcher` (SeqCst), then reads the word with an RMW: if the
+//!    count is zero it sleeps until its wake hook is called, else it
+//!    clears `watcher` and goes on. An [`enter`] whose RMW found the count
+//!    at zero then loads `watcher` (SeqCst) and, if set, calls the hook.
+//!    As in rule 5, the two RMWs are ordered: if the watcher's comes
+//!    first, the enter's reads from it (or a later RMW) and so sees
+//!    `watcher` set; if the enter's comes first, the watcher reads a
+//!    non-zero count, or a zero left by a later leave (then nothing is
+//!    awake and sleeping is right; the next enter finds the count at zero
+//!    again). An enter that finds units already held loads nothing more.
 //!
 //! # Why the decider never jumps while work is pending
 //!
@@ -107,6 +120,10 @@ pub(crate) struct Activity {
     queued: crate::loom::std::sync::Mutex<Option<Hook>>,
     /// Rule 5's wake: interrupts the decider's wait.
     wake_decider: crate::loom::std::sync::OnceLock<WakeHook>,
+    /// Rule 6: a watcher sleeps until the count leaves zero.
+    watcher: AtomicBool,
+    /// Rule 6's wake of the watcher.
+    wake_watcher: crate::loom::std::sync::OnceLock<WakeHook>,
 }
 
 impl Activity {
@@ -116,6 +133,8 @@ impl Activity {
             waiting: AtomicBool::new(false),
             queued: crate::loom::std::sync::Mutex::new(None),
             wake_decider: crate::loom::std::sync::OnceLock::new(),
+            watcher: AtomicBool::new(false),
+            wake_watcher: crate::loom::std::sync::OnceLock::new(),
         }
     }
 
@@ -135,7 +154,45 @@ impl Activity {
     pub(crate) fn enter(&self) {
         // SeqCst RMW: rule 1; its epoch step is what the decider's second
         // read (rule 4) detects.
-        self.word.fetch_add(ENTER, SeqCst);
+        let prev = self.word.fetch_add(ENTER, SeqCst);
+        // Rule 6, only on the way out of zero: a load after the RMW.
+        if prev & COUNT_MASK == 0 && self.watcher.load(SeqCst) {
+            self.wake_watcher_now();
+        }
+    }
+
+    #[cold]
+    fn wake_watcher_now(&self) {
+        if let Some(wake) = self.wake_watcher.get() {
+            wake();
+        }
+    }
+
+    /// Sets rule 6's wake of the watcher (once, when the watcher starts).
+    pub(crate) fn set_watcher_hook(&self, hook: WakeHook) {
+        let _ = self.wake_watcher.set(hook);
+    }
+
+    /// Rule 6, the watcher's side: true if it may sleep now (the count is
+    /// zero; `watcher` stays set, so the next enter calls the hook);
+    /// false, with `watcher` cleared, if some unit is held. A plain load
+    /// first, so that a watcher looking at a busy runtime writes nothing.
+    pub(crate) fn watch_idle(&self) -> bool {
+        if self.word.load(SeqCst) & COUNT_MASK != 0 {
+            return false;
+        }
+        // SeqCst store before the RMW: the watcher's half of rule 6.
+        self.watcher.store(true, SeqCst);
+        if self.word.fetch_add(0, SeqCst) & COUNT_MASK == 0 {
+            return true;
+        }
+        self.stop_watching();
+        false
+    }
+
+    /// Rule 6: the watcher is awake again.
+    pub(crate) fn stop_watching(&self) {
+        self.watcher.store(false, SeqCst);
     }
 
     /// Gives a unit back; wakes a waiting decider when the count reaches
@@ -184,8 +241,8 @@ impl Activity {
         self.waiting.store(false, SeqCst);
     }
 
-    /// Units held now (for the loom models).
-    #[cfg_attr(not(loom), allow(dead_code))]
+    /// Units held now (a plain read: for the loom models, and for rule
+    /// 6's watcher, which counts quiet looks before it registers).
     pub(crate) fn units(&self) -> u64 {
         self.word.load(SeqCst) & COUNT_MASK
     }

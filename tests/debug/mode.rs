@@ -94,6 +94,58 @@ fn a_blocked_worker_is_reported_while_blocked_then_the_slow_poll() {
     });
 }
 
+/// After an idle spell (the watchdog sleeps once no worker is awake for
+/// 10 ms: `debug::watchdog` rule 8), a quick task is not reported slow (no
+/// stale coarse clock) and a blocking task is still reported while it
+/// blocks: the first worker to wake kicked the watchdog.
+#[test]
+fn after_an_idle_spell_the_watchdog_still_reports_and_times_right() {
+    watchdog(|| {
+        let (tx, rx) = mpsc::channel::<()>();
+        let tx = Mutex::new(tx);
+        let log: Log = Arc::default();
+        let rt = Builder::new_multi_thread()
+            .worker_threads(2)
+            .debug(true)
+            .slow_poll_threshold(Duration::from_millis(100))
+            .on_debug_event({
+                let sink = log.clone();
+                move |e| {
+                    if matches!(e, DebugEvent::BlockedWorker { .. }) {
+                        let _ = tx.lock().unwrap().send(());
+                    }
+                    sink.lock().unwrap().push(e.clone());
+                }
+            })
+            .build()
+            .unwrap();
+        let reported = rt.block_on(async {
+            // Idle: no task, the block_on thread parked on the timer.
+            windlass::time::sleep(Duration::from_millis(300)).await;
+            let quick = task::Builder::new().name("quick").spawn(async { 7 });
+            assert_eq!(quick.await.unwrap(), 7);
+            windlass::time::sleep(Duration::from_millis(300)).await;
+            task::Builder::new()
+                .name("sleeper")
+                .spawn(async move {
+                    std::thread::sleep(Duration::from_millis(300));
+                    rx.recv_timeout(Duration::from_secs(20)).is_ok()
+                })
+                .await
+                .unwrap()
+        });
+        assert!(reported, "no blocked-worker report during the poll");
+        let log = log.lock().unwrap();
+        assert_eq!(named(&log, "quick").count(), 0, "{log:#?}");
+        let sleeper: Vec<_> = named(&log, "sleeper").collect();
+        assert_eq!(sleeper.len(), 2, "one blocked, one slow: {log:#?}");
+        assert!(matches!(sleeper[0], DebugEvent::BlockedWorker { .. }));
+        assert!(
+            matches!(sleeper[1], DebugEvent::SlowPoll { took, .. } if *took >= Duration::from_millis(300))
+        );
+    });
+}
+
 #[test]
 fn fast_polls_and_blocking_closures_are_not_reported() {
     watchdog(|| {

@@ -43,8 +43,27 @@
 //!    threshold of it is timed again with an exact end
 //!    (`debug::report_poll`): a slow-poll report never understates a poll,
 //!    and overstates it by at most the lag of its coarse start.
+//!    While the watchdog sleeps (rule 8) the clock holds 0, and a reader
+//!    that finds 0 reads the exact clock instead: a stale coarse time is
+//!    never used.
 //! 7. **Stop.** The runtime's shutdown sets `stop` and wakes the watchdog,
-//!    which exits; it holds no strong reference to the runtime.
+//!    which exits. It holds no reference to the scheduler of its own; its
+//!    rule-8 hooks hold the runtime's clock, whose queued-work hook holds
+//!    the scheduler until shutdown clears it.
+//! 8. **Idle.** When [`IDLE_LOOKS`] looks in a row found (by a plain read)
+//!    no unit of the
+//!    runtime's activity held (no worker awake, no `block_on` thread
+//!    polling, no blocking job: `reactor::activity`, rule 2), nothing can
+//!    poll, so the watchdog stores 0 in the coarse clock (rule 6) and
+//!    registers as the activity's watcher (`reactor::activity` rule 6).
+//!    If the count is still zero it sleeps until the first enter kicks it
+//!    or the runtime stops; awake again, it publishes the time and looks
+//!    every [`STEP`] as before. (A kick that arrives after the watchdog
+//!    woke for another reason only cuts its next idle sleep short.) An
+//!    idle runtime in debug mode thus costs no
+//!    wake-ups, and a worker that wakes needs no watchdog to time its
+//!    polls (rule 6's 0). A poll cannot start unseen: a worker polls only
+//!    while holding a unit, and its enter kicks the watchdog first.
 
 use crate::loom::std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +82,11 @@ use crate::task::site::now_ns;
 /// second in debug mode costs a few microseconds of CPU per wake-up, well
 /// under 1% of one core (docs/PERFORMANCE.md).
 pub(crate) const STEP: Duration = Duration::from_millis(1);
+
+/// Rule 8: looks in a row with no unit held before the watchdog sleeps
+/// (10 ms at one look per [`STEP`]), so that a runtime that goes briefly
+/// quiet between bursts does not pay a kick (a futex wake) per burst.
+pub(crate) const IDLE_LOOKS: u32 = 10;
 
 /// What one worker is polling now (protocol above).
 #[derive(Default)]
@@ -121,41 +145,90 @@ impl Default for CoarseClock {
 }
 
 impl CoarseClock {
-    /// The coarse time (rule 6).
+    /// The coarse time (rule 6), or the exact one while the watchdog
+    /// sleeps (rule 8).
     #[inline(always)]
     pub(crate) fn now_ns(&self) -> u64 {
-        // Relaxed: rule 6.
-        self.0.load(Relaxed)
+        // Relaxed: rule 6. A 0 stored before the watchdog's rule-8 RMW is
+        // seen by a worker whose enter read from that RMW (their order).
+        match self.0.load(Relaxed) {
+            0 => now_ns().max(1),
+            t => t,
+        }
     }
 
     fn publish(&self, now: u64) {
         // Relaxed: rule 6.
-        self.0.store(now, Relaxed);
+        self.0.store(now.max(1), Relaxed);
+    }
+
+    /// Rule 8: no coarse time while the watchdog sleeps.
+    fn pause(&self) {
+        // Relaxed: ordered before the watcher's SeqCst store and RMW
+        // (`reactor::activity` rule 6), which a waking worker's enter
+        // reads from.
+        self.0.store(0, Relaxed);
     }
 }
 
-/// Rule 7's flag.
+/// Rule 7's flag, and rule 8's kick.
 #[derive(Default)]
 pub(crate) struct Stop {
-    stopped: Mutex<bool>,
+    state: Mutex<StopState>,
     cvar: Condvar,
+}
+
+#[derive(Default)]
+struct StopState {
+    stopped: bool,
+    /// Rule 8: an enter woke the sleeping watchdog.
+    kicked: bool,
 }
 
 impl Stop {
     /// Rule 7: makes the watchdog exit. Idempotent.
     pub(crate) fn stop(&self) {
-        *self.stopped.lock() = true;
+        self.state.lock().stopped = true;
+        self.cvar.notify_all();
+    }
+
+    /// Rule 8: wakes the watchdog from its idle sleep (the activity's
+    /// watcher hook).
+    pub(crate) fn kick(&self) {
+        self.state.lock().kicked = true;
         self.cvar.notify_all();
     }
 
     /// Waits `d`; true if stopped.
     fn wait(&self, d: Duration) -> bool {
-        let mut stopped = self.stopped.lock();
-        if !*stopped {
-            self.cvar.wait_timeout(&mut stopped, d);
+        let mut state = self.state.lock();
+        if !state.stopped {
+            self.cvar.wait_timeout(&mut state, d);
         }
-        *stopped
+        state.stopped
     }
+
+    /// Rule 8: sleeps until kicked or stopped (a kick that came first
+    /// counts); true if stopped.
+    fn sleep(&self) -> bool {
+        let mut state = self.state.lock();
+        while !state.stopped && !state.kicked {
+            self.cvar.wait(&mut state);
+        }
+        state.kicked = false;
+        state.stopped
+    }
+}
+
+/// Rule 8's view of the runtime's activity (`reactor::activity` rule 6);
+/// hooks, so that this module does not import the reactor.
+pub(crate) struct Idle {
+    /// True if no unit is held now (a plain read; registers nothing).
+    pub(crate) quiet: Box<dyn Fn() -> bool + Send + 'static>,
+    /// True if the watchdog may sleep now (and is then the watcher).
+    pub(crate) watch: Box<dyn Fn() -> bool + Send + 'static>,
+    /// The watchdog is awake again.
+    pub(crate) unwatch: Box<dyn Fn() + Send + 'static>,
 }
 
 /// Finds a live task by id (rule 5); a hook, so that this module does not
@@ -180,13 +253,23 @@ pub(crate) fn start(
     settings: Settings,
     lookup: Lookup,
     stop: Arc<Stop>,
+    idle: Idle,
 ) -> std::io::Result<()> {
     crate::loom::std::thread::Builder::new()
         .name("windlass-watchdog".into())
         .spawn(move || {
             let mut seen = vec![Seen::default(); slots.len()];
             let mut current = vec![None; slots.len()];
+            let mut idle_looks = 0;
             while !stop.wait(STEP) {
+                idle_looks = if (idle.quiet)() { idle_looks + 1 } else { 0 };
+                if idle_looks >= IDLE_LOOKS {
+                    if sleep_while_idle(&clock, &stop, &idle) {
+                        return;
+                    }
+                    idle_looks = 0;
+                    continue;
+                }
                 // Rule 3: `now`, the loads, `after`.
                 let now = now_ns();
                 clock.publish(now);
@@ -203,6 +286,18 @@ pub(crate) fn start(
             }
         })
         .map(drop)
+}
+
+/// Rule 8: the idle sleep, entered as the activity's watcher (`watch`
+/// returned true). True if the runtime stopped meanwhile.
+fn sleep_while_idle(clock: &CoarseClock, stop: &Stop, idle: &Idle) -> bool {
+    clock.pause();
+    // Register again after the pause, so that a worker whose enter sees
+    // the watcher also sees the 0 (rule 6, `reactor::activity` rule 6).
+    let stopped = (idle.watch)() && stop.sleep();
+    (idle.unwatch)();
+    clock.publish(now_ns());
+    stopped
 }
 
 /// Rules 4 and 5 for one worker: the task and how long it has blocked the
@@ -274,6 +369,78 @@ mod tests {
         // Between polls: forgotten.
         assert_eq!(look(&mut seen, None, 400 * MS, 400 * MS, t), None);
         assert_eq!(look(&mut seen, Some((3, 8)), 401 * MS, 401 * MS, t), None);
+    }
+
+    /// Waits (with a deadline) until `cond` holds.
+    fn wait_until(what: &str, cond: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !cond() {
+            assert!(std::time::Instant::now() < deadline, "never: {what}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Rule 8 with the real activity word: with no unit held the watchdog
+    /// stops looking and pauses the coarse clock (readers get the exact
+    /// time); the first enter kicks it back to looking every step with a
+    /// fresh clock; shutdown still stops it while it sleeps.
+    #[test]
+    fn an_idle_watchdog_sleeps_until_the_first_enter() {
+        use crate::reactor::activity::Activity;
+        use std::sync::atomic::AtomicUsize;
+        let activity = Arc::new(Activity::new());
+        let (stop, clock) = (Arc::new(Stop::default()), Arc::new(CoarseClock::default()));
+        let kick = stop.clone();
+        activity.set_watcher_hook(Box::new(move || kick.kick()));
+        let looks = Arc::new(AtomicUsize::new(0));
+        let (a1, a2, a3, l) = (
+            activity.clone(),
+            activity.clone(),
+            activity.clone(),
+            looks.clone(),
+        );
+        let idle = Idle {
+            quiet: Box::new(move || {
+                l.fetch_add(1, SeqCst);
+                a1.units() == 0
+            }),
+            watch: Box::new(move || a2.watch_idle()),
+            unwatch: Box::new(move || a3.stop_watching()),
+        };
+        let (paused, clock2) = (clock.clone(), clock.clone());
+        start(
+            slots(1),
+            clock2,
+            Settings::default(),
+            Box::new(|_| None),
+            stop.clone(),
+            idle,
+        )
+        .unwrap();
+
+        wait_until("the watchdog sleeps", || paused.0.load(SeqCst) == 0);
+        assert!(looks.load(SeqCst) >= IDLE_LOOKS as usize);
+        let before = now_ns();
+        assert!(clock.now_ns() >= before, "a paused clock reads exact time");
+        // Asleep, it looks no more: a waking watchdog would look about 30
+        // times here.
+        let asleep_at = looks.load(SeqCst);
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(looks.load(SeqCst), asleep_at, "it kept looking");
+
+        activity.enter();
+        wait_until("the kick wakes it", || looks.load(SeqCst) > asleep_at + 2);
+        assert_ne!(clock.0.load(SeqCst), 0, "the clock moves again");
+        // Busy (a unit held): it keeps looking and does not sleep again.
+        let busy_at = looks.load(SeqCst);
+        wait_until("it keeps looking", || looks.load(SeqCst) > busy_at + 20);
+        assert_ne!(clock.0.load(SeqCst), 0);
+
+        activity.leave();
+        wait_until("it sleeps again", || clock.0.load(SeqCst) == 0);
+        stop.stop();
+        // Stopped while asleep: the hooks (and this Arc's clones) go.
+        wait_until("the thread exits", || Arc::strong_count(&activity) == 1);
     }
 
     #[test]

@@ -259,12 +259,25 @@ fn start_watchdog(handle: &Arc<Handle>) -> io::Result<()> {
     let shared = &handle.shared;
     let owned = shared.owned.clone();
     let lookup = Box::new(move |id| owned.find(id, TaskInfo::of));
+    // Rule 8: the first enter after an idle sleep kicks the watchdog.
+    let clock = shared.driver.clock();
+    let stop = shared.watchdog_stop.clone();
+    clock
+        .activity
+        .set_watcher_hook(Box::new(move || stop.kick()));
+    let (c1, c2, c3) = (clock.clone(), clock.clone(), clock.clone());
+    let idle = watchdog::Idle {
+        quiet: Box::new(move || c1.activity.units() == 0),
+        watch: Box::new(move || c2.activity.watch_idle()),
+        unwatch: Box::new(move || c3.activity.stop_watching()),
+    };
     watchdog::start(
         shared.poll_slots.clone(),
         shared.coarse_clock.clone(),
         shared.config.debug.clone(),
         lookup,
         shared.watchdog_stop.clone(),
+        idle,
     )
 }
 
