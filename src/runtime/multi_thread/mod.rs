@@ -33,6 +33,8 @@ use std::io;
 use std::ptr::NonNull;
 use std::task::Waker;
 
+use crossbeam_utils::CachePadded;
+
 use self::idle::Idle;
 use self::queue::{Injector, Local, Stealer};
 use self::worker::LocalKind;
@@ -72,8 +74,13 @@ pub(crate) struct Shared {
     /// The wake being timed for the schedule-latency histogram
     /// (`runtime::sampling`).
     pub(super) wakes: WakeSlot,
-    /// Sleeping and searching workers.
-    idle: Idle,
+    /// Sleeping and searching workers. Padded to a cache line (and its
+    /// prefetch partner) of its own: its word and the sleepers' lock are
+    /// written at every idle transition (a worker starting or stopping a
+    /// search, parking, being unparked), while `stealers`, `lifo` and
+    /// `counters`, next to it unpadded, are read by every worker on every
+    /// task (docs/PERFORMANCE.md, "Contention model").
+    idle: CachePadded<Idle>,
     /// One per worker; see the park step in `idle`. (A std `Arc`: the
     /// reactor's start hook keeps a clone.)
     parkers: crate::loom::std::sync::Arc<[Parker]>,
@@ -125,7 +132,7 @@ impl Handle {
             lifo: (0..num_workers).map(|_| lifo::LifoSlot::new()).collect(),
             counters: (0..num_workers).map(|_| Default::default()).collect(),
             wakes: WakeSlot::default(),
-            idle: Idle::new(num_workers),
+            idle: CachePadded::new(Idle::new(num_workers)),
             parkers: (0..num_workers).map(|_| Parker::new()).collect(),
             driver,
             owned: crate::loom::std::sync::Arc::new(OwnedTasks::new(num_workers)),
@@ -580,6 +587,71 @@ impl Schedule for Arc<Handle> {
             // Release: `block_on` reads it with Acquire after its wake-up.
             self.shared.panicked.store(true, Release);
             self.signal_shutdown();
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::mem::{align_of, offset_of, size_of};
+    use std::ops::Range;
+
+    use crossbeam_utils::CachePadded;
+
+    use super::{Config, Idle, Shared, Stealer, lifo};
+
+    /// The blocks of `CachePadded`'s size (a cache line, or two where the
+    /// prefetcher fetches lines in pairs) that `len` bytes at `offset` of
+    /// `Shared` touch. `Shared` starts on such a block (asserted below).
+    fn blocks(offset: usize, len: usize) -> Range<usize> {
+        let block = align_of::<CachePadded<u8>>();
+        offset / block..(offset + len.max(1) - 1) / block + 1
+    }
+
+    /// Contention model (docs/PERFORMANCE.md): the idle word and the
+    /// sleepers' lock, written at every idle transition, share no cache
+    /// line with the fields every worker reads on every task or loop turn;
+    /// unpadded, `idle.state` sat on one line with the `stealers`, `lifo`
+    /// and `counters` pointers, so each transition cost every worker a
+    /// miss on its next task.
+    #[test]
+    fn the_idle_state_has_cache_lines_of_its_own() {
+        assert_eq!(align_of::<Shared>() % align_of::<CachePadded<u8>>(), 0);
+        let idle = blocks(offset_of!(Shared, idle), size_of::<CachePadded<Idle>>());
+        let read_on_every_task = [
+            (
+                "stealers",
+                offset_of!(Shared, stealers),
+                size_of::<Box<[Stealer]>>(),
+            ),
+            (
+                "lifo",
+                offset_of!(Shared, lifo),
+                size_of::<Box<[lifo::LifoSlot]>>(),
+            ),
+            (
+                "counters",
+                offset_of!(Shared, counters),
+                size_of::<Box<[u8]>>(),
+            ),
+            (
+                "parkers",
+                offset_of!(Shared, parkers),
+                size_of::<Box<[u8]>>(),
+            ),
+            ("driver", offset_of!(Shared, driver), size_of::<usize>()),
+            ("owned", offset_of!(Shared, owned), size_of::<usize>()),
+            ("shutdown", offset_of!(Shared, shutdown), 1),
+            ("config", offset_of!(Shared, config), size_of::<Config>()),
+        ];
+        for (name, offset, len) in read_on_every_task {
+            let field = blocks(offset, len);
+            assert!(
+                field.end <= idle.start || field.start >= idle.end,
+                "`Shared::{name}` (bytes {offset}..{}) shares a cache line with the idle state \
+                 (blocks {idle:?})",
+                offset + len,
+            );
         }
     }
 }
