@@ -157,8 +157,16 @@ impl WakeSlot {
     }
 
     /// Rule 2 at a countdown's hit: `task` is about to be queued.
+    ///
+    /// Under loom nothing is armed: a non-worker's countdown is a `std`
+    /// thread-local that outlives a model's iteration, so marking (a loom
+    /// operation on the site word) would make iterations differ. The mark's
+    /// protocol has its own model (`loom-tests/tests/task_dump.rs`).
     #[cold]
     pub(crate) fn arm(&self, task: &Notified) {
+        if cfg!(loom) {
+            return;
+        }
         if self.take(task.header_ptr()) {
             task.mark_wake_sampled();
         }
