@@ -1,4 +1,4 @@
-//! Models of the fair semaphore's protocol (rules 1-7 in
+//! Models of the fair semaphore's protocol (rules 1-9 in
 //! `windlass::sync::semaphore`), on the real `Semaphore` and `Mutex`. Loom
 //! fails a model on a lost wake-up (a `block_on` that never wakes is a
 //! deadlock), and each model checks that no permit is lost or doubled.
@@ -9,6 +9,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Waker};
 
+use loom::cell::UnsafeCell;
 use loom::future::block_on;
 use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use loom::thread;
@@ -123,5 +124,60 @@ fn acquire_many_two_releasers() {
             t.join().unwrap();
         }
         assert_eq!(sem.available_permits(), 2);
+    });
+}
+
+/// Rule 9: a waiter served by a release on another thread learns it from
+/// `granted`, without the mutex, and must then see what the releaser wrote
+/// before releasing. The write is a plain (non-atomic) cell, so loom reports
+/// a data race if the served waiter's read is not ordered after it: it
+/// fails with rule 4's `Release` store (or rule 9's `Acquire` load)
+/// weakened to `Relaxed`. (If the release comes first, the fast acquire of
+/// rule 1 carries the write instead.)
+#[test]
+fn served_waiter_sees_the_releasers_writes() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let data = Arc::new(UnsafeCell::new(0usize));
+        let (s, d) = (sem.clone(), data.clone());
+        let t = thread::spawn(move || {
+            // SAFETY: the only access before the permit is released; the
+            // reader waits for that permit.
+            d.with_mut(|p| unsafe { *p = 7 });
+            s.add_permits(1);
+        });
+        let permit = block_on(sem.acquire()).unwrap();
+        // SAFETY: ordered after the write by the permit hand-off.
+        assert_eq!(data.with(|p| unsafe { *p }), 7);
+        drop(permit);
+        t.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
+    });
+}
+
+/// Rules 4, 6 and 9: a queued waiter is dropped while another thread
+/// releases the permit it waits for, and a newer waiter may by then hold
+/// the slot the release freed. Whether the drop comes before the release
+/// (it frees its own slot) or after it (it was served: it passes its
+/// permit on without touching the slot, now the newer waiter's), the
+/// newer waiter gets the permit and is woken.
+#[test]
+fn served_waiter_dropped_while_its_slot_is_reused() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.clone().try_acquire_owned().unwrap();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut first = Box::pin(sem.acquire());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        let t = thread::spawn(move || drop(held));
+        let mut second = Box::pin(sem.acquire());
+        // Pending: the first waiter, queued or served, is ahead of it
+        // until dropped.
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        drop(first);
+        let permit = block_on(second).unwrap();
+        drop(permit);
+        t.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
     });
 }

@@ -4,10 +4,12 @@
 //! # Protocol
 //!
 //! One atomic word, the *state*, and a mutex-guarded [`WaitList`] of
-//! waiters, each asking for some number of permits.
+//! waiters, each asking for some number of permits and holding a *ticket*,
+//! plus one more atomic, `granted`, that tells a waiter it was served.
 //!
 //! ```text
-//! state = available permits << 2 | CLOSED | QUEUED
+//! state   = available permits << 2 | CLOSED | QUEUED
+//! granted = one past the ticket of the last waiter served (rule 4)
 //! ```
 //!
 //! - `QUEUED`: the wait list may be non-empty, so released permits must go
@@ -30,21 +32,23 @@
 //! 3. **Enqueue.** Under the mutex, an acquirer that cannot take its `n`
 //!    permits CASes the word from `s` (with `p < n` permits, or `QUEUED`
 //!    and so `p = 0` by **I**) to `QUEUED`, taking the `p` permits as a
-//!    down payment, and links itself at the tail. Because rules 1 and 2
-//!    also CAS, a concurrent fast release either lands before this CAS
-//!    (which then fails and re-reads, seeing more permits) or after it
-//!    (and sees `QUEUED`, so it takes the slow path of rule 4 and finds
-//!    the waiter). That is why no wake-up is lost.
+//!    down payment, takes the next ticket and links itself at the tail.
+//!    Because rules 1 and 2 also CAS, a concurrent fast release either
+//!    lands before this CAS (which then fails and re-reads, seeing more
+//!    permits) or after it (and sees `QUEUED`, so it takes the slow path
+//!    of rule 4 and finds the waiter). That is why no wake-up is lost.
 //! 4. **Slow release.** Under the mutex, released permits are assigned to
 //!    waiters from the head: the head's `acquired` grows, and once it has
-//!    all it asked for it is unlinked, marked granted, and its waker
-//!    collected. Only when the list is empty do leftover permits go back to
-//!    the word, in the same CAS that clears `QUEUED` (rule 5).
+//!    all it asked for it is *served*: the releaser frees its slot, collects
+//!    its waker and stores its ticket + 1 in `granted` (`Release`). Only
+//!    when the list is empty do leftover permits go back to the word, in
+//!    the same CAS that clears `QUEUED` (rule 5).
 //! 5. **Deposit.** Under the mutex with an empty list: CAS the word from
 //!    `s` to `(s + n) & !QUEUED` (`Release`).
-//! 6. **Cancel.** A dropped waiter, under the mutex, frees its slot and
-//!    releases (rule 4) what it holds: its down payment while still
-//!    linked, all `n` permits if it was granted but had not noticed.
+//! 6. **Cancel.** A dropped waiter, under the mutex, releases (rule 4)
+//!    what it holds: all `n` permits if it was served but had not noticed
+//!    (rule 9; its slot is already freed), else its down payment (while
+//!    linked; nothing once closed), after freeing its slot.
 //!    Removing a linked waiter can empty the list, so rule 4 runs even for
 //!    zero permits (it then clears `QUEUED`).
 //! 7. **Close.** Under the mutex: set `CLOSED`, unlink every waiter, mark
@@ -53,11 +57,28 @@
 //!    before it changes anything: before the fast CAS, and in rule 4
 //!    before the first waiter is granted. (Panicking after a grant lost
 //!    that waiter's wake-up and left `QUEUED` set, wedging the semaphore.)
+//! 9. **Served without the mutex.** Tickets are taken in list order and
+//!    rule 4 serves only the head, so waiters are served in ticket order
+//!    (a cancelled or closed waiter is skipped, never served later):
+//!    a live waiter was served exactly when its ticket is below `granted`.
+//!    A woken waiter reads `granted` first, without the mutex (`Acquire`,
+//!    pairs with rule 4's `Release`), and if served returns at once; only
+//!    otherwise does it take the mutex and look at its slot. A dropped
+//!    waiter (rule 6) reads `granted` first too, under the mutex. Once
+//!    served, a waiter never uses its key again: the releaser freed that
+//!    slot, and a newer waiter may hold it. (Before this rule a served
+//!    waiter took the mutex to learn it was served: a third lock per
+//!    hand-off besides the release and the next enqueue, and when two
+//!    workers share a semaphore the one that collided most; see
+//!    docs/PERFORMANCE.md, "sync_semaphore".)
 //!
 //! Fairness follows from **I**: while anyone waits, the word holds no
 //! permits, so a newcomer's fast acquire fails and it queues behind.
-//! Handing permits to a waiter under the mutex publishes the previous
-//! holder's writes to it when it reads its slot under the same mutex.
+//! Handing permits to a waiter publishes the previous holder's writes to
+//! it: the releaser's `Release` store to `granted` follows them, and the
+//! waiter's `Acquire` load reads it, with or without the mutex. (Each
+//! hand-off is such a pair, rules 1 with 2 and 5 on the fast path, so the
+//! writes of every earlier holder come along.)
 
 use crate::loom::std::sync::Arc;
 use std::fmt;
@@ -66,7 +87,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use super::waiters::{Key, WaitList, WakeList, set_waker};
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::task::coop;
 
@@ -121,8 +142,21 @@ const SHIFT: usize = 2;
 pub struct Semaphore {
     /// Available permits, `CLOSED` and `QUEUED` (see the module docs).
     state: AtomicUsize,
-    /// The waiters, oldest first.
-    waiters: Mutex<WaitList<Waiter>>,
+    /// One past the ticket of the last waiter served (rules 4 and 9).
+    /// Written only under the `waiters` mutex; read without it by waiters.
+    granted: AtomicU64,
+    /// The waiters, oldest first, and the next ticket.
+    waiters: Mutex<Waiters>,
+}
+
+/// What the semaphore's mutex guards.
+#[derive(Debug)]
+struct Waiters {
+    /// The waiters, oldest first (so in ticket order).
+    list: WaitList<Waiter>,
+    /// The ticket the next enqueued waiter takes (rule 3). 64 bits, so it
+    /// never wraps: rule 9 compares tickets with `<`.
+    next_ticket: u64,
 }
 
 /// One waiting acquisition, in its [`WaitList`] slot.
@@ -132,9 +166,12 @@ struct Waiter {
     needed: usize,
     /// Permits assigned to it so far (its down payment and later releases).
     acquired: usize,
+    /// Its place in the order of service (rule 9).
+    ticket: u64,
     /// The task to wake when served.
     waker: Option<std::task::Waker>,
-    /// What happened to it.
+    /// Whether `close` unlinked it. (A served waiter has no slot: rule 4
+    /// frees it, and the waiter learns it was served from `granted`.)
     status: Status,
 }
 
@@ -142,8 +179,6 @@ struct Waiter {
 enum Status {
     /// Linked, waiting.
     Waiting,
-    /// Unlinked: it holds all the permits it asked for.
-    Granted,
     /// Unlinked by `close`: its down payment was deposited back.
     Closed,
 }
@@ -213,7 +248,11 @@ impl Semaphore {
         );
         Semaphore {
             state: AtomicUsize::new(permits << SHIFT),
-            waiters: Mutex::new(WaitList::new()),
+            granted: AtomicU64::new(0),
+            waiters: Mutex::new(Waiters {
+                list: WaitList::new(),
+                next_ticket: 0,
+            }),
         }
     }
 
@@ -430,7 +469,8 @@ impl Semaphore {
     /// # });
     /// ```
     pub fn close(&self) {
-        let mut list = self.waiters.lock();
+        let mut waiters = self.waiters.lock();
+        let list = &mut waiters.list;
         self.state.fetch_or(CLOSED, Release);
         let mut wakers = WakeList::new();
         let mut down_payments = 0;
@@ -441,7 +481,7 @@ impl Semaphore {
             wakers.push(w.waker.take());
         }
         self.deposit_locked(down_payments);
-        drop(list);
+        drop(waiters);
         wakers.wake_all();
     }
 
@@ -511,8 +551,9 @@ impl Semaphore {
     /// after a waiter was granted and unlinked would lose its wake-up and
     /// leave `QUEUED` set with nobody to clear it.
     #[track_caller]
-    fn release_locked(&self, mut n: usize, mut list: MutexGuard<'_, WaitList<Waiter>>) {
-        self.check_deposit(n, &list);
+    fn release_locked(&self, mut n: usize, mut waiters: MutexGuard<'_, Waiters>) {
+        let list = &mut waiters.list;
+        self.check_deposit(n, list);
         let mut wakers = WakeList::new();
         while n > 0 {
             let Some(key) = list.front() else { break };
@@ -522,9 +563,13 @@ impl Semaphore {
             w.acquired += give;
             n -= give;
             if w.needed == 0 {
-                w.status = Status::Granted;
-                wakers.push(w.waker.take());
-                list.pop_front();
+                // Served: we take the slot over and free it (rule 4).
+                let w = list.remove(key);
+                wakers.push(w.waker);
+                // Release: pairs with the waiter's Acquire load (rule 9),
+                // so our writes, and those of the holders before us, are
+                // visible to it when it sees itself served.
+                self.granted.store(w.ticket + 1, Release);
             }
         }
         if list.is_empty() {
@@ -532,8 +577,14 @@ impl Semaphore {
         } else {
             debug_assert_eq!(n, 0, "permits left over while tasks wait");
         }
-        drop(list);
+        drop(waiters);
         wakers.wake_all();
+    }
+
+    /// Rule 9: true if the waiter holding `ticket` was served.
+    fn served(&self, ticket: u64) -> bool {
+        // Acquire: pairs with the Release store of rule 4.
+        ticket < self.granted.load(Acquire)
     }
 
     /// Rule 8: panics, before anything changes, if releasing `n` permits to
@@ -602,8 +653,8 @@ impl fmt::Debug for Semaphore {
 enum Stage {
     /// Not polled yet, or polled only to find the budget spent.
     Start,
-    /// Linked in the wait list under this key.
-    Waiting(Key),
+    /// Enqueued (rule 3) in the slot `key`, with `ticket`.
+    Waiting { key: Key, ticket: u64 },
     /// Returned `Ready`.
     Done,
 }
@@ -640,7 +691,7 @@ impl<'a> Acquire<'a> {
             Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
             Err(TryAcquireError::NoPermits) => {}
         }
-        let mut list = self.sem.waiters.lock();
+        let mut waiters = self.sem.waiters.lock();
         let mut cur = self.sem.state.load(Acquire);
         let down_payment = loop {
             if cur & CLOSED != 0 {
@@ -672,31 +723,42 @@ impl<'a> Acquire<'a> {
                 Err(actual) => cur = actual,
             }
         };
-        let key = list.push_back(Waiter {
+        let ticket = waiters.next_ticket;
+        waiters.next_ticket += 1;
+        let key = waiters.list.push_back(Waiter {
             needed: self.n - down_payment,
             acquired: down_payment,
+            ticket,
             waker: Some(cx.waker().clone()),
             status: Status::Waiting,
         });
-        self.stage = Stage::Waiting(key);
+        self.stage = Stage::Waiting { key, ticket };
         Poll::Pending
     }
 
-    /// Later polls: read what the releaser (rule 4) or `close` recorded.
-    fn poll_waiting(&mut self, key: Key, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
-        let mut list = self.sem.waiters.lock();
-        let w = list.get_mut(key);
+    /// Later polls: served (rule 9, no lock), else what the slot says.
+    fn poll_waiting(
+        &mut self,
+        key: Key,
+        ticket: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), AcquireError>> {
+        if self.sem.served(ticket) {
+            return Poll::Ready(Ok(()));
+        }
+        let mut waiters = self.sem.waiters.lock();
+        // Served while we took the lock: the slot is no longer ours.
+        if self.sem.served(ticket) {
+            return Poll::Ready(Ok(()));
+        }
+        let w = waiters.list.get_mut(key);
         match w.status {
             Status::Waiting => {
                 set_waker(&mut w.waker, cx.waker());
                 Poll::Pending
             }
-            Status::Granted => {
-                list.remove(key);
-                Poll::Ready(Ok(()))
-            }
             Status::Closed => {
-                list.remove(key);
+                waiters.list.remove(key);
                 Poll::Ready(Err(AcquireError(())))
             }
         }
@@ -711,7 +773,7 @@ impl Future for Acquire<'_> {
         ready!(coop::poll_proceed(cx));
         let out = match this.stage {
             Stage::Start => this.poll_start(cx),
-            Stage::Waiting(key) => this.poll_waiting(key, cx),
+            Stage::Waiting { key, ticket } => this.poll_waiting(key, ticket, cx),
             Stage::Done => panic!("semaphore acquire polled after completion"),
         };
         if out.is_ready() {
@@ -725,17 +787,22 @@ impl Future for Acquire<'_> {
 impl Drop for Acquire<'_> {
     /// Rule 6: a cancelled waiter gives back what it holds.
     fn drop(&mut self) {
-        let Stage::Waiting(key) = self.stage else {
+        let Stage::Waiting { key, ticket } = self.stage else {
             return;
         };
-        let mut list = self.sem.waiters.lock();
-        let w = list.remove(key);
-        let held = match w.status {
-            Status::Waiting => w.acquired,
-            Status::Granted => self.n,
-            Status::Closed => 0,
+        let mut waiters = self.sem.waiters.lock();
+        // Under the mutex `granted` cannot move, so this answer holds.
+        let held = if self.sem.served(ticket) {
+            // Served but not noticed: the releaser freed the slot (rule 9).
+            self.n
+        } else {
+            let w = waiters.list.remove(key);
+            match w.status {
+                Status::Waiting => w.acquired,
+                Status::Closed => 0,
+            }
         };
-        self.sem.release_locked(held, list);
+        self.sem.release_locked(held, waiters);
     }
 }
 
@@ -880,3 +947,47 @@ impl fmt::Display for TryAcquireError {
 }
 
 impl std::error::Error for TryAcquireError {}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::mpsc;
+    use std::task::Waker;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Rule 9: a served waiter learns it was served from `granted`, without
+    /// the waiters mutex, so its poll completes even while another thread
+    /// holds that mutex. Before rule 9 the poll took the mutex (a third lock
+    /// per hand-off, the one that made `sync_semaphore` slow when two
+    /// workers shared the semaphore) and this test timed out.
+    #[test]
+    fn a_served_waiter_completes_without_the_mutex() {
+        let sem = Semaphore::new(0);
+        let mut waiter = Box::pin(Acquire::new(&sem, 1));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(waiter.as_mut().poll(&mut cx).is_pending(), "queued");
+        sem.release(1); // serves it (rule 4)
+        let (tx, rx) = mpsc::channel();
+        let locked = sem.waiters.lock();
+        std::thread::scope(|s| {
+            let waiter = &mut waiter;
+            s.spawn(move || {
+                let mut cx = Context::from_waker(Waker::noop());
+                tx.send(waiter.as_mut().poll(&mut cx)).unwrap();
+            });
+            // A bound for the failure case only: with rule 9 the answer
+            // comes at once.
+            let polled = rx.recv_timeout(Duration::from_secs(10));
+            drop(locked);
+            assert!(
+                matches!(polled, Ok(Poll::Ready(Ok(())))),
+                "the served waiter waited for the mutex: {polled:?}"
+            );
+        });
+        // The permit is ours (the future returned Ready): give it back.
+        sem.release(1);
+        assert_eq!(sem.available_permits(), 1);
+        assert_eq!(sem.granted.load(Relaxed), 1, "one waiter served");
+    }
+}

@@ -11,10 +11,13 @@
 //! - **linked**: it is in the FIFO order (still waiting). The releaser or
 //!   notifier *unlinks* a slot when it serves that waiter, and records in
 //!   the slot's value what the waiter got.
-//! - **allocated**: the waiting future still owns it. Only the owning
-//!   future frees its slot ([`WaitList::remove`]), when it completes or is
-//!   dropped. So a key never names a slot that was reused behind its
-//!   owner's back, and the owner can always read what it was given.
+//! - **allocated**: the waiting future still owns it. The owning future
+//!   frees its slot ([`WaitList::remove`]) when it completes or is
+//!   dropped, so a key never names a slot that was reused behind its
+//!   owner's back, and the owner can read what it was given. One
+//!   exception: the semaphore's releaser frees the slot of a waiter it
+//!   serves, and that waiter, which learns it was served from an atomic
+//!   outside the list, never uses its key again (semaphore rules 4 and 9).
 
 use std::task::Waker;
 
@@ -174,7 +177,8 @@ impl<W> WaitList<W> {
     }
 
     /// Unlinks (if needed) and frees slot `key`, returning its value. Only
-    /// the slot's owner calls this, once.
+    /// the slot's owner calls this, once (or, for the semaphore, the
+    /// releaser that serves it: see the module docs).
     pub(crate) fn remove(&mut self, key: Key) -> W {
         self.unlink(key);
         let slot = &mut self.slots[key];

@@ -359,3 +359,40 @@ fn add_permits_overflow_with_a_waiter_leaves_the_semaphore_usable() {
     assert_eq!(sem.available_permits(), 1);
     assert!(sem.try_acquire().is_ok());
 }
+
+/// Rule 9: the releaser frees a served waiter's slot at once, so a newer
+/// waiter can take that slot before the served one polls. Neither may
+/// mistake the other's slot for its own: the served one, polled, gets its
+/// permit and leaves the newer one waiting; the served one, dropped
+/// unpolled, passes its permit on without unlinking the newer one.
+#[test]
+fn a_served_waiters_slot_is_reused_before_it_polls() {
+    let sem = Semaphore::new(1);
+    let (wakes, waker) = crate::support::counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let held = sem.try_acquire().unwrap();
+    let mut a = Box::pin(sem.acquire());
+    assert!(a.as_mut().poll(&mut cx).is_pending());
+    drop(held); // serves `a` and frees its slot
+    let mut b = Box::pin(sem.acquire()); // takes `a`'s old slot
+    assert!(b.as_mut().poll(&mut cx).is_pending());
+    let Poll::Ready(Ok(pa)) = a.as_mut().poll(&mut cx) else {
+        panic!("the served waiter is not ready");
+    };
+    assert!(
+        b.as_mut().poll(&mut cx).is_pending(),
+        "`b` was served with `a`'s permit"
+    );
+    drop(pa); // serves `b` and frees its slot
+    let mut c = Box::pin(sem.acquire()); // takes `b`'s old slot
+    assert!(c.as_mut().poll(&mut cx).is_pending());
+    let before = wakes.0.load(SeqCst);
+    drop(b); // served, never polled: its permit goes to `c`
+    assert_eq!(wakes.0.load(SeqCst), before + 1, "`c` was woken once");
+    let Poll::Ready(Ok(pc)) = c.as_mut().poll(&mut cx) else {
+        panic!("permit lost: the dropped served waiter touched `c`'s slot");
+    };
+    drop(pc);
+    assert_eq!(sem.available_permits(), 1);
+    assert!(sem.try_acquire().is_ok(), "nobody is left queued");
+}
