@@ -43,6 +43,8 @@
 //! ```
 //!
 //! The filter may be a comma-separated list (`-- spawn_many,tcp_echo`);
+//! a part written `=name` picks that workload alone (`-- =fan_in` runs
+//! `fan_in` without `fan_in_bounded`);
 //! `BENCH_CONTENDERS=windlass` runs one runtime alone (for `perf stat`).
 //!
 //! After the ns/op tables come reports that are not ns/op: bytes per
@@ -969,12 +971,15 @@ fn env_usize(name: &str) -> Option<usize> {
 }
 
 impl Config {
-    /// True if the filter (a comma-separated list of name fragments) picks
-    /// `name`, or there is no filter.
+    /// True if the filter (a comma-separated list of name fragments, or of
+    /// exact names written `=name`) picks `name`, or there is no filter.
     fn wants(&self, name: &str) -> bool {
-        self.filter
-            .as_deref()
-            .is_none_or(|f| f.split(',').any(|part| name.contains(part)))
+        self.filter.as_deref().is_none_or(|f| {
+            f.split(',').any(|part| match part.strip_prefix('=') {
+                Some(exact) => name == exact,
+                None => name.contains(part),
+            })
+        })
     }
 
     fn from_env() -> Self {

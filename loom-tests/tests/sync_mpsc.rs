@@ -1,8 +1,14 @@
 //! Models of the mpsc channel (`windlass::sync::mpsc`, protocol in
-//! `src/sync/mpsc/chan.rs`): the receiver-wake rules 1-3 and the room
-//! counting that makes `close` exact. `concurrent-queue` runs on loom types
-//! too (its `loom` feature), so its pushes and pops are interleaved as well.
-//! A lost wake-up shows as a deadlock of the model thread's `block_on`.
+//! `src/sync/mpsc/chan.rs`): the receiver-wake rules 1-3 (a sender's fence
+//! and read, and the receiver's swap and fence, of which one side always
+//! sees the other) and what makes `close` exact (the semaphore for a
+//! bounded channel, the queue's own close for an unbounded one).
+//! `concurrent-queue` runs on loom types too (its `loom` feature), so its
+//! pushes and pops are interleaved as well. A lost wake-up shows as a
+//! deadlock of the model thread's `block_on`. Removing either fence of
+//! rules 1 and 2 makes the bounded models deadlock (checked 2026-12-04);
+//! the unbounded ones do not notice, because loom lets the queue's own
+//! read-modify-writes order what the proof does not rely on.
 #![cfg(loom)]
 
 use loom::future::block_on;
@@ -46,6 +52,25 @@ fn two_senders_one_wake() {
         assert_eq!(got, [1, 2]);
         drop(a.join().unwrap());
         drop(b.join().unwrap());
+    });
+}
+
+/// Rules 1 and 2 across a second park: the sender's second read may find
+/// `NOTIFIED` left from its first send and skip the write, while the
+/// receiver, woken by the first, drains and parks again; the fences make
+/// one of the two see the other.
+#[test]
+fn second_send_vs_second_park() {
+    model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let t = thread::spawn(move || {
+            tx.send(1u8).unwrap();
+            tx.send(2u8).unwrap();
+            tx
+        });
+        assert_eq!(block_on(rx.recv()), Some(1));
+        assert_eq!(block_on(rx.recv()), Some(2));
+        drop(t.join().unwrap());
     });
 }
 

@@ -7,7 +7,7 @@ pub(crate) mod sync {
 
     pub(crate) mod atomic {
         pub(crate) use loom::sync::atomic::{
-            AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
+            AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence,
         };
     }
 

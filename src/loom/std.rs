@@ -17,7 +17,7 @@ pub(crate) mod sync {
 
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{
-            AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
+            AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence,
         };
     }
 

@@ -5,73 +5,89 @@
 //!
 //! Messages travel through a lock-free `concurrent_queue::ConcurrentQueue`
 //! (an array for a bounded channel, linked blocks for an unbounded one).
-//! *Room* is counted apart from the queue:
+//! How a `send` after the receiver's `close` is refused, and how the
+//! receiver knows it has every message sent before it:
 //!
-//! - **bounded**: a fair [`Semaphore`] with `capacity` permits. A sender
-//!   takes a permit before it pushes; the receiver gives one back per
-//!   message it takes. Waiting senders are served FIFO, and a dropped
-//!   `send` gives its permit back (the semaphore's rule 6). Closing the
-//!   channel closes the semaphore.
-//! - **unbounded**: a word `messages << 1 | CLOSED`. A sender adds one
-//!   message and then looks at `CLOSED`: if set, it takes the message back
-//!   and wakes the receiver (which may be waiting for the count to drop).
-//!   The receiver subtracts one per message it takes.
+//! - **bounded**: room is counted apart from the queue, by a fair
+//!   [`Semaphore`] with `capacity` permits. A sender takes a permit before
+//!   it pushes; the receiver gives one back per message it takes. Waiting
+//!   senders are served FIFO, and a dropped `send` gives its permit back
+//!   (the semaphore's rule 6). Closing the channel closes the semaphore.
+//!   The count is the messages *in flight*: queued, or about to be pushed
+//!   by a sender that holds a permit (no `.await` lies between taking it
+//!   and pushing), and the closed receiver ends only once it is zero.
+//! - **unbounded**: nothing is counted; the queue itself is closed
+//!   (`ConcurrentQueue::close`). The queue decides a push and the close on
+//!   one atomic word (its tail), so each push is either before the close
+//!   (the message is queued, and the receiver pops it before the queue
+//!   reports "closed and empty") or after it (the push fails and the
+//!   sender gets its message back). A sender therefore writes no shared
+//!   word but the queue's, and `rx.state` about once per park (rule 1).
 //!
-//! Either way the count is the messages *in flight*: queued, or about to be
-//! pushed by a sender that already counted it (no `.await` lies between
-//! counting and pushing). After the receiver closes the channel, nothing
-//! new is counted, and the receiver ends only once the count is zero; so a
-//! `send` that returned `Ok` is always received (or dropped with the
-//! receiver).
+//! Either way a `send` that returned `Ok` is always received (or dropped
+//! with the receiver).
 //!
 //! # Waking the receiver
 //!
-//! One word, `rx_state`, holds two bits, `PARKED` and `NOTIFIED`, and a
-//! mutex holds the receiver's waker.
+//! One word, `rx.state`, holds two bits, `PARKED` and `NOTIFIED`, and a
+//! mutex, `rx.waker`, holds the receiver's waker. Both sit on a cache line
+//! of their own: every sender reads the word after every push.
 //!
-//! 1. **Send.** After pushing, a sender does `fetch_or(NOTIFIED)`. If the
-//!    previous value was exactly `PARKED` (parked, not yet notified), it
-//!    takes the waker under the mutex and wakes it.
+//! 1. **Send.** After pushing, a sender issues a `SeqCst` fence and loads
+//!    `rx.state`. Only if it reads exactly `PARKED` (parked, not yet
+//!    notified) does it write: `fetch_or(NOTIFIED)`, and if that returns
+//!    exactly `PARKED`, it takes the waker under the mutex and wakes it.
+//!    Any other value (the receiver has not parked since it last ran, or a
+//!    sender already notified it) means no write at all.
 //! 2. **Park.** A receiver that found the queue empty stores its waker
 //!    under the mutex, then does `swap(PARKED)` (clearing `NOTIFIED`), then
-//!    tries to pop once more before it returns `Pending`.
+//!    a `SeqCst` fence, then tries to pop (and to see the end, rule 3)
+//!    once more before it returns `Pending`.
 //! 3. **End.** The last sender's drop decrements `senders` after all its
 //!    pushes, then notifies as in rule 1. A receiver that reads
 //!    `senders == 0` pops once more; if that finds nothing, the channel has
 //!    ended.
 //!
-//! Rules 1 and 2 are read-modify-writes of one word, so they are totally
-//! ordered. A sender whose `fetch_or` comes before the receiver's `swap`
-//! pushed before it, and the `swap` (AcqRel) makes that push visible to the
-//! pop that follows it. A sender whose `fetch_or` comes after sees
-//! `PARKED`; the first such sender sees `NOTIFIED` clear and wakes the
-//! receiver, later ones see it set and skip the wake, which is safe
-//! because the woken receiver pops until the queue is empty before it
-//! parks again (and parking clears `NOTIFIED`). The waker stored under the
-//! mutex before the `swap` is visible to the sender that locks the mutex
-//! after seeing `PARKED`. So no message is left unseen by a sleeping
-//! receiver. `PARKED` stays set while the receiver runs; the cost is at
-//! most one spurious wake per park.
+//! Why no message is left unseen by a sleeping receiver. Take a push `P`
+//! (or the last sender's decrement), the fence `Fs` after it and the load
+//! `L` after that; and the receiver's last park: its swap `W`, its fence
+//! `Fr` and the pop `R` after `Fr`. The two fences are in the single
+//! total order of `SeqCst` operations.
+//!
+//! - If `Fs` comes first, `R` (after `Fr`) sees `P` (before `Fs`): the
+//!   fence-to-fence rule of the C++ memory model. The receiver finds the
+//!   message (or `senders == 0`) and does not sleep.
+//! - If `Fr` comes first, `L` (after `Fs`) reads `W` (before `Fr`) or a
+//!   later value of `rx.state`. After the last park only senders write it,
+//!   and only by `fetch_or(NOTIFIED)`, so `PARKED` is set in what `L`
+//!   reads. If `L` reads exactly `PARKED`, this sender does the
+//!   `fetch_or`; if it reads `NOTIFIED` too, another sender did. Either
+//!   way a `fetch_or` follows `W`, and the first one after `W` returns
+//!   exactly `PARKED` and wakes the receiver, which then polls again: a
+//!   contradiction with `W` being its last park.
+//!
+//! The waker stored before `W` is seen by that first sender: its
+//! `fetch_or` (AcqRel) reads `W`'s value (AcqRel), and the mutex orders
+//! the cell itself. The common case costs a sender one fence and one read
+//! of a line that stays shared (it changes once per park); only the first
+//! sender after a park writes it. `PARKED` stays set while the receiver
+//! runs; the cost is at most one spurious wake per park.
 
 use std::task::{Context, Poll, Waker};
 
-use concurrent_queue::ConcurrentQueue;
+use concurrent_queue::{ConcurrentQueue, PopError, PushError};
+use crossbeam_utils::CachePadded;
 use event_listener::Event as Listeners;
 
 use super::super::semaphore::{Acquire, Semaphore, TryAcquireError};
 use super::super::waiters::set_waker;
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*, fence};
 
-/// `rx_state`: the receiver stored its waker and may be sleeping.
+/// `rx.state`: the receiver stored its waker and may be sleeping.
 const PARKED: usize = 0b01;
-/// `rx_state`: a sender has notified since the receiver last parked.
+/// `rx.state`: a sender has notified since the receiver last parked.
 const NOTIFIED: usize = 0b10;
-
-/// Unbounded room word: the receiver closed the channel.
-const CLOSED: usize = 1;
-/// Unbounded room word: one message in flight.
-const MESSAGE: usize = 2;
 
 /// Why room could not be taken.
 #[derive(Debug, PartialEq, Eq)]
@@ -82,16 +98,23 @@ pub(super) enum NoRoom {
     Closed,
 }
 
-/// How the channel counts messages in flight.
+/// How the channel refuses sends once closed ("Messages and room").
 enum Room {
-    Bounded {
-        sem: Semaphore,
-        capacity: usize,
-    },
-    Unbounded {
-        /// `messages << 1 | CLOSED`.
-        state: AtomicUsize,
-    },
+    /// Room is counted by the semaphore.
+    Bounded { sem: Semaphore, capacity: usize },
+    /// Not counted: the queue itself is closed.
+    Unbounded,
+}
+
+/// Where the receiver sleeps (rules 1 and 2): read by every sender after
+/// every push, written about once per park, so it has a cache line of its
+/// own, apart from the words the senders and the receiver write per
+/// message (the queue's, the semaphore's).
+struct RxPark {
+    /// `PARKED | NOTIFIED`.
+    state: AtomicUsize,
+    /// The receiver's waker, stored by rule 2 and taken by rule 1.
+    waker: Mutex<Option<Waker>>,
 }
 
 /// Shared by every sender and the receiver (in an `Arc`).
@@ -100,10 +123,8 @@ pub(super) struct Chan<T> {
     room: Room,
     /// Senders alive; the channel ends for the receiver at 0 (rule 3).
     senders: AtomicUsize,
-    /// `PARKED | NOTIFIED` (rules 1 and 2).
-    rx_state: AtomicUsize,
-    /// The receiver's waker, stored by rule 2 and taken by rule 1.
-    rx_waker: Mutex<Option<Waker>>,
+    /// Rules 1 and 2.
+    rx: CachePadded<RxPark>,
     /// Set once when the receiver closes the channel or is dropped.
     rx_closed: AtomicBool,
     /// Senders waiting in `closed()`.
@@ -121,57 +142,47 @@ impl<T> Chan<T> {
                     capacity,
                 },
             ),
-            None => (
-                ConcurrentQueue::unbounded(),
-                Room::Unbounded {
-                    state: AtomicUsize::new(0),
-                },
-            ),
+            None => (ConcurrentQueue::unbounded(), Room::Unbounded),
         };
         Chan {
             queue,
             room,
             senders: AtomicUsize::new(1),
-            rx_state: AtomicUsize::new(0),
-            rx_waker: Mutex::new(None),
+            rx: CachePadded::new(RxPark {
+                state: AtomicUsize::new(0),
+                waker: Mutex::new(None),
+            }),
             rx_closed: AtomicBool::new(false),
             closed_listeners: Listeners::new(),
         }
     }
 
-    /// Takes room for one message now, or says why not.
+    /// Bounded: takes room for one message now, or says why not.
     pub(super) fn try_reserve(&self) -> Result<(), NoRoom> {
-        match &self.room {
-            Room::Bounded { sem, .. } => sem.try_take(1).map_err(|e| match e {
-                TryAcquireError::NoPermits => NoRoom::Full,
-                TryAcquireError::Closed => NoRoom::Closed,
-            }),
-            Room::Unbounded { state } => {
-                // One RMW, no CAS loop: count the message first, then look
-                // at `CLOSED`. Relaxed: the count orders nothing; the
-                // message itself is published by the queue and by rule 1.
-                if state.fetch_add(MESSAGE, Relaxed) & CLOSED == 0 {
-                    return Ok(());
-                }
-                // Closed: take the count back, and wake the receiver in
-                // case it saw it and is waiting for it to reach zero.
-                state.fetch_sub(MESSAGE, Relaxed);
-                self.notify_rx();
-                Err(NoRoom::Closed)
-            }
-        }
+        let sem = self.semaphore();
+        sem.try_take(1).map_err(|e| match e {
+            TryAcquireError::NoPermits => NoRoom::Full,
+            TryAcquireError::Closed => NoRoom::Closed,
+        })
     }
 
-    /// Waits for room for one message (bounded); `Err` once closed.
+    /// Bounded: waits for room for one message; `Err` once closed.
     pub(super) async fn reserve(&self) -> Result<(), NoRoom> {
+        Acquire::new(self.semaphore(), 1)
+            .await
+            .map_err(|_| NoRoom::Closed)
+    }
+
+    /// The bounded channel's room.
+    fn semaphore(&self) -> &Semaphore {
         match &self.room {
-            Room::Bounded { sem, .. } => Acquire::new(sem, 1).await.map_err(|_| NoRoom::Closed),
-            Room::Unbounded { .. } => self.try_reserve(),
+            Room::Bounded { sem, .. } => sem,
+            Room::Unbounded => unreachable!("mpsc: an unbounded channel counts no room"),
         }
     }
 
-    /// Pushes a message for which room was reserved, then wakes the
-    /// receiver (rule 1).
+    /// Bounded: pushes a message for which room was reserved, then wakes
+    /// the receiver (rule 1).
     pub(super) fn push(&self, value: T) {
         if self.queue.push(value).is_err() {
             unreachable!("mpsc: room was reserved, so the queue has space");
@@ -179,37 +190,57 @@ impl<T> Chan<T> {
         self.notify_rx();
     }
 
+    /// Unbounded: pushes `value` unless the queue is closed, then wakes the
+    /// receiver (rule 1); hands `value` back if closed.
+    pub(super) fn push_unbounded(&self, value: T) -> Result<(), T> {
+        match self.queue.push(value) {
+            Ok(()) => {
+                self.notify_rx();
+                Ok(())
+            }
+            Err(PushError::Closed(value) | PushError::Full(value)) => Err(value),
+        }
+    }
+
     /// Rule 1.
+    #[inline]
     fn notify_rx(&self) {
-        // AcqRel: Release publishes the push to the receiver's swap;
-        // Acquire pairs with that swap, so the waker stored before it is
-        // seen under the mutex.
-        if self.rx_state.fetch_or(NOTIFIED, AcqRel) == PARKED {
-            let waker = self.rx_waker.lock().take();
+        // SeqCst: orders the push (or the decrement of rule 3) before the
+        // load below against the receiver's fence after its swap (rule 2):
+        // one of the two sides sees the other ("Why no message is left
+        // unseen").
+        fence(SeqCst);
+        // Relaxed: the fence above orders it; a stale value other than
+        // PARKED is covered by the proof, and PARKED leads to the RMW.
+        if self.rx.state.load(Relaxed) == PARKED {
+            self.notify_rx_parked();
+        }
+    }
+
+    /// Rule 1, the receiver looked parked: the first sender to set
+    /// `NOTIFIED` since the park wakes it.
+    #[cold]
+    fn notify_rx_parked(&self) {
+        // AcqRel: Acquire pairs with the receiver's swap, so the waker
+        // stored before it is seen under the mutex; Release keeps this
+        // RMW in the release sequence the next swap reads.
+        if self.rx.state.fetch_or(NOTIFIED, AcqRel) == PARKED {
+            let waker = self.rx.waker.lock().take();
             if let Some(waker) = waker {
                 waker.wake();
             }
         }
     }
 
-    /// Takes the next message and gives its room back.
-    fn pop(&self) -> Option<T> {
-        let value = self.queue.pop().ok()?;
-        match &self.room {
-            Room::Bounded { sem, .. } => sem.release(1),
-            Room::Unbounded { state } => {
-                state.fetch_sub(MESSAGE, Relaxed);
-            }
+    /// Takes the next message (giving its room back if bounded); `Empty`
+    /// if none is queued, `Closed` if none is queued and the (unbounded)
+    /// queue was closed.
+    fn pop(&self) -> Result<T, PopError> {
+        let value = self.queue.pop()?;
+        if let Room::Bounded { sem, .. } = &self.room {
+            sem.release(1);
         }
-        Some(value)
-    }
-
-    /// Messages counted and not yet taken.
-    fn in_flight(&self) -> usize {
-        match &self.room {
-            Room::Bounded { sem, capacity } => capacity - sem.available_permits(),
-            Room::Unbounded { state } => state.load(Acquire) / MESSAGE,
-        }
+        Ok(value)
     }
 
     /// `Some` if the channel has ended (`Ready(None)`) or a last message
@@ -218,28 +249,41 @@ impl<T> Chan<T> {
         // Acquire: pairs with the last sender's AcqRel decrement, so its
         // pushes are visible to the pop below.
         if self.senders.load(Acquire) == 0 {
-            return Some(Poll::Ready(self.pop()));
+            return Some(Poll::Ready(self.pop().ok()));
         }
-        if self.rx_closed.load(Relaxed) && self.in_flight() == 0 {
-            return Some(Poll::Ready(None));
+        if !self.rx_closed.load(Relaxed) {
+            return None;
         }
-        None
+        match &self.room {
+            // Every permit back: nothing is queued or about to be.
+            Room::Bounded { sem, capacity } => {
+                (sem.available_permits() == *capacity).then_some(Poll::Ready(None))
+            }
+            // The queue was closed with the channel: a push that beat the
+            // close is popped (the queue waits for its write), and then
+            // the queue reports closed.
+            Room::Unbounded => Some(Poll::Ready(self.pop().ok())),
+        }
     }
 
     /// The receiver's poll: a message, the end (`None`), or `Pending` with
     /// `cx`'s waker parked (rule 2). Only the receiver calls this.
     pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if let Some(value) = self.pop() {
+        if let Ok(value) = self.pop() {
             return Poll::Ready(Some(value));
         }
         if let Some(end) = self.check_end() {
             return end;
         }
-        set_waker(&mut self.rx_waker.lock(), cx.waker());
-        // AcqRel: Acquire sees every push whose notification came first;
-        // Release publishes the stored waker (see rule 1).
-        self.rx_state.swap(PARKED, AcqRel);
-        if let Some(value) = self.pop() {
+        set_waker(&mut self.rx.waker.lock(), cx.waker());
+        // AcqRel: Acquire reads the release sequence of every earlier
+        // notifying RMW, so their pushes are visible; Release publishes
+        // the stored waker to the next notifier's fetch_or (rule 1).
+        self.rx.state.swap(PARKED, AcqRel);
+        // SeqCst: pairs with the senders' fence before their load (rule
+        // 1): either they see PARKED, or the pop below sees their push.
+        fence(SeqCst);
+        if let Ok(value) = self.pop() {
             return Poll::Ready(Some(value));
         }
         self.check_end().unwrap_or(Poll::Pending)
@@ -248,7 +292,7 @@ impl<T> Chan<T> {
     /// Takes the next message without waiting: `Ok(None)` if none is
     /// queued, `Err(())` if the channel has ended.
     pub(super) fn try_recv(&self) -> Result<Option<T>, ()> {
-        if let Some(value) = self.pop() {
+        if let Ok(value) = self.pop() {
             return Ok(Some(value));
         }
         match self.check_end() {
@@ -266,8 +310,8 @@ impl<T> Chan<T> {
         }
         match &self.room {
             Room::Bounded { sem, .. } => sem.close(),
-            Room::Unbounded { state } => {
-                state.fetch_or(CLOSED, AcqRel);
+            Room::Unbounded => {
+                self.queue.close();
             }
         }
         self.closed_listeners.notify(usize::MAX);
@@ -276,7 +320,7 @@ impl<T> Chan<T> {
     /// The receiver is dropped: close, then drop the queued messages.
     pub(super) fn close_and_drain(&self) {
         self.close();
-        while self.pop().is_some() {}
+        while self.pop().is_ok() {}
     }
 
     /// True once the receiver closed the channel or is gone.
@@ -327,7 +371,76 @@ impl<T> Chan<T> {
     pub(super) fn bounded_room(&self) -> Option<(usize, usize)> {
         match &self.room {
             Room::Bounded { sem, capacity } => Some((sem.available_permits(), *capacity)),
-            Room::Unbounded { .. } => None,
+            Room::Unbounded => None,
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize as Count;
+
+    /// Counts its wakes.
+    struct Wakes(Count);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn state<T>(chan: &Chan<T>) -> usize {
+        chan.rx.state.load(SeqCst)
+    }
+
+    /// Rule 1: a sender writes `rx.state` only when it reads exactly
+    /// `PARKED`, so a receiver that is running (not parked) or already
+    /// notified costs the senders a read, never a write of the shared
+    /// line, and it is woken once per park, whatever the number of sends.
+    #[test]
+    fn senders_write_the_receiver_word_once_per_park() {
+        for chan in [Chan::new(None), Chan::new(Some(64))] {
+            let send = |v: u32| match chan.room {
+                Room::Unbounded => chan.push_unbounded(v).unwrap(),
+                Room::Bounded { .. } => {
+                    chan.try_reserve().unwrap();
+                    chan.push(v);
+                }
+            };
+            // Never parked: sends leave the word as it was.
+            for v in 0..3 {
+                send(v);
+            }
+            assert_eq!(
+                state(&chan),
+                0,
+                "a send wrote the word of a running receiver"
+            );
+            let wakes = Arc::new(Wakes(Count::new(0)));
+            let waker = std::task::Waker::from(wakes.clone());
+            let mut cx = Context::from_waker(&waker);
+            for v in 0..3 {
+                assert_eq!(chan.poll_recv(&mut cx), Poll::Ready(Some(v)));
+            }
+            // Parked: the first send notifies and wakes, the next ones only
+            // read.
+            assert_eq!(chan.poll_recv(&mut cx), Poll::Pending);
+            assert_eq!(state(&chan), PARKED);
+            for v in 10..20 {
+                send(v);
+            }
+            assert_eq!(state(&chan), PARKED | NOTIFIED);
+            assert_eq!(wakes.0.load(SeqCst), 1, "one wake per park");
+            // Parked again after draining: one more wake.
+            for v in 10..20 {
+                assert_eq!(chan.poll_recv(&mut cx), Poll::Ready(Some(v)));
+            }
+            assert_eq!(chan.poll_recv(&mut cx), Poll::Pending);
+            send(30);
+            send(31);
+            assert_eq!(wakes.0.load(SeqCst), 2, "one wake per park");
         }
     }
 }

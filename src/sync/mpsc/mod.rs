@@ -283,13 +283,7 @@ impl<T> UnboundedSender<T> {
     /// assert_eq!(tx.send(1).unwrap_err().0, 1);
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        match self.chan.try_reserve() {
-            Ok(()) => {
-                self.chan.push(value);
-                Ok(())
-            }
-            Err(_) => Err(SendError(value)),
-        }
+        self.chan.push_unbounded(value).map_err(SendError)
     }
 
     /// Waits until the channel is closed (the receiver dropped or closed
