@@ -49,10 +49,12 @@ pub const HISTOGRAM_BUCKETS: usize = 20;
 /// The histograms time about one poll, and one wake, in this many (see
 /// [`Histogram`]): multiply their counts by it to estimate totals.
 ///
-/// Why 128: one sample costs two exact clock reads (~40 ns); spread over
-/// 128 polls that is well under 1% of the cheapest poll (a yield, ~40 ns),
-/// and a runtime doing a million polls a second still takes thousands of
-/// samples a second.
+/// Why 1,024: a sampled poll and a sampled wake cost three exact clock
+/// reads (~20 ns each), a slot CAS and a claim; at one in 128 that was
+/// 2-3% of the cheapest poll, a yield of ~24 ns (docs/PERFORMANCE.md,
+/// "Debug mode and metrics cost"), most of the always-on budget of 3%. At
+/// one in 1,024 it is under 0.5%, and a runtime doing a million polls a
+/// second still takes about a thousand samples a second.
 ///
 /// ```
 /// let rt = windlass::runtime::Builder::new_current_thread().build().unwrap();
@@ -66,11 +68,12 @@ pub const HISTOGRAM_BUCKETS: usize = 20;
 /// });
 /// let m = rt.handle().metrics();
 /// let n = u64::from(windlass::runtime::HISTOGRAM_SAMPLE_INTERVAL);
-/// // About 1,000 polls of spawned tasks, sampled one in about 128.
+/// // About 1,000 polls of spawned tasks, sampled one in about 1,024
+/// // (and the first poll of the `block_on`).
 /// let estimate = m.poll_duration.total() * n;
 /// assert!(estimate > 100 && estimate < 10_000, "{estimate}");
 /// ```
-pub const HISTOGRAM_SAMPLE_INTERVAL: u32 = 128;
+pub const HISTOGRAM_SAMPLE_INTERVAL: u32 = 1024;
 
 /// One worker's counters (rule 1), written by that worker only (rule 2).
 #[derive(Default)]
