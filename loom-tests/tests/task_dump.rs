@@ -12,6 +12,26 @@ use windlass::loom_test_hooks::TestScheduler;
 use windlass::runtime::TaskState;
 use windlass_loom_tests::{DropCounter, TaskBody, model};
 
+/// A debug-mode task on `s` that waits on a closed gate: its join handle,
+/// the gate, and the drop counters of its future and output.
+fn spawn_gated_debug_task(
+    s: &TestScheduler,
+) -> (
+    windlass::task::JoinHandle<windlass_loom_tests::Token>,
+    loom::sync::Arc<windlass_loom_tests::Gate>,
+    DropCounter,
+    DropCounter,
+) {
+    let (future, output) = (DropCounter::new(), DropCounter::new());
+    let gate = windlass_loom_tests::Gate::new();
+    let body = TaskBody::after(
+        future.token(),
+        output.token(),
+        windlass_loom_tests::Gate::wait(&gate),
+    );
+    (s.spawn_debug(body), gate, future, output)
+}
+
 /// The task's `JoinHandle` is dropped first, so the thread that completes
 /// it also frees the cell while the snapshot may be walking the list.
 #[test]
@@ -73,14 +93,7 @@ fn dump_vs_spawn() {
 fn dump_vs_extras_attached_at_first_pending() {
     model(|| {
         let s = TestScheduler::new();
-        let (future, output) = (DropCounter::new(), DropCounter::new());
-        let gate = windlass_loom_tests::Gate::new();
-        let body = TaskBody::after(
-            future.token(),
-            output.token(),
-            windlass_loom_tests::Gate::wait(&gate),
-        );
-        let join = s.spawn_debug(body);
+        let (join, gate, future, output) = spawn_gated_debug_task(&s);
         let runner = s.clone();
         let t = thread::spawn(move || assert!(runner.run_one()));
         let snap = s.snapshot();
@@ -120,36 +133,27 @@ fn sampled_wake_marks_vs_extras_attach_and_dump() {
 }
 
 fn marks_vs_attach_and_dump(marking: usize) {
-    {
-        let s = TestScheduler::marking_wakes(marking);
-        let (future, output) = (DropCounter::new(), DropCounter::new());
-        let gate = windlass_loom_tests::Gate::new();
-        let body = TaskBody::after(
-            future.token(),
-            output.token(),
-            windlass_loom_tests::Gate::wait(&gate),
-        );
-        let join = s.spawn_debug(body);
-        let site = s.snapshot()[0].spawned_at();
-        let runner = s.clone();
-        let t = thread::spawn(move || assert!(runner.run_one()));
-        let opener = gate.clone();
-        let o = thread::spawn(move || opener.open(windlass_loom_tests::Wake::ByRef));
-        if let Some(task) = s.snapshot().first() {
-            assert_eq!(task.spawned_at(), site);
-            assert!(task.counters().expect("debug task").polls <= 1);
-        }
-        t.join().unwrap();
-        o.join().unwrap();
-        s.run_all();
-        drop(join);
-        // A poll that stored its waker just after the opener looked leaves
-        // it in the gate, holding a reference: drop it.
-        gate.clear();
-        assert_eq!((future.get(), output.get()), (1, 1));
-        let (marked, claimed) = s.marks();
-        assert!(marked >= 1, "the spawn's queueing is marked");
-        assert_eq!(marked, claimed, "every mark handed back once");
-        assert_eq!(s.live_tasks(), 0);
+    let s = TestScheduler::marking_wakes(marking);
+    let (join, gate, future, output) = spawn_gated_debug_task(&s);
+    let site = s.snapshot()[0].spawned_at();
+    let runner = s.clone();
+    let t = thread::spawn(move || assert!(runner.run_one()));
+    let opener = gate.clone();
+    let o = thread::spawn(move || opener.open(windlass_loom_tests::Wake::ByRef));
+    if let Some(task) = s.snapshot().first() {
+        assert_eq!(task.spawned_at(), site);
+        assert!(task.counters().expect("debug task").polls <= 1);
     }
+    t.join().unwrap();
+    o.join().unwrap();
+    s.run_all();
+    drop(join);
+    // A poll that stored its waker just after the opener looked leaves
+    // it in the gate, holding a reference: drop it.
+    gate.clear();
+    assert_eq!((future.get(), output.get()), (1, 1));
+    let (marked, claimed) = s.marks();
+    assert!(marked >= 1, "the spawn's queueing is marked");
+    assert_eq!(marked, claimed, "every mark handed back once");
+    assert_eq!(s.live_tasks(), 0);
 }

@@ -28,26 +28,34 @@ fn named<'a>(log: &'a [DebugEvent], name: &'a str) -> impl Iterator<Item = &'a D
         .filter(move |e| e.task().and_then(|t| t.name()) == Some(name))
 }
 
+/// A 2-worker debug-mode runtime with a 100 ms threshold, its event log,
+/// and a channel that gets one message per blocked-worker report (so a
+/// blocked task can wait for its report inside the same poll).
+fn multi_thread_telling_blocked_reports() -> (windlass::runtime::Runtime, Log, mpsc::Receiver<()>) {
+    let (tx, rx) = mpsc::channel::<()>();
+    let tx = Mutex::new(tx);
+    let log: Log = Arc::default();
+    let sink = log.clone();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(100))
+        .on_debug_event(move |e| {
+            if matches!(e, DebugEvent::BlockedWorker { .. }) {
+                // Tells the blocked task that the report arrived.
+                let _ = tx.lock().unwrap().send(());
+            }
+            sink.lock().unwrap().push(e.clone());
+        })
+        .build()
+        .unwrap();
+    (rt, log, rx)
+}
+
 #[test]
 fn a_blocked_worker_is_reported_while_blocked_then_the_slow_poll() {
     watchdog(|| {
-        let (tx, rx) = mpsc::channel::<()>();
-        let tx = Mutex::new(tx);
-        let log: Log = Arc::default();
-        let sink = log.clone();
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .debug(true)
-            .slow_poll_threshold(Duration::from_millis(100))
-            .on_debug_event(move |e| {
-                if matches!(e, DebugEvent::BlockedWorker { .. }) {
-                    // Tells the blocked task that the report arrived.
-                    let _ = tx.lock().unwrap().send(());
-                }
-                sink.lock().unwrap().push(e.clone());
-            })
-            .build()
-            .unwrap();
+        let (rt, log, rx) = multi_thread_telling_blocked_reports();
         let sleeper = task::Builder::new().name("sleeper").spawn_on(
             async move {
                 std::thread::sleep(Duration::from_millis(300)); // blocks the worker
@@ -101,24 +109,7 @@ fn a_blocked_worker_is_reported_while_blocked_then_the_slow_poll() {
 #[test]
 fn after_an_idle_spell_the_watchdog_still_reports_and_times_right() {
     watchdog(|| {
-        let (tx, rx) = mpsc::channel::<()>();
-        let tx = Mutex::new(tx);
-        let log: Log = Arc::default();
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .debug(true)
-            .slow_poll_threshold(Duration::from_millis(100))
-            .on_debug_event({
-                let sink = log.clone();
-                move |e| {
-                    if matches!(e, DebugEvent::BlockedWorker { .. }) {
-                        let _ = tx.lock().unwrap().send(());
-                    }
-                    sink.lock().unwrap().push(e.clone());
-                }
-            })
-            .build()
-            .unwrap();
+        let (rt, log, rx) = multi_thread_telling_blocked_reports();
         let reported = rt.block_on(async {
             // Idle: no task, the block_on thread parked on the timer.
             windlass::time::sleep(Duration::from_millis(300)).await;
