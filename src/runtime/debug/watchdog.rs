@@ -221,14 +221,15 @@ impl Stop {
 }
 
 /// Rule 8's view of the runtime's activity (`reactor::activity` rule 6);
-/// hooks, so that this module does not import the reactor.
-pub(crate) struct Idle {
+/// a trait the scheduler implements, so that this module does not import
+/// the reactor.
+pub(crate) trait Idle: Send + 'static {
     /// True if no unit is held now (a plain read; registers nothing).
-    pub(crate) quiet: Box<dyn Fn() -> bool + Send + 'static>,
+    fn quiet(&self) -> bool;
     /// True if the watchdog may sleep now (and is then the watcher).
-    pub(crate) watch: Box<dyn Fn() -> bool + Send + 'static>,
+    fn watch(&self) -> bool;
     /// The watchdog is awake again.
-    pub(crate) unwatch: Box<dyn Fn() + Send + 'static>,
+    fn unwatch(&self);
 }
 
 /// Finds a live task by id (rule 5); a hook, so that this module does not
@@ -253,7 +254,7 @@ pub(crate) fn start(
     settings: Settings,
     lookup: Lookup,
     stop: Arc<Stop>,
-    idle: Idle,
+    idle: impl Idle,
 ) -> std::io::Result<()> {
     crate::loom::std::thread::Builder::new()
         .name("windlass-watchdog".into())
@@ -262,7 +263,7 @@ pub(crate) fn start(
             let mut current = vec![None; slots.len()];
             let mut idle_looks = 0;
             while !stop.wait(STEP) {
-                idle_looks = if (idle.quiet)() { idle_looks + 1 } else { 0 };
+                idle_looks = if idle.quiet() { idle_looks + 1 } else { 0 };
                 if idle_looks >= IDLE_LOOKS {
                     if sleep_while_idle(&clock, &stop, &idle) {
                         return;
@@ -290,12 +291,12 @@ pub(crate) fn start(
 
 /// Rule 8: the idle sleep, entered as the activity's watcher (`watch`
 /// returned true). True if the runtime stopped meanwhile.
-fn sleep_while_idle(clock: &CoarseClock, stop: &Stop, idle: &Idle) -> bool {
+fn sleep_while_idle(clock: &CoarseClock, stop: &Stop, idle: &impl Idle) -> bool {
     clock.pause();
     // Register again after the pause, so that a worker whose enter sees
     // the watcher also sees the 0 (rule 6, `reactor::activity` rule 6).
-    let stopped = (idle.watch)() && stop.sleep();
-    (idle.unwatch)();
+    let stopped = idle.watch() && stop.sleep();
+    idle.unwatch();
     clock.publish(now_ns());
     stopped
 }
@@ -392,21 +393,22 @@ mod tests {
         let (stop, clock) = (Arc::new(Stop::default()), Arc::new(CoarseClock::default()));
         let kick = stop.clone();
         activity.set_watcher_hook(Box::new(move || kick.kick()));
+        /// The real activity word, counting the watchdog's looks.
+        struct Counted(Arc<Activity>, Arc<AtomicUsize>);
+        impl Idle for Counted {
+            fn quiet(&self) -> bool {
+                self.1.fetch_add(1, SeqCst);
+                self.0.units() == 0
+            }
+            fn watch(&self) -> bool {
+                self.0.watch_idle()
+            }
+            fn unwatch(&self) {
+                self.0.stop_watching()
+            }
+        }
         let looks = Arc::new(AtomicUsize::new(0));
-        let (a1, a2, a3, l) = (
-            activity.clone(),
-            activity.clone(),
-            activity.clone(),
-            looks.clone(),
-        );
-        let idle = Idle {
-            quiet: Box::new(move || {
-                l.fetch_add(1, SeqCst);
-                a1.units() == 0
-            }),
-            watch: Box::new(move || a2.watch_idle()),
-            unwatch: Box::new(move || a3.stop_watching()),
-        };
+        let idle = Counted(activity.clone(), looks.clone());
         let (paused, clock2) = (clock.clone(), clock.clone());
         start(
             slots(1),

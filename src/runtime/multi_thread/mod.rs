@@ -272,20 +272,32 @@ fn start_watchdog(handle: &Arc<Handle>) -> io::Result<()> {
     clock
         .activity
         .set_watcher_hook(Box::new(move || stop.kick()));
-    let (c1, c2, c3) = (clock.clone(), clock.clone(), clock.clone());
-    let idle = watchdog::Idle {
-        quiet: Box::new(move || c1.activity.units() == 0),
-        watch: Box::new(move || c2.activity.watch_idle()),
-        unwatch: Box::new(move || c3.activity.stop_watching()),
-    };
     watchdog::start(
         shared.poll_slots.clone(),
         shared.coarse_clock.clone(),
         shared.config.debug.clone(),
         lookup,
         shared.watchdog_stop.clone(),
-        idle,
+        ClockActivity(clock.clone()),
     )
+}
+
+/// The watchdog's view of the runtime's activity (`debug::watchdog` rule
+/// 8, `reactor::activity` rule 6).
+struct ClockActivity(crate::loom::std::sync::Arc<crate::reactor::clock::Clock>);
+
+impl watchdog::Idle for ClockActivity {
+    fn quiet(&self) -> bool {
+        self.0.activity.units() == 0
+    }
+
+    fn watch(&self) -> bool {
+        self.0.activity.watch_idle()
+    }
+
+    fn unwatch(&self) {
+        self.0.activity.stop_watching()
+    }
 }
 
 impl Shared {
