@@ -48,7 +48,7 @@
 //!    never used.
 //! 7. **Stop.** The runtime's shutdown sets `stop` and wakes the watchdog,
 //!    which exits. It holds no reference to the scheduler of its own; its
-//!    rule-8 hooks hold the runtime's clock, whose queued-work hook holds
+//!    rule-8 view of the activity (`Idle`) holds the runtime's clock, whose queued-work hook holds
 //!    the scheduler until shutdown clears it.
 //! 8. **Idle.** When [`IDLE_LOOKS`] looks in a row found (by a plain read)
 //!    no unit of the
