@@ -48,8 +48,8 @@
 //!    never used.
 //! 7. **Stop.** The runtime's shutdown sets `stop` and wakes the watchdog,
 //!    which exits. It holds no reference to the scheduler of its own; its
-//!    rule-8 view of the activity (`Idle`) holds the runtime's clock, whose queued-work hook holds
-//!    the scheduler until shutdown clears it.
+//!    rule-8 view of the activity (`Idle`) holds the runtime's clock,
+//!    whose queued-work hook holds the scheduler until shutdown clears it.
 //! 8. **Idle.** When [`IDLE_LOOKS`] looks in a row found (by a plain read)
 //!    no unit of the
 //!    runtime's activity held (no worker awake, no `block_on` thread
