@@ -321,6 +321,12 @@ impl Idle {
         self.0.transition_worker_to_parked(index, is_searching)
     }
 
+    /// Park step, the re-check's first read: another worker is searching,
+    /// so the caller may sleep without looking at the queues.
+    pub fn another_is_searching(&self) -> bool {
+        self.0.another_is_searching()
+    }
+
     /// Park step, the re-check found work: take the worker off the sleepers.
     pub fn unpark_worker_by_id(&self, index: usize) -> bool {
         self.0.unpark_worker_by_id(index)

@@ -53,6 +53,27 @@ fn local_push_vs_park_two_workers() {
     });
 }
 
+/// "A searcher takes over the re-check", with three workers, so that two
+/// can search at once: a parking worker that reads another searcher in the
+/// word sleeps without looking at the queues, and the task pushed from
+/// outside (which spawns a second one locally) must still be run. The
+/// last worker to leave the search reads no searcher and re-checks. It
+/// deadlocks if the re-check never looks at the queues. (Reading the
+/// searchers *before* the parking worker's own RMW passes here: a searcher
+/// that left the search earlier is awake and looks again after its task.
+/// That version is still wrong, because that task may take long while the
+/// pushed one waits with every other worker asleep; tasks here never
+/// block, so the model cannot show it.)
+#[test]
+fn push_vs_park_three_workers_two_searching() {
+    model(|| {
+        let shared = Arc::new(Shared::new(3, 2, false));
+        let workers = start(&shared);
+        shared.schedule_remote(SPAWNS);
+        finish(&shared, workers);
+    });
+}
+
 /// The parker's own contract, which the park step leans on: whatever a
 /// thread wrote before `unpark` is visible once `park` returns, even when
 /// two unparks land while the parker is between its checks (they coalesce

@@ -5,9 +5,9 @@
 //! else search, else park), `search` (become a searcher only if
 //! `transition_worker_to_searching` allows it, then look in the other
 //! queues), `run_task` (the found-work step: leave searching, notify if
-//! last), `park` (`transition_worker_to_parked`, the re-check of every
-//! queue, then `sleep` until `is_parked` says a notifier took us off the
-//! list) and `sleep` (with `drive`: take the reactor's turn if free and
+//! last), `park` (`transition_worker_to_parked`, the re-check: the
+//! queues unless `another_is_searching`, then `sleep` until `is_parked`
+//! says a notifier took us off the list) and `sleep` (with `drive`: take the reactor's turn if free and
 //! wait on the poller through `Parker::park_driving`, else `Parker::park`).
 //! The pusher is `schedule_remote` (push to the injector, then
 //! `worker_to_notify` and `unpark_worker`). The queues are plain loom-mutex
@@ -225,7 +225,9 @@ impl Worker {
         shared
             .idle
             .transition_worker_to_parked(self.index, was_searching);
-        if shared.has_visible_work() || shared.shutdown.load(Acquire) {
+        // The re-check: the queues only if no other worker is searching.
+        let must_look = !shared.idle.another_is_searching() && shared.has_visible_work();
+        if must_look || shared.shutdown.load(Acquire) {
             shared.idle.unpark_worker_by_id(self.index);
             self.is_searching = true;
             return;

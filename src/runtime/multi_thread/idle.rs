@@ -17,10 +17,13 @@
 //!   the last searcher it notifies (above), so that work it left behind is
 //!   picked up by someone.
 //! - **Park**: a worker with no work adds itself to the sleepers and
-//!   decrements the counts with an RMW, then checks every queue once more.
-//!   If anything is there it takes itself off the list and searches again;
-//!   otherwise it sleeps until unparked, and on waking checks that it was
-//!   really taken off the list (else it sleeps again).
+//!   decrements the counts with an RMW, then re-checks: it reads the word
+//!   once more and, only if no *other* worker is searching, every queue.
+//!   If a searcher exists, or no queue holds anything, it sleeps; only if
+//!   work is visible and nobody searches does it take itself off the list
+//!   and search again. A sleeper sleeps until unparked, and on waking
+//!   checks that it was really taken off the list (else it sleeps again).
+//!   Why a searcher is enough: see "A searcher takes over the re-check".
 //! - **Woken by the poller**: a sleeper whose wait on the poller returned
 //!   with tasks to wake takes itself off the sleepers and counts itself as
 //!   unparked but *not* searching: it has work (the tasks it is about to
@@ -38,6 +41,36 @@
 //! if last, notifies). If P's RMW comes first, it is released to W's RMW, so
 //! P's push happens-before W's re-check, which finds the task. Either way a
 //! pushed task is never left with every worker asleep.
+//!
+//! # A searcher takes over the re-check
+//!
+//! The re-check exists so that a task pushed while W parks is not left
+//! with everyone asleep. If W's read of the word, which comes after W's own
+//! RMW in the word's order, still counts a searcher S, then S's leaving
+//! the search (its found-work RMW, or its own park RMW) comes after W's
+//! RMW too, and S is bound at that point exactly as W would have been:
+//!
+//! - S finds work: if it was the last searcher, its notify's RMW sees W's
+//!   decrement and no searcher, and wakes a sleeper (W or another), which
+//!   searches; if it was not the last, the remaining searchers carry the
+//!   same duty, each leaving later in the order.
+//! - S parks: its re-check sees every task whose pusher's RMW came before
+//!   S's (the argument above), and either another searcher exists after
+//!   S's RMW (and the duty passes on) or S takes itself off and searches.
+//!   A pusher whose RMW comes after S's sees S asleep and notifies, unless
+//!   a searcher exists then, which carries the duty.
+//!
+//! Searchers are finite and each hand-over moves later in the word's order,
+//! so the last worker to leave the search reads a count of zero and takes
+//! the work. This is the same argument that lets a notifier skip the
+//! wake-up when a searcher exists; the re-check now uses it too. Before
+//! this rule every parking worker that saw work came back, so with one
+//! producer and W - 1 idle workers each of them looped search, park,
+//! re-check, unpark, two lock acquisitions and two RMWs on this block per
+//! pass (docs/PERFORMANCE.md, "Contention model"); now one searcher does
+//! the looking and the others sleep until the found-work notify chain
+//! reaches them. The word is read before the queues, so a worker that
+//! defers to a searcher also skips the scan of every worker's queue.
 //!
 //! A worker woken by the poller does not break this: while it is counted
 //! searching it is a searcher like any other; otherwise it is an awake
@@ -153,6 +186,20 @@ impl Idle {
         sleepers.push(index);
     }
 
+    /// Park step, the re-check's first read: true if a worker other than
+    /// the caller is searching, in which case the caller sleeps without
+    /// looking at the queues ("A searcher takes over the re-check"). The
+    /// caller's own search count was taken off by its
+    /// [`transition_worker_to_parked`](Self::transition_worker_to_parked),
+    /// so any searcher counted here is another worker.
+    pub(crate) fn another_is_searching(&self) -> bool {
+        // SeqCst load after the caller's own RMW: by coherence it reads a
+        // value at or after that RMW in the word's order, which is all the
+        // argument needs (a searcher counted here leaves the search later
+        // in that order). No RMW: the caller writes nothing it must order.
+        searching(self.state.load(SeqCst)) > 0
+    }
+
     /// Park step, re-check found work: takes the worker off the sleepers
     /// and counts it as searching. False if a notifier already did so (and
     /// will unpark it).
@@ -209,6 +256,36 @@ mod tests {
         idle.transition_worker_to_parked(0, false);
         assert_eq!(idle.counts(), (0, 0));
         idle
+    }
+
+    /// "A searcher takes over the re-check": with three workers two may
+    /// search; a worker parking while another searches defers to it, and
+    /// the last to leave the search reads nobody and must look itself.
+    #[test]
+    fn a_parking_worker_defers_only_to_another_searcher() {
+        let idle = Idle::new(3);
+        assert!(idle.transition_worker_to_searching());
+        assert!(idle.transition_worker_to_searching());
+        assert!(
+            !idle.transition_worker_to_searching(),
+            "at most half search"
+        );
+        assert_eq!(idle.counts(), (3, 2));
+        // Worker 2 was not searching: two others are.
+        idle.transition_worker_to_parked(2, false);
+        assert!(idle.another_is_searching());
+        // Worker 1 leaves the search by parking: worker 0 still searches.
+        idle.transition_worker_to_parked(1, true);
+        assert!(idle.another_is_searching());
+        // Worker 0 is the last: its own count is gone, nobody is left.
+        idle.transition_worker_to_parked(0, true);
+        assert!(!idle.another_is_searching());
+        assert_eq!(idle.counts(), (0, 0));
+        // Its re-check found work: off the list, searching, and a notify
+        // now sees that searcher and wakes nobody.
+        assert!(idle.unpark_worker_by_id(0));
+        assert_eq!(idle.counts(), (1, 1));
+        assert_eq!(idle.worker_to_notify(), None);
     }
 
     /// "Woken by the poller": awake, not searching, so it owes no

@@ -322,9 +322,12 @@ impl Context {
         shared
             .idle
             .transition_worker_to_parked(index, was_searching);
-        // The re-check. Whether we take ourselves off the sleepers list or a
+        // The re-check (idle, "Park"): a searcher, if there is one, takes
+        // over the duty, so the queues are scanned only when nobody
+        // searches. Whether we take ourselves off the sleepers list or a
         // notifier already did, we are now counted as searching.
-        if shared.has_visible_work() || shared.is_shutdown() {
+        let must_look = !shared.idle.another_is_searching() && shared.has_visible_work();
+        if must_look || shared.is_shutdown() {
             shared.idle.unpark_worker_by_id(index);
             self.core.borrow_mut().is_searching = true;
             return;
