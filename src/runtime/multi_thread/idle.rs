@@ -50,10 +50,11 @@
 //! the search (its found-work RMW, or its own park RMW) comes after W's
 //! RMW too, and S is bound at that point exactly as W would have been:
 //!
-//! - S finds work: if it was the last searcher, its notify's RMW sees W's
-//!   decrement and no searcher, and wakes a sleeper (W or another), which
-//!   searches; if it was not the last, the remaining searchers carry the
-//!   same duty, each leaving later in the order.
+//! - S finds work: if it was the last searcher, its notify's RMW comes
+//!   after W's decrement: it wakes a sleeper (W or another), which
+//!   searches, unless it sees a searcher that appeared since (which carries
+//!   the duty) or W already woken. If S was not the last, the remaining
+//!   searchers carry the same duty, each leaving later in the order.
 //! - S parks: its re-check sees every task whose pusher's RMW came before
 //!   S's (the argument above), and either another searcher exists after
 //!   S's RMW (and the duty passes on) or S takes itself off and searches.
@@ -61,8 +62,16 @@
 //!   a searcher exists then, which carries the duty.
 //!
 //! Searchers are finite and each hand-over moves later in the word's order,
-//! so the last worker to leave the search reads a count of zero and takes
-//! the work. This is the same argument that lets a notifier skip the
+//! so the chain ends with a worker that takes the work: one that leaves by
+//! parking and reads a count of zero looks itself, and one that leaves by
+//! finding work as the last searcher wakes a sleeper to look.
+//!
+//! The price is latency in one narrow case: a worker that was running used
+//! to take the work at once, and now leaves it to a searcher that may not
+//! be running yet (a sleeper a notifier has just counted, still being
+//! woken; or, with more workers than CPUs, one the OS has descheduled). A
+//! notifier that skips its wake-up because a searcher exists trusts
+//! searchers the same way. This is the same argument that lets a notifier skip the
 //! wake-up when a searcher exists; the re-check now uses it too. Before
 //! this rule every parking worker that saw work came back, so with one
 //! producer and W - 1 idle workers each of them looped search, park,
@@ -190,8 +199,10 @@ impl Idle {
     /// the caller is searching, in which case the caller sleeps without
     /// looking at the queues ("A searcher takes over the re-check"). The
     /// caller's own search count was taken off by its
-    /// [`transition_worker_to_parked`](Self::transition_worker_to_parked),
-    /// so any searcher counted here is another worker.
+    /// [`transition_worker_to_parked`](Self::transition_worker_to_parked);
+    /// the count includes the caller again only if a notifier has since
+    /// taken it off the sleepers (and counted it searching), and then its
+    /// unpark is on the way: sleeping returns at once and it searches.
     pub(crate) fn another_is_searching(&self) -> bool {
         // SeqCst load after the caller's own RMW: by coherence it reads a
         // value at or after that RMW in the word's order, which is all the
