@@ -58,9 +58,11 @@
 //! `benches/runtime/plot_scaling.py`.
 //!
 //! Other knobs: `BENCH_WARMUP` (default 3), `BENCH_SAMPLE_MS` (default 50),
-//! `BENCH_VERBOSE=1` (print every sample to stderr), `BENCH_PROBE=1` (per-thread scheduler counts per sample, see [`probe`]) and `BENCH_TIMEOUT_S`
-//! (default 60): a watchdog that aborts the bench, naming the contender and
-//! workload, when a single run takes longer (a lost wake-up, say).
+//! `BENCH_VERBOSE=1` (print every sample to stderr), `BENCH_PROBE=1`
+//! (per-thread scheduler counts per sample, see [`probe`]) and
+//! `BENCH_TIMEOUT_S` (default 60): a watchdog that aborts the bench,
+//! naming the contender and workload, when a single run takes longer (a
+//! lost wake-up, say).
 //!
 //! When the binary runs without `--bench` (for example under
 //! `cargo test --benches`), it runs in quick smoke-test mode: no warm-up, one
