@@ -58,9 +58,11 @@
 //! `benches/runtime/plot_scaling.py`.
 //!
 //! Other knobs: `BENCH_WARMUP` (default 3), `BENCH_SAMPLE_MS` (default 50),
-//! `BENCH_VERBOSE=1` (print every sample to stderr) and `BENCH_TIMEOUT_S`
-//! (default 60): a watchdog that aborts the bench, naming the contender and
-//! workload, when a single run takes longer (a lost wake-up, say).
+//! `BENCH_VERBOSE=1` (print every sample to stderr), `BENCH_PROBE=1`
+//! (per-thread scheduler counts per sample, see [`probe`]) and
+//! `BENCH_TIMEOUT_S` (default 60): a watchdog that aborts the bench,
+//! naming the contender and workload, when a single run takes longer (a
+//! lost wake-up, say).
 //!
 //! When the binary runs without `--bench` (for example under
 //! `cargo test --benches`), it runs in quick smoke-test mode: no warm-up, one
@@ -85,6 +87,7 @@ mod http;
 mod io;
 mod join;
 mod load;
+mod probe;
 mod report;
 mod sync;
 
@@ -145,6 +148,12 @@ trait Contender: 'static + join::JoinContender {
         addr: std::net::SocketAddr,
         rounds: usize,
     ) -> impl Future<Output = ()> + Send + 'static;
+
+    /// The runtime's own cumulative counters, named, for `BENCH_PROBE`
+    /// ([`probe`]); none by default.
+    fn counters(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
 }
 
 /// Object-safe view of a [`Contender`], so the harness can keep a list of them.
@@ -160,6 +169,8 @@ trait DynContender {
     fn latency(&self, rate: Option<f64>) -> load::LatencyReport;
     /// A million idle tasks; see [`load::idle_tasks`].
     fn idle_tasks(&self) -> load::IdleReport;
+    /// See [`Contender::counters`].
+    fn counters(&self) -> Vec<(String, u64)>;
 }
 
 impl<C: Contender> DynContender for C {
@@ -185,6 +196,10 @@ impl<C: Contender> DynContender for C {
 
     fn idle_tasks(&self) -> load::IdleReport {
         load::idle_tasks(self, &LIVE)
+    }
+
+    fn counters(&self) -> Vec<(String, u64)> {
+        Contender::counters(self)
     }
 }
 
@@ -509,6 +524,17 @@ impl<const DEBUG: bool> Contender for Windlass<DEBUG> {
             }
         }
     }
+
+    fn counters(&self) -> Vec<(String, u64)> {
+        let m = self.0.handle().metrics();
+        let mut out = Vec::new();
+        for (i, w) in m.workers.iter().enumerate() {
+            out.push((format!("w{i}.polls"), w.polls));
+            out.push((format!("w{i}.steals"), w.steal_operations));
+            out.push((format!("w{i}.parks"), w.parks));
+        }
+        out
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -808,9 +834,12 @@ fn spawn_many_remote_busy<C: Contender>(c: &C, workers: usize) -> Duration {
         c.spawn_remote(async move {
             let stop: &AtomicBool = if shared_flag { &latch.stop } else { &own_flag };
             started.fetch_add(1, Ordering::AcqRel);
+            let mut yields = 0;
             while !stop.load(Ordering::Relaxed) {
                 C::yield_now().await;
+                yields += 1;
             }
+            probe::BUSY_YIELDS.fetch_add(yields, Ordering::Relaxed);
             busy_done.count_down();
         });
     }
@@ -818,6 +847,7 @@ fn spawn_many_remote_busy<C: Contender>(c: &C, workers: usize) -> Duration {
         thread::yield_now();
     }
 
+    let probed = probe::enabled().then(|| probe::begin_timed(c.counters()));
     let start = Instant::now();
     for _ in 0..SPAWN_TASKS {
         let latch = latch.clone();
@@ -825,6 +855,9 @@ fn spawn_many_remote_busy<C: Contender>(c: &C, workers: usize) -> Duration {
     }
     wait(c, rx);
     let elapsed = start.elapsed();
+    if let Some(before) = probed {
+        probe::end_timed(before, c.counters());
+    }
 
     own_flag.store(true, Ordering::Relaxed);
     latch.stop.store(true, Ordering::Relaxed);
@@ -1120,15 +1153,38 @@ fn bench_workload(cfg: &Config, contenders: &[Box<dyn DynContender>], w: Workloa
     let ops_per_sample = (w.ops(cfg.workers) * reps) as f64;
     let mut samples = vec![Vec::with_capacity(cfg.rounds); k];
     let mut cpu = vec![Vec::with_capacity(cfg.rounds); k];
+    let probing = probe::enabled();
     for round in 0..cfg.rounds {
         for i in rotated(round) {
+            let probed = probing.then(|| (probe::snapshot(), probe::counters(&*contenders[i])));
             let cpu_before = process_cpu();
             let total: Duration = (0..reps)
                 .map(|_| run_one(&*contenders[i], w, cfg.workers))
                 .sum();
             let cpu_used = process_cpu().saturating_sub(cpu_before);
-            samples[i].push(total.as_nanos() as f64 / ops_per_sample);
+            let ns_per_op = total.as_nanos() as f64 / ops_per_sample;
+            samples[i].push(ns_per_op);
             cpu[i].push(cpu_used.as_nanos() as f64 / ops_per_sample);
+            if let Some((threads, counters)) = probed {
+                let label = format!(
+                    "{} {} round={round} reps={reps}",
+                    w.name(),
+                    contenders[i].name()
+                );
+                let after = (probe::snapshot(), probe::counters(&*contenders[i]));
+                probe::report(&label, ns_per_op, &threads, &after.0, (&counters, &after.1));
+                let (timed, timed_counters) = probe::take_timed();
+                if !timed.is_empty() {
+                    let zero: Vec<_> = timed_counters.iter().map(|(n, _)| (n.clone(), 0)).collect();
+                    probe::report(
+                        &format!("{label} timed"),
+                        ns_per_op,
+                        &[],
+                        &timed,
+                        (&zero, &timed_counters),
+                    );
+                }
+            }
         }
     }
     eprintln!(
