@@ -1408,11 +1408,21 @@ fn main() {
     );
 
     let started = Instant::now();
+    let live_before = LIVE.load(Ordering::Relaxed);
     let mut median_rows = Vec::new();
     let mut min_rows = Vec::new();
     let mut cpu_rows = Vec::new();
     for w in workloads {
         let stats = bench_workload(&cfg, &contenders, w);
+        // Only the idle-tasks report tracks live bytes (`CountingAlloc`):
+        // a counter written on every allocation would be a line that
+        // every allocating worker writes, in every workload.
+        assert_eq!(
+            LIVE.load(Ordering::Relaxed),
+            live_before,
+            "{}: the counting allocator tracked live bytes outside the idle-tasks report",
+            w.name()
+        );
         median_rows.push((
             w.name(),
             names
