@@ -184,6 +184,9 @@ impl<C: Contender> DynContender for C {
     }
 
     fn idle_tasks(&self) -> load::IdleReport {
+        // Relaxed: a statistic. The tasks the report spawns reach the
+        // workers through the runtime's queues, whose hand-off orders this
+        // store before the workers' allocations for them.
         TRACKING_LIVE.store(true, Ordering::Relaxed);
         let report = load::idle_tasks(self, &LIVE);
         TRACKING_LIVE.store(false, Ordering::Relaxed);
