@@ -232,7 +232,10 @@ pub(crate) fn idle_tasks<C: Contender>(c: &C, live: &std::sync::atomic::AtomicUs
     IdleReport {
         tasks: n,
         peak_rss_per_task: (peak.saturating_sub(rss_before) * 1024) as f64 / n as f64,
-        live_heap_per_task: live_after.saturating_sub(live_before) as f64 / n as f64,
+        // The counter wraps (frees of blocks from before the report count
+        // too); a net decrease reads as zero.
+        live_heap_per_task: (live_after.wrapping_sub(live_before) as isize).max(0) as f64
+            / n as f64,
         wake_all,
     }
 }

@@ -195,7 +195,13 @@ impl<C: Contender> DynContender for C {
     }
 
     fn idle_tasks(&self) -> load::IdleReport {
-        load::idle_tasks(self, &LIVE)
+        // Relaxed: a statistic. The tasks the report spawns reach the
+        // workers through the runtime's queues, whose hand-off orders this
+        // store before the workers' allocations for them.
+        TRACKING_LIVE.store(true, Ordering::Relaxed);
+        let report = load::idle_tasks(self, &LIVE);
+        TRACKING_LIVE.store(false, Ordering::Relaxed);
+        report
     }
 
     fn counters(&self) -> Vec<(String, u64)> {
@@ -1261,9 +1267,16 @@ fn print_table(rows: &[(&str, Vec<(&str, f64)>)]) {
 }
 
 /// Counts bytes allocated while `COUNTING` is set, split by allocation
-/// size; otherwise a plain pass-through to the system allocator (one relaxed
-/// load per allocation). Also tracks live bytes at all times (two relaxed
-/// RMWs per call), for the idle-tasks workload's bytes per task.
+/// size, and live bytes while `TRACKING_LIVE` is set (the idle-tasks
+/// report only); otherwise a plain pass-through to the system allocator
+/// (two relaxed loads per call).
+///
+/// Live bytes are not tracked at all times: one process-wide counter
+/// written on every allocation and free is a cache line that every
+/// allocating worker writes, and it made every allocating workload pay a
+/// cross-core miss per allocation on 2 workers (request_response: 346
+/// against 170 ns per round trip, the same for every runtime;
+/// docs/PERFORMANCE.md, "request_response: placement").
 struct CountingAlloc;
 
 /// Allocations at least this big are counted apart: they are run-queue
@@ -1271,9 +1284,12 @@ struct CountingAlloc;
 const LARGE_ALLOC: usize = 1024;
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
+/// Set only around the idle-tasks report, which reads `LIVE`.
+static TRACKING_LIVE: AtomicBool = AtomicBool::new(false);
 static ALLOCATED_SMALL: AtomicUsize = AtomicUsize::new(0);
 static ALLOCATED_LARGE: AtomicUsize = AtomicUsize::new(0);
-/// Bytes allocated and not yet freed, whole process.
+/// Bytes allocated less bytes freed while `TRACKING_LIVE` was set
+/// (wrapping: a free of a block from before counts too).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards every call unchanged to `System`, which upholds the
@@ -1286,21 +1302,29 @@ unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        count_free(layout.size());
         // SAFETY: `ptr` came from `System.alloc` with this layout.
         unsafe { std::alloc::System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        count_free(layout.size());
         count_alloc(new_size);
         // SAFETY: same contract as our caller's.
         unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
     }
 }
 
+fn count_free(size: usize) {
+    if TRACKING_LIVE.load(Ordering::Relaxed) {
+        LIVE.fetch_sub(size, Ordering::Relaxed);
+    }
+}
+
 fn count_alloc(size: usize) {
-    LIVE.fetch_add(size, Ordering::Relaxed);
+    if TRACKING_LIVE.load(Ordering::Relaxed) {
+        LIVE.fetch_add(size, Ordering::Relaxed);
+    }
     if COUNTING.load(Ordering::Relaxed) {
         let counter = if size >= LARGE_ALLOC {
             &ALLOCATED_LARGE
@@ -1443,11 +1467,21 @@ fn main() {
     );
 
     let started = Instant::now();
+    let live_before = LIVE.load(Ordering::Relaxed);
     let mut median_rows = Vec::new();
     let mut min_rows = Vec::new();
     let mut cpu_rows = Vec::new();
     for w in workloads {
         let stats = bench_workload(&cfg, &contenders, w);
+        // Only the idle-tasks report tracks live bytes (`CountingAlloc`):
+        // a counter written on every allocation would be a line that
+        // every allocating worker writes, in every workload.
+        assert_eq!(
+            LIVE.load(Ordering::Relaxed),
+            live_before,
+            "{}: the counting allocator tracked live bytes outside the idle-tasks report",
+            w.name()
+        );
         median_rows.push((
             w.name(),
             names
