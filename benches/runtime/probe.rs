@@ -64,6 +64,28 @@ pub(crate) struct ThreadStat {
     migrations: u64,
 }
 
+impl ThreadStat {
+    /// This thread's change since its entry in `before` (from zero if it
+    /// has none: a thread started meanwhile); name and CPU are the latest.
+    fn since(&self, before: &[ThreadStat]) -> ThreadStat {
+        let b = before
+            .iter()
+            .find(|b| b.tid == self.tid)
+            .cloned()
+            .unwrap_or_default();
+        ThreadStat {
+            tid: self.tid,
+            name: self.name.clone(),
+            cpu: self.cpu,
+            run_ns: self.run_ns - b.run_ns,
+            wait_ns: self.wait_ns - b.wait_ns,
+            voluntary: self.voluntary - b.voluntary,
+            involuntary: self.involuntary - b.involuntary,
+            migrations: self.migrations - b.migrations,
+        }
+    }
+}
+
 /// True when `BENCH_PROBE` is set to anything but `0`.
 pub(crate) fn enabled() -> bool {
     std::env::var("BENCH_PROBE").is_ok_and(|v| v != "0")
@@ -145,21 +167,7 @@ pub(crate) fn end_timed(
     }
     let mut sum = TIMED.lock().unwrap();
     for a in after {
-        let b = before
-            .iter()
-            .find(|b| b.tid == a.tid)
-            .cloned()
-            .unwrap_or_default();
-        let d = ThreadStat {
-            tid: a.tid,
-            name: a.name.clone(),
-            cpu: a.cpu,
-            run_ns: a.run_ns - b.run_ns,
-            wait_ns: a.wait_ns - b.wait_ns,
-            voluntary: a.voluntary - b.voluntary,
-            involuntary: a.involuntary - b.involuntary,
-            migrations: a.migrations - b.migrations,
-        };
+        let d = a.since(&before);
         match sum.iter_mut().find(|s| s.tid == a.tid) {
             Some(s) => {
                 s.cpu = d.cpu;
@@ -194,25 +202,20 @@ pub(crate) fn report(
 ) {
     let mut line = format!("probe {label} ns/op={ns_per_op:.0}");
     for a in after {
-        let b = before
-            .iter()
-            .find(|b| b.tid == a.tid)
-            .cloned()
-            .unwrap_or_default();
-        let run = a.run_ns - b.run_ns;
-        if run < 100_000 {
+        let d = a.since(before);
+        if d.run_ns < 100_000 {
             continue;
         }
         line += &format!(
             " | {}:{} cpu{} run={:.1}ms wait={:.1}ms vol={} invol={} migr={}",
-            a.name,
-            a.tid,
-            a.cpu,
-            run as f64 / 1e6,
-            (a.wait_ns - b.wait_ns) as f64 / 1e6,
-            a.voluntary - b.voluntary,
-            a.involuntary - b.involuntary,
-            a.migrations - b.migrations,
+            d.name,
+            d.tid,
+            d.cpu,
+            d.run_ns as f64 / 1e6,
+            d.wait_ns as f64 / 1e6,
+            d.voluntary,
+            d.involuntary,
+            d.migrations,
         );
     }
     let (cb, ca) = counters;
