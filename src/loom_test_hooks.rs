@@ -16,6 +16,10 @@
 //! - [`Source`]: one reactor source (tick, ready bits, waker slots,
 //!   waiters, closing), driven without a poller: the model plays the reactor
 //!   thread ([`Source::deliver`], [`Source::close`]) and the tasks.
+//! - [`mpsc_list`]: the unbounded `mpsc` channel's list of recycled blocks.
+
+mod mpsc_list;
+pub use self::mpsc_list::{ListPopper, ListPusher, Popped, mpsc_list};
 
 use crate::loom::std::sync::Arc as StdArc;
 use crate::loom::std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};

@@ -2,13 +2,19 @@
 //! `src/sync/mpsc/chan.rs`): the receiver-wake rules 1-3 (a sender's fence
 //! and read, and the receiver's swap and fence, of which one side always
 //! sees the other) and what makes `close` exact (the semaphore for a
-//! bounded channel, the queue's own close for an unbounded one).
-//! `concurrent-queue` runs on loom types too (its `loom` feature), so its
-//! pushes and pops are interleaved as well. A lost wake-up shows as a
+//! bounded channel, the list's own close for an unbounded one).
+//! `concurrent-queue` (the bounded queue) runs on loom types too (its
+//! `loom` feature), and the unbounded list is windlass's own on loom
+//! types (2 slots per block; its rules have their own models in
+//! `sync_mpsc_list.rs`), so pushes and pops are interleaved as well. A lost wake-up shows as a
 //! deadlock of the model thread's `block_on`. Removing either fence of
-//! rules 1 and 2 makes the bounded models deadlock (checked 2026-12-04);
-//! the unbounded ones do not notice, because loom lets the queue's own
-//! read-modify-writes order what the proof does not rely on.
+//! rules 1 and 2 makes the bounded models deadlock (checked 2026-12-04),
+//! and the unbounded ones too since they run on windlass's list (checked
+//! 2026-12-05: `send_vs_park`, `two_senders_one_wake`,
+//! `second_send_vs_second_park`, `last_sender_drop_ends_after_its_message`
+//! and `close_vs_unbounded_send` each deadlock without either fence;
+//! `concurrent-queue`'s read-modify-writes had ordered what the proof does
+//! not rely on).
 #![cfg(loom)]
 
 use loom::future::block_on;

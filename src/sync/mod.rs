@@ -12,7 +12,7 @@
 //! | `Barrier` | [`Barrier`] | `event-listener` |
 //! | `Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] (`task_done` / `join`) | `event-listener` |
 //! | `loop.create_future()` + `set_result` | [`oneshot`] | hand-written |
-//! | — | [`mpsc`] (bounded, unbounded) | `concurrent-queue` + windlass's fair semaphore |
+//! | — | [`mpsc`] (bounded, unbounded) | `concurrent-queue`'s array + windlass's fair semaphore when bounded; windlass's list of recycled blocks when unbounded |
 //! | — | [`broadcast`] (lagging receivers learn how many they missed) | `event-listener` |
 //! | — | [`watch`] (latest value) | `event-listener` |
 //!

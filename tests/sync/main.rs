@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alloc_count;
 mod broadcast;
 mod condition;
 mod event;
@@ -12,3 +13,8 @@ mod oneshot;
 mod queue;
 mod semaphore;
 mod watch;
+
+/// Counts allocations per thread (`alloc_count`); otherwise the system
+/// allocator.
+#[global_allocator]
+static ALLOC: alloc_count::Counting = alloc_count::Counting;

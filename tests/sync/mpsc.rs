@@ -85,6 +85,51 @@ fn eight_producers_unbounded_every_message_once_in_order() {
     });
 }
 
+/// An unbounded channel in a steady state allocates nothing: the receiver
+/// hands each block it has read back to the senders (`list.rs` rule 7).
+/// Regression: the `concurrent-queue` list made a block every 31 messages
+/// on the sender's thread, which the receiver freed; on 2 cores the free
+/// took glibc's arena lock against the sender's next allocation.
+#[test]
+fn unbounded_lock_step_allocates_nothing_in_a_steady_state() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    // Warm up: the blocks the traffic needs are made once.
+    for i in 0..100 {
+        tx.send(i).unwrap();
+        assert_eq!(rx.try_recv(), Ok(i));
+    }
+    let before = crate::alloc_count::made_here();
+    for i in 0..10_000 {
+        tx.send(i).unwrap();
+        assert_eq!(rx.try_recv(), Ok(i));
+    }
+    let made = crate::alloc_count::made_here() - before;
+    assert_eq!(made, 0, "allocations for 10,000 messages sent in lock step");
+}
+
+/// The same with up to 3 blocks of messages queued at a time.
+#[test]
+fn unbounded_bursts_allocate_nothing_in_a_steady_state() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let burst = |rx: &mut mpsc::Receiver<usize>| {
+        for i in 0..80 {
+            tx.send(i).unwrap();
+        }
+        for i in 0..80 {
+            assert_eq!(rx.try_recv(), Ok(i));
+        }
+    };
+    for _ in 0..3 {
+        burst(&mut rx);
+    }
+    let before = crate::alloc_count::made_here();
+    for _ in 0..100 {
+        burst(&mut rx);
+    }
+    let made = crate::alloc_count::made_here() - before;
+    assert_eq!(made, 0, "allocations for 100 bursts of 80 messages");
+}
+
 #[test]
 fn dropping_every_sender_ends_the_receiver_after_the_queue() {
     let (tx, mut rx) = mpsc::channel(4);

@@ -3,10 +3,12 @@
 //!
 //! # Messages and room
 //!
-//! Messages travel through a lock-free `concurrent_queue::ConcurrentQueue`
-//! (an array for a bounded channel, linked blocks for an unbounded one).
-//! How a `send` after the receiver's `close` is refused, and how the
-//! receiver knows it has every message sent before it:
+//! Messages travel through a lock-free queue: `concurrent_queue`'s array
+//! (`ConcurrentQueue::bounded`) for a bounded channel, windlass's own list
+//! of recycled blocks (`list.rs`, which allocates nothing in a steady
+//! state) for an unbounded one. How a `send` after the receiver's `close`
+//! is refused, and how the receiver knows it has every message sent
+//! before it:
 //!
 //! - **bounded**: room is counted apart from the queue, by a fair
 //!   [`Semaphore`] with `capacity` permits. A sender takes a permit before
@@ -16,13 +18,16 @@
 //!   The count is the messages *in flight*: queued, or about to be pushed
 //!   by a sender that holds a permit (no `.await` lies between taking it
 //!   and pushing), and the closed receiver ends only once it is zero.
-//! - **unbounded**: nothing is counted; the queue itself is closed
-//!   (`ConcurrentQueue::close`). The queue decides a push and the close on
-//!   one atomic word (its tail), so each push is either before the close
-//!   (the message is queued, and the receiver pops it before the queue
-//!   reports "closed and empty") or after it (the push fails and the
-//!   sender gets its message back). A sender therefore writes no shared
-//!   word but the queue's, and `rx.state` about once per park (rule 1).
+//! - **unbounded**: nothing is counted; the list itself is closed
+//!   (`List::close`). The list decides a push and the close on one atomic
+//!   word (its tail index, `list.rs` rule 1), so each push is either
+//!   before the close (the message is queued, and the receiver pops it
+//!   before the list reports "closed") or after it (the push fails and
+//!   the sender gets its message back). A push that claimed its place
+//!   before the close but has not written yet reads as empty; it wakes
+//!   the receiver after writing (rule 1 below), so the receiver waits for
+//!   it rather than ending. A sender therefore writes no shared word but
+//!   the list's, and `rx.state` about once per park (rule 1).
 //!
 //! Either way a `send` that returned `Ok` is always received (or dropped
 //! with the receiver).
@@ -75,12 +80,13 @@
 
 use std::task::{Context, Poll, Waker};
 
-use concurrent_queue::{ConcurrentQueue, PopError, PushError};
+use concurrent_queue::ConcurrentQueue;
 use crossbeam_utils::CachePadded;
 use event_listener::Event as Listeners;
 
 use super::super::semaphore::{Acquire, Semaphore, TryAcquireError};
 use super::super::waiters::set_waker;
+use super::list::{List, PopError};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*, fence};
 
@@ -98,12 +104,25 @@ pub(super) enum NoRoom {
     Closed,
 }
 
-/// How the channel refuses sends once closed ("Messages and room").
-enum Room {
-    /// Room is counted by the semaphore.
-    Bounded { sem: Semaphore, capacity: usize },
-    /// Not counted: the queue itself is closed.
-    Unbounded,
+/// Where messages wait, and how the channel refuses sends once closed
+/// ("Messages and room").
+///
+/// Both variants sit inline in the channel's one allocation (its `Arc`):
+/// the bounded one is the larger (`ConcurrentQueue` pads its head and tail
+/// to cache lines), so an unbounded `Chan<u64>` is 896 bytes, as it was
+/// with `concurrent-queue`'s list. Boxing the bounded variant would make it
+/// about 512, at the cost of an allocation per bounded channel and a
+/// pointer chase per bounded message.
+#[allow(clippy::large_enum_variant)]
+enum Queue<T> {
+    /// An array of `capacity` slots; room is counted by the semaphore.
+    Bounded {
+        queue: ConcurrentQueue<T>,
+        sem: Semaphore,
+        capacity: usize,
+    },
+    /// Not counted: the list itself is closed.
+    Unbounded(List<T>),
 }
 
 /// Where the receiver sleeps (rules 1 and 2): read by every sender after
@@ -119,8 +138,7 @@ struct RxPark {
 
 /// Shared by every sender and the receiver (in an `Arc`).
 pub(super) struct Chan<T> {
-    queue: ConcurrentQueue<T>,
-    room: Room,
+    queue: Queue<T>,
     /// Senders alive; the channel ends for the receiver at 0 (rule 3).
     senders: AtomicUsize,
     /// Rules 1 and 2.
@@ -134,19 +152,16 @@ pub(super) struct Chan<T> {
 impl<T> Chan<T> {
     /// A channel with one sender; bounded to `capacity` messages if some.
     pub(super) fn new(capacity: Option<usize>) -> Chan<T> {
-        let (queue, room) = match capacity {
-            Some(capacity) => (
-                ConcurrentQueue::bounded(capacity),
-                Room::Bounded {
-                    sem: Semaphore::new(capacity),
-                    capacity,
-                },
-            ),
-            None => (ConcurrentQueue::unbounded(), Room::Unbounded),
+        let queue = match capacity {
+            Some(capacity) => Queue::Bounded {
+                queue: ConcurrentQueue::bounded(capacity),
+                sem: Semaphore::new(capacity),
+                capacity,
+            },
+            None => Queue::Unbounded(List::new()),
         };
         Chan {
             queue,
-            room,
             senders: AtomicUsize::new(1),
             rx: CachePadded::new(RxPark {
                 state: AtomicUsize::new(0),
@@ -175,31 +190,33 @@ impl<T> Chan<T> {
 
     /// The bounded channel's room.
     fn semaphore(&self) -> &Semaphore {
-        match &self.room {
-            Room::Bounded { sem, .. } => sem,
-            Room::Unbounded => unreachable!("mpsc: an unbounded channel counts no room"),
+        match &self.queue {
+            Queue::Bounded { sem, .. } => sem,
+            Queue::Unbounded(_) => unreachable!("mpsc: an unbounded channel counts no room"),
         }
     }
 
     /// Bounded: pushes a message for which room was reserved, then wakes
     /// the receiver (rule 1).
     pub(super) fn push(&self, value: T) {
-        if self.queue.push(value).is_err() {
+        let Queue::Bounded { queue, .. } = &self.queue else {
+            unreachable!("mpsc: an unbounded channel reserves no room");
+        };
+        if queue.push(value).is_err() {
             unreachable!("mpsc: room was reserved, so the queue has space");
         }
         self.notify_rx();
     }
 
-    /// Unbounded: pushes `value` unless the queue is closed, then wakes the
+    /// Unbounded: pushes `value` unless the list is closed, then wakes the
     /// receiver (rule 1); hands `value` back if closed.
     pub(super) fn push_unbounded(&self, value: T) -> Result<(), T> {
-        match self.queue.push(value) {
-            Ok(()) => {
-                self.notify_rx();
-                Ok(())
-            }
-            Err(PushError::Closed(value) | PushError::Full(value)) => Err(value),
-        }
+        let Queue::Unbounded(list) = &self.queue else {
+            unreachable!("mpsc: a bounded channel pushes after reserving room");
+        };
+        list.push(value)?;
+        self.notify_rx();
+        Ok(())
     }
 
     /// Rule 1.
@@ -234,45 +251,72 @@ impl<T> Chan<T> {
 
     /// Takes the next message (giving its room back if bounded); `Empty`
     /// if none is queued, `Closed` if none is queued and the (unbounded)
-    /// queue was closed.
-    fn pop(&self) -> Result<T, PopError> {
-        let value = self.queue.pop()?;
-        if let Room::Bounded { sem, .. } = &self.room {
-            sem.release(1);
+    /// list was closed.
+    ///
+    /// # Safety
+    ///
+    /// Only the receiver calls this (the list's single consumer): calls
+    /// never overlap, each happening before the next.
+    unsafe fn pop(&self) -> Result<T, PopError> {
+        match &self.queue {
+            Queue::Bounded { queue, sem, .. } => {
+                // Never closed: the semaphore is.
+                let value = queue.pop().map_err(|_| PopError::Empty)?;
+                sem.release(1);
+                Ok(value)
+            }
+            // SAFETY: the caller's.
+            Queue::Unbounded(list) => unsafe { list.pop() },
         }
-        Ok(value)
     }
 
     /// `Some` if the channel has ended (`Ready(None)`) or a last message
     /// turned up while checking (rule 3); `None` to keep waiting.
-    fn check_end(&self) -> Option<Poll<Option<T>>> {
+    ///
+    /// # Safety
+    ///
+    /// As for [`pop`](Self::pop).
+    unsafe fn check_end(&self) -> Option<Poll<Option<T>>> {
         // Acquire: pairs with the last sender's AcqRel decrement, so its
         // pushes are visible to the pop below.
         if self.senders.load(Acquire) == 0 {
-            return Some(Poll::Ready(self.pop().ok()));
+            // SAFETY: the caller's.
+            return Some(Poll::Ready(unsafe { self.pop() }.ok()));
         }
         if !self.rx_closed.load(Relaxed) {
             return None;
         }
-        match &self.room {
+        match &self.queue {
             // Every permit back: nothing is queued or about to be.
-            Room::Bounded { sem, capacity } => {
+            Queue::Bounded { sem, capacity, .. } => {
                 (sem.available_permits() == *capacity).then_some(Poll::Ready(None))
             }
-            // The queue was closed with the channel: a push that beat the
-            // close is popped (the queue waits for its write), and then
-            // the queue reports closed.
-            Room::Unbounded => Some(Poll::Ready(self.pop().ok())),
+            // The list was closed with the channel: a push that beat the
+            // close is popped; one that has not written yet reads as empty
+            // and wakes the receiver when it has (keep waiting); then the
+            // list reports closed.
+            // SAFETY: the caller's.
+            Queue::Unbounded(_) => match unsafe { self.pop() } {
+                Ok(value) => Some(Poll::Ready(Some(value))),
+                Err(PopError::Closed) => Some(Poll::Ready(None)),
+                Err(PopError::Empty) => None,
+            },
         }
     }
 
     /// The receiver's poll: a message, the end (`None`), or `Pending` with
-    /// `cx`'s waker parked (rule 2). Only the receiver calls this.
-    pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if let Ok(value) = self.pop() {
+    /// `cx`'s waker parked (rule 2).
+    ///
+    /// # Safety
+    ///
+    /// Only the receiver calls this, as for [`pop`](Self::pop).
+    pub(super) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        // SAFETY: the caller's (this call and the three below).
+        if let Ok(value) = unsafe { self.pop() } {
             return Poll::Ready(Some(value));
         }
-        if let Some(end) = self.check_end() {
+        // SAFETY: as above.
+        if let Some(end) = unsafe { self.check_end() } {
             return end;
         }
         set_waker(&mut self.rx.waker.lock(), cx.waker());
@@ -283,19 +327,27 @@ impl<T> Chan<T> {
         // SeqCst: pairs with the senders' fence before their load (rule
         // 1): either they see PARKED, or the pop below sees their push.
         fence(SeqCst);
-        if let Ok(value) = self.pop() {
+        // SAFETY: as above.
+        if let Ok(value) = unsafe { self.pop() } {
             return Poll::Ready(Some(value));
         }
-        self.check_end().unwrap_or(Poll::Pending)
+        // SAFETY: as above.
+        unsafe { self.check_end() }.unwrap_or(Poll::Pending)
     }
 
     /// Takes the next message without waiting: `Ok(None)` if none is
     /// queued, `Err(())` if the channel has ended.
-    pub(super) fn try_recv(&self) -> Result<Option<T>, ()> {
-        if let Ok(value) = self.pop() {
+    ///
+    /// # Safety
+    ///
+    /// Only the receiver calls this, as for [`pop`](Self::pop).
+    pub(super) unsafe fn try_recv(&self) -> Result<Option<T>, ()> {
+        // SAFETY: the caller's (both calls).
+        if let Ok(value) = unsafe { self.pop() } {
             return Ok(Some(value));
         }
-        match self.check_end() {
+        // SAFETY: as above.
+        match unsafe { self.check_end() } {
             Some(Poll::Ready(Some(value))) => Ok(Some(value)),
             Some(_) => Err(()),
             None => Ok(None),
@@ -308,19 +360,22 @@ impl<T> Chan<T> {
         if self.rx_closed.swap(true, AcqRel) {
             return;
         }
-        match &self.room {
-            Room::Bounded { sem, .. } => sem.close(),
-            Room::Unbounded => {
-                self.queue.close();
-            }
+        match &self.queue {
+            Queue::Bounded { sem, .. } => sem.close(),
+            Queue::Unbounded(list) => list.close(),
         }
         self.closed_listeners.notify(usize::MAX);
     }
 
     /// The receiver is dropped: close, then drop the queued messages.
-    pub(super) fn close_and_drain(&self) {
+    ///
+    /// # Safety
+    ///
+    /// Only the receiver calls this, as for [`pop`](Self::pop).
+    pub(super) unsafe fn close_and_drain(&self) {
         self.close();
-        while self.pop().is_ok() {}
+        // SAFETY: the caller's.
+        while unsafe { self.pop() }.is_ok() {}
     }
 
     /// True once the receiver closed the channel or is gone.
@@ -364,14 +419,17 @@ impl<T> Chan<T> {
 
     /// Messages queued now.
     pub(super) fn len(&self) -> usize {
-        self.queue.len()
+        match &self.queue {
+            Queue::Bounded { queue, .. } => queue.len(),
+            Queue::Unbounded(list) => list.len(),
+        }
     }
 
     /// `(free room, capacity)` of a bounded channel.
     pub(super) fn bounded_room(&self) -> Option<(usize, usize)> {
-        match &self.room {
-            Room::Bounded { sem, capacity } => Some((sem.available_permits(), *capacity)),
-            Room::Unbounded => None,
+        match &self.queue {
+            Queue::Bounded { sem, capacity, .. } => Some((sem.available_permits(), *capacity)),
+            Queue::Unbounded(_) => None,
         }
     }
 }
@@ -391,6 +449,12 @@ mod tests {
         }
     }
 
+    /// The receiver's poll; this test is the only receiver.
+    fn poll<T>(chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        // SAFETY: one thread, the test's, receives.
+        unsafe { chan.poll_recv(cx) }
+    }
+
     fn state<T>(chan: &Chan<T>) -> usize {
         chan.rx.state.load(SeqCst)
     }
@@ -402,9 +466,9 @@ mod tests {
     #[test]
     fn senders_write_the_receiver_word_once_per_park() {
         for chan in [Chan::new(None), Chan::new(Some(64))] {
-            let send = |v: u32| match chan.room {
-                Room::Unbounded => chan.push_unbounded(v).unwrap(),
-                Room::Bounded { .. } => {
+            let send = |v: u32| match chan.queue {
+                Queue::Unbounded(_) => chan.push_unbounded(v).unwrap(),
+                Queue::Bounded { .. } => {
                     chan.try_reserve().unwrap();
                     chan.push(v);
                 }
@@ -422,11 +486,11 @@ mod tests {
             let waker = std::task::Waker::from(wakes.clone());
             let mut cx = Context::from_waker(&waker);
             for v in 0..3 {
-                assert_eq!(chan.poll_recv(&mut cx), Poll::Ready(Some(v)));
+                assert_eq!(poll(&chan, &mut cx), Poll::Ready(Some(v)));
             }
             // Parked: the first send notifies and wakes, the next ones only
             // read.
-            assert_eq!(chan.poll_recv(&mut cx), Poll::Pending);
+            assert_eq!(poll(&chan, &mut cx), Poll::Pending);
             assert_eq!(state(&chan), PARKED);
             for v in 10..20 {
                 send(v);
@@ -435,9 +499,9 @@ mod tests {
             assert_eq!(wakes.0.load(SeqCst), 1, "one wake per park");
             // Parked again after draining: one more wake.
             for v in 10..20 {
-                assert_eq!(chan.poll_recv(&mut cx), Poll::Ready(Some(v)));
+                assert_eq!(poll(&chan, &mut cx), Poll::Ready(Some(v)));
             }
-            assert_eq!(chan.poll_recv(&mut cx), Poll::Pending);
+            assert_eq!(poll(&chan, &mut cx), Poll::Pending);
             send(30);
             send(31);
             assert_eq!(wakes.0.load(SeqCst), 2, "one wake per park");

@@ -13,9 +13,11 @@
 //! received, unless the receiver is dropped first (the message is then
 //! dropped with it).
 //!
-//! The design (a lock-free `concurrent-queue` for the messages, windlass's
-//! fair semaphore for the room, and the protocol that wakes the receiver)
-//! is the module doc of `src/sync/mpsc/chan.rs`.
+//! The design (lock-free queues for the messages: `concurrent-queue`'s
+//! array when bounded, windlass's own list of recycled blocks when
+//! unbounded, in `src/sync/mpsc/list.rs`; windlass's fair semaphore for the
+//! room; and the protocol that wakes the receiver) is the module doc of
+//! `src/sync/mpsc/chan.rs`.
 //!
 //! ```
 //! use windlass::sync::mpsc;
@@ -40,6 +42,7 @@
 //! ```
 
 mod chan;
+pub(crate) mod list;
 
 use std::fmt;
 use std::pin::Pin;
@@ -408,7 +411,8 @@ impl<T> Receiver<T> {
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         ready!(coop::poll_proceed(cx));
-        let out = ready!(self.chan.poll_recv(cx));
+        // SAFETY: the receiver (`&mut self`) is the channel's one consumer.
+        let out = ready!(unsafe { self.chan.poll_recv(cx) });
         coop::consume();
         Poll::Ready(out)
     }
@@ -425,7 +429,8 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        match self.chan.try_recv() {
+        // SAFETY: the receiver (`&mut self`) is the channel's one consumer.
+        match unsafe { self.chan.try_recv() } {
             Ok(Some(value)) => Ok(value),
             Ok(None) => Err(TryRecvError::Empty),
             Err(()) => Err(TryRecvError::Disconnected),
@@ -509,7 +514,9 @@ impl<T> Stream for Receiver<T> {
 impl<T> Drop for Receiver<T> {
     /// Closes the channel and drops the messages still queued.
     fn drop(&mut self) {
-        self.chan.close_and_drain();
+        // SAFETY: the receiver (being dropped) is the channel's one
+        // consumer.
+        unsafe { self.chan.close_and_drain() };
     }
 }
 
