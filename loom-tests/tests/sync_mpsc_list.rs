@@ -37,8 +37,16 @@ fn receive(rx: &mut ListPopper, n: usize, senders: usize) -> Vec<u32> {
 /// and 5); the other may have loaded the tail block before that, and must
 /// not find it reset under it: the receiver takes it back only once it
 /// has popped the index the releasing sender observed (rules 6 and 7).
-/// With the receiver ignoring that index, loom reports the late sender's
-/// read of the block's `start` racing the reset (checked 2026-12-05).
+/// The other may also load the tail block after the first moved it past
+/// its own block, and walk back (rule 2).
+///
+/// Mutation checks (2026-12-05): with the receiver ignoring the observed
+/// index, with the claim `Relaxed` instead of Acquire, or with rule 5's
+/// read-modify-write `Relaxed` instead of Release, loom reports the late
+/// sender's read of the block's `start` racing the reset, here and in
+/// `two_senders_reuse_a_recycled_block`. Without the walk back, the
+/// latter fails (a message written into the wrong block is never
+/// received: the model exceeds loom's branch limit).
 #[test]
 fn two_senders_across_a_recycled_block() {
     model(|| {

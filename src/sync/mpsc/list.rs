@@ -18,13 +18,14 @@
 //!
 //! Every message gets an **index**, its place in the queue. Index `i` lives
 //! in slot `i % B` of the block whose `start` is `i - i % B`. Blocks are
-//! chained by `next`, each `start` being its predecessor's plus `B`; a
-//! block's `ready` word has bit `s` set once slot `s` holds its message,
-//! and its `released` word says when the receiver may take it back.
+//! chained by `next` (and back by `prev`), each `start` being its
+//! predecessor's plus `B`; a block's `ready` word has bit `s` set once
+//! slot `s` holds its message, and its `released` word says when the
+//! receiver may take it back.
 //!
 //! - `tail`: `index << 1 | CLOSED`, the next index to hand out and the
 //!   close, in one word. Written by every push.
-//! - `tail_block`: a block at or before the senders' current one, where a
+//! - `tail_block`: the block of the latest claims, or near it, where a
 //!   push starts looking. `first`: the first block ever made (the list is
 //!   made on the first push).
 //! - The receiver's own: `head` (the next index to pop), the block it pops
@@ -44,11 +45,13 @@
 //!    push is before the close (`i < closed_at`: it will be received) or
 //!    after it (it fails).
 //! 2. **Find.** After its claim, the push loads `tail_block` (Acquire:
-//!    pairs with the Release of whoever stored it, so the block's reset
-//!    and `start` are seen) and walks `next` (Acquire, pairs with the
-//!    Release CAS that linked the block) to the block with its start,
-//!    appending a new block where `next` is null (rule 7's CAS). A push in
-//!    flight never finds `tail_block` past its own block (rule 4).
+//!    pairs with the Release of whoever stored it, so the block's reset,
+//!    `start` and `prev` are seen). If that block is before its own, it
+//!    walks `next` (Acquire, pairs with the Release CAS that linked the
+//!    block), appending a new block where `next` is null (rule 7's CAS);
+//!    if it is past its own (a later push moved `tail_block` on between
+//!    this push's claim and its load), it walks `prev` back. Either way it
+//!    stops at the block whose `start` is its own.
 //! 3. **Write.** The push writes its slot, then sets its bit in `ready`
 //!    (Release: publishes the value, and every access this push made to
 //!    any block, to the receiver's Acquire load of rule 8). That bit is
@@ -56,28 +59,38 @@
 //!    the bit can panic (an allocation failure aborts), so every claimed
 //!    index below `closed_at` is filled.
 //! 4. **Advance.** `tail_block` moves from a block `X` to `X.next` only by
-//!    a CAS (Release, for rule 2's Acquire) made by a push walking past
-//!    `X` that read `X.ready` with every bit set (Acquire: the pushes of
-//!    `X`'s slots happen before the CAS). So every push of `X` is done
-//!    when `tail_block` leaves `X`; a push in flight whose block is `X`
-//!    or later loaded `tail_block` at or before `X`. A push that fails
-//!    the CAS stops advancing for the rest of its walk.
+//!    a CAS (Release, for rule 2's Acquire) made by a push walking forward
+//!    past `X` to its own block, so every index of `X` is claimed by then
+//!    (not necessarily written: a push stalled between its claim and its
+//!    bit does not hold `tail_block` back, as it would if `tail_block`
+//!    waited for full blocks, making every later push walk a longer
+//!    chain). A push that fails the CAS stops advancing for the rest of
+//!    its walk.
 //! 5. **Release.** The push whose CAS moved `tail_block` past `X` then
 //!    does `tail.fetch_add(0)` (Release, for rule 6), reads the index `o`
 //!    from it, and stores `o` with the `RELEASED` bit in `X.released`
 //!    (Release: its own accesses to `X` happen before the receiver's
 //!    Acquire load). It touches `X` no more.
-//! 6. **Every push that can still reach `X` has an index below `o`.** A
-//!    push `P` reaches `X` from a `tail_block` value at or before `X`, so
-//!    its load of `tail_block` read a value before rule 4's CAS `C` in
-//!    `tail_block`'s modification order. `P`'s claim `c` and rule 5's
-//!    `w` are read-modify-writes of `tail`, so one is before the other in
-//!    `tail`'s modification order. If `w` were first, `c` (Acquire) would
-//!    read a value in `w`'s release sequence (every later write of `tail`
-//!    is a read-modify-write), so `C` (before `w`) would happen before
-//!    `P`'s load, which could then not read a value older than `C`. So `c`
-//!    is first, and `P`'s index is below `o`. (No fence is needed: the
-//!    two read-modify-writes of one word are what is totally ordered.)
+//! 6. **Every push that can still reach `X` has an index below `o`.** Take
+//!    a push `P` with index `i` that reaches `X`. `P`'s claim `c` and rule
+//!    5's `w` are read-modify-writes of `tail`, so one is before the other
+//!    in `tail`'s modification order, and claims hand out indices in that
+//!    order.
+//!    - If `X` is `P`'s block or a later one (reached walking forward from
+//!      an older `tail_block`, or back from a newer one), the push that
+//!      moved `tail_block` past `X` claimed an index past `X`, so above
+//!      `i`: after `c` in the order, and before its own `w`. So `i < o`.
+//!    - If `X` is before `P`'s block, `P` reached it walking forward from
+//!      a `tail_block` value at or before `X`, so its load of
+//!      `tail_block` read a value before rule 4's CAS `C` in
+//!      `tail_block`'s modification order. If `w` were before `c`, `c`
+//!      (Acquire) would read a value in `w`'s release sequence (every
+//!      later write of `tail` is a read-modify-write), so `C` (before `w`)
+//!      would happen before `P`'s load, which could then not read a value
+//!      older than `C`. So `c` is first, and `i < o`.
+//!
+//!    No fence is needed: the two read-modify-writes of one word are what
+//!    is totally ordered.
 //! 7. **Recycle.** The receiver takes `X` back once it has moved past `X`,
 //!    `X.released` is set (Acquire, pairs with rule 5) and `head >= o`:
 //!    it has then popped every index below `o`, each after reading its
@@ -85,7 +98,7 @@
 //!    of `X` happens before the take-back. It resets `X` (no bits, not
 //!    released, no `next`), then appends it after the last block, found
 //!    from `tail_block` in at most `SPARE_WALK` steps: it sets `X.start`
-//!    and CASes the last block's `next` from null (Release, for the
+//!    and `X.prev` and CASes the last block's `next` from null (Release, for the
 //!    Acquire loads of rules 2 and 8; a push appending a new block does
 //!    the same). If no end is within reach, enough spare blocks exist and
 //!    `X` is freed. A push reaches the new life only through that CAS, so
@@ -124,9 +137,6 @@ const B: usize = 32;
 #[cfg(loom)]
 const B: usize = 2;
 
-/// `ready` with every slot filled.
-const ALL: usize = usize::MAX >> (usize::BITS as usize - B);
-
 /// `tail`: the receiver closed the list (rule 1).
 const CLOSED: usize = 1;
 /// `tail`: one index.
@@ -149,9 +159,10 @@ pub(crate) enum PopError {
 
 /// `B` slots and their bookkeeping.
 struct Block<T> {
-    /// Index of slot 0. Written only while no push can reach this life
-    /// (when made, or in rule 7's append).
-    start: UnsafeCell<usize>,
+    /// Index of slot 0, and the block before (null for the first). Written
+    /// only while no push can reach this life (when made, or in rule 7's
+    /// append).
+    link: UnsafeCell<Link<T>>,
     /// The next block, null until a push or the receiver links one.
     next: AtomicPtr<Block<T>>,
     /// Bit `s`: slot `s` holds its message (rule 3).
@@ -162,11 +173,17 @@ struct Block<T> {
     slots: [UnsafeCell<MaybeUninit<T>>; B],
 }
 
+/// Where a block sits in the chain.
+struct Link<T> {
+    start: usize,
+    prev: *mut Block<T>,
+}
+
 impl<T> Block<T> {
     /// A new, empty block on the heap.
-    fn alloc(start: usize) -> *mut Block<T> {
+    fn alloc(start: usize, prev: *mut Block<T>) -> *mut Block<T> {
         Box::into_raw(Box::new(Block {
-            start: UnsafeCell::new(start),
+            link: UnsafeCell::new(Link { start, prev }),
             next: AtomicPtr::new(ptr::null_mut()),
             ready: AtomicUsize::new(0),
             released: AtomicUsize::new(0),
@@ -175,19 +192,25 @@ impl<T> Block<T> {
     }
 
     fn start(&self) -> usize {
-        // SAFETY: `start` is written only while no other thread can reach
+        // SAFETY: `link` is written only while no other thread can reach
         // this life (rule 7), and those writes happen before this read.
-        self.start.with(|p| unsafe { *p })
+        self.link.with(|p| unsafe { (*p).start })
     }
 
-    /// The next block; one is appended if there is none (rule 2).
-    fn next_or_append(&self) -> *mut Block<T> {
+    fn prev(&self) -> *mut Block<T> {
+        // SAFETY: as in `start`.
+        self.link.with(|p| unsafe { (*p).prev })
+    }
+
+    /// The next block of `this` (`self`); one is appended if there is none
+    /// (rule 2).
+    fn next_or_append(&self, this: *mut Block<T>) -> *mut Block<T> {
         // Acquire: pairs with the Release CAS that linked it (rule 7).
         let next = self.next.load(Acquire);
         if !next.is_null() {
             return next;
         }
-        let new = Block::alloc(self.start() + B);
+        let new = Block::alloc(self.start() + B, this);
         // Release: publishes the new block. Acquire on failure: the
         // winner's block, made or reset before its Release CAS.
         match self
@@ -268,7 +291,13 @@ impl<T> List<T> {
         if word & CLOSED != 0 {
             return Err(value);
         }
-        let index = word >> 1;
+        self.fill(word >> 1, value);
+        Ok(())
+    }
+
+    /// Rules 2 and 3 for the claimed `index`.
+    #[inline]
+    fn fill(&self, index: usize, value: T) {
         let block = self.find(index);
         // SAFETY: `find` returned the block of `index` in a life that
         // cannot be recycled before this push's bit is read (rules 6, 7);
@@ -280,7 +309,6 @@ impl<T> List<T> {
             // Release: rule 3.
             block.ready.fetch_or(1 << slot, Release);
         }
-        Ok(())
     }
 
     /// The block of `index`, walking from `tail_block` and advancing it
@@ -292,25 +320,28 @@ impl<T> List<T> {
         if block.is_null() {
             block = self.first_block();
         }
+        // SAFETY: this push reached `block` from a `tail_block` it loaded
+        // after its claim, so this life is not recycled before the push's
+        // bit is read (rule 6); the same for each block below.
+        let mut b = unsafe { &*block };
+        // Past this push's block: back (rule 2).
+        while b.start() > want {
+            block = b.prev();
+            // SAFETY: as above.
+            b = unsafe { &*block };
+        }
+        // Before it: forward, moving `tail_block` on (rules 2 and 4).
         let mut advancing = true;
-        loop {
-            // SAFETY: this push holds `block` from a `tail_block` value at
-            // or before it, so this life is not recycled before the push's
-            // bit is read (rule 6).
-            let b = unsafe { &*block };
-            if b.start() == want {
-                return block;
-            }
-            debug_assert!(b.start() < want, "mpsc list: tail block past a push");
-            let next = b.next_or_append();
-            // Acquire: rule 4 (the pushes of every slot of `b` are done).
-            if advancing && b.ready.load(Acquire) == ALL {
+        while b.start() < want {
+            let next = b.next_or_append(block);
+            if advancing {
                 advancing = self.advance(b, block, next);
-            } else {
-                advancing = false;
             }
             block = next;
+            // SAFETY: as above.
+            b = unsafe { &*block };
         }
+        block
     }
 
     /// Rules 4 and 5: moves `tail_block` from `block` to `next`; true if
@@ -341,7 +372,7 @@ impl<T> List<T> {
         // Acquire: pairs with the Release CAS below (the block's fields).
         let mut first = self.tail.first.load(Acquire);
         if first.is_null() {
-            let new = Block::alloc(0);
+            let new = Block::alloc(0, ptr::null_mut());
             // Release: publishes the block. Acquire on failure: the
             // winner's block.
             first = match self
@@ -489,7 +520,12 @@ impl<T> List<T> {
                 continue;
             }
             // SAFETY: nobody else reaches this life of `block`.
-            x.start.with_mut(|p| unsafe { *p = l.start() + B });
+            x.link.with_mut(|p| unsafe {
+                *p = Link {
+                    start: l.start() + B,
+                    prev: last,
+                }
+            });
             // Release: rule 7 (publishes the reset and `start`). Acquire
             // on failure: the winner's block, walked next.
             match l
@@ -798,6 +834,30 @@ mod tests {
         let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(list)));
         assert!(dropped.is_err(), "the panic goes on to the dropper");
         assert_eq!(drops.load(SeqCst), n, "each message dropped once");
+    }
+
+    /// Rule 4: a push stalled between its claim and its write does not
+    /// hold the tail block back (later pushes would walk ever longer
+    /// chains), and when it resumes it walks back to its block (rule 2).
+    #[test]
+    fn a_stalled_push_does_not_hold_the_tail_block_back() {
+        let list = List::new();
+        list.push(0).unwrap();
+        // A push claims index 1 and stalls.
+        let stalled = list.tail.index.fetch_add(ONE, SeqCst) >> 1;
+        for i in 2..10 * B {
+            list.push(i).unwrap();
+            // SAFETY: the test thread is alone with the list.
+            let start = unsafe { (*list.tail.block.load(SeqCst)).start() };
+            assert_eq!(start, i - i % B, "the tail block lags at {i}");
+        }
+        assert_eq!(pop(&list), Ok(0));
+        assert_eq!(pop(&list), Err(PopError::Empty), "index 1 is not written");
+        list.fill(stalled, 1);
+        for i in 1..10 * B {
+            assert_eq!(pop(&list), Ok(i));
+        }
+        assert_eq!(pop(&list), Err(PopError::Empty));
     }
 
     #[test]
