@@ -117,7 +117,7 @@
 //!
 //! # Memory
 //!
-//! A block is 4 words plus `B` messages (`B` = 32; 288 bytes for an
+//! A block is 5 words plus `B` messages (`B` = 32; 296 bytes for an
 //! 8-byte message). An unused channel has no block. A channel in a steady
 //! state keeps the block being filled, the one being read, and at most
 //! `SPARE_WALK` spares past `tail_block`; a burst keeps the blocks it
@@ -664,6 +664,14 @@ mod tests {
             if self.panic {
                 panic!("Counted: told to panic");
             }
+        }
+    }
+
+    /// The figure the module doc ("Memory") and docs/ARCHITECTURE.md give.
+    #[test]
+    fn a_block_of_words_is_296_bytes() {
+        if B == 32 && size_of::<usize>() == 8 {
+            assert_eq!(size_of::<Block<u64>>(), 296);
         }
     }
 
