@@ -98,9 +98,9 @@
 //!    of `X` happens before the take-back. It resets `X` (no bits, not
 //!    released, no `next`), then appends it after the last block, found
 //!    from `tail_block` in at most `SPARE_WALK` steps: it sets `X.start`
-//!    and `X.prev` and CASes the last block's `next` from null (Release, for the
-//!    Acquire loads of rules 2 and 8; a push appending a new block does
-//!    the same). If no end is within reach, enough spare blocks exist and
+//!    and `X.prev` and CASes the last block's `next` from null (Release,
+//!    for the Acquire loads of rules 2 and 8; a push appending a new block
+//!    does the same). If no end is within reach, enough spare blocks exist and
 //!    `X` is freed. A push reaches the new life only through that CAS, so
 //!    it sees the reset.
 //! 8. **Pop.** Only the receiver pops (`pop` is an `unsafe fn`). It reads
