@@ -19,9 +19,11 @@
 //! Every message gets an **index**, its place in the queue. Index `i` lives
 //! in slot `i % B` of the block whose `start` is `i - i % B`. Blocks are
 //! chained by `next` (and back by `prev`), each `start` being its
-//! predecessor's plus `B`; a block's `ready` word has bit `s` set once
-//! slot `s` holds its message, and its `released` word says when the
-//! receiver may take it back.
+//! predecessor's plus `B`; each slot has a `ready` flag, set once the
+//! slot holds its message (a flag per slot, not one word per block: the
+//! senders of one block on different cores would all write that word, and
+//! the receiver read it, for every message), and a block's `released`
+//! word says when the receiver may take it back.
 //!
 //! - `tail`: `index << 1 | CLOSED`, the next index to hand out and the
 //!   close, in one word. Written by every push.
@@ -52,17 +54,17 @@
 //!    if it is past its own (a later push moved `tail_block` on between
 //!    this push's claim and its load), it walks `prev` back. Either way it
 //!    stops at the block whose `start` is its own.
-//! 3. **Write.** The push writes its slot, then sets its bit in `ready`
-//!    (Release: publishes the value, and every access this push made to
-//!    any block, to the receiver's Acquire load of rule 8). That bit is
-//!    the push's last access to any block. Nothing between the claim and
-//!    the bit can panic (an allocation failure aborts), so every claimed
+//! 3. **Write.** The push writes its slot, then sets the slot's `ready`
+//!    flag (a Release store: publishes the value, and every access this
+//!    push made to any block, to the receiver's Acquire load of rule 8).
+//!    That flag is the push's last access to any block. Nothing between
+//!    the claim and the flag can panic (an allocation failure aborts), so every claimed
 //!    index below `closed_at` is filled.
 //! 4. **Advance.** `tail_block` moves from a block `X` to `X.next` only by
 //!    a CAS (Release, for rule 2's Acquire) made by a push walking forward
 //!    past `X` to its own block, so every index of `X` is claimed by then
 //!    (not necessarily written: a push stalled between its claim and its
-//!    bit does not hold `tail_block` back, as it would if `tail_block`
+//!    flag does not hold `tail_block` back, as it would if `tail_block`
 //!    waited for full blocks, making every later push walk a longer
 //!    chain). A push that fails the CAS stops advancing for the rest of
 //!    its walk.
@@ -94,8 +96,8 @@
 //! 7. **Recycle.** The receiver takes `X` back once it has moved past `X`,
 //!    `X.released` is set (Acquire, pairs with rule 5) and `head >= o`:
 //!    it has then popped every index below `o`, each after reading its
-//!    push's bit (rule 3's Acquire), so by rule 6 every access of this life
-//!    of `X` happens before the take-back. It resets `X` (no bits, not
+//!    push's flag (rule 3's Acquire), so by rule 6 every access of this life
+//!    of `X` happens before the take-back. It resets `X` (no flags, not
 //!    released, no `next`), then appends it after the last block, found
 //!    from `tail_block` in at most `SPARE_WALK` steps: it sets `X.start`
 //!    and `X.prev` and CASes the last block's `next` from null (Release,
@@ -104,10 +106,10 @@
 //!    `X` is freed. A push reaches the new life only through that CAS, so
 //!    it sees the reset.
 //! 8. **Pop.** Only the receiver pops (`pop` is an `unsafe fn`). It reads
-//!    `head`'s bit in its block's `ready` (Acquire, pairs with rule 3),
-//!    moving to `next` (Acquire) when the block is finished. A clear bit
+//!    `head`'s slot's `ready` flag (Acquire, pairs with rule 3),
+//!    moving to `next` (Acquire) when the block is finished. A clear flag
 //!    is `Empty` (a push may have claimed the index and not written yet:
-//!    that push wakes the receiver after its bit, `chan.rs` rule 1), or
+//!    that push wakes the receiver after its flag, `chan.rs` rule 1), or
 //!    `Closed` if `head == closed_at`.
 //! 9. **Drop.** With `&mut self`, every push is done: the drop pops what is
 //!    left and frees every block from `oldest` on. A message whose drop
@@ -117,8 +119,8 @@
 //!
 //! # Memory
 //!
-//! A block is 5 words plus `B` messages (`B` = 32; 296 bytes for an
-//! 8-byte message). An unused channel has no block. A channel in a steady
+//! A block is 4 words plus `B` slots of a message and its flag (`B` = 32;
+//! 544 bytes for an 8-byte message). An unused channel has no block. A channel in a steady
 //! state keeps the block being filled, the one being read, and at most
 //! `SPARE_WALK` spares past `tail_block`; a burst keeps the blocks it
 //! needed until the receiver has read them, then frees all but the spares.
@@ -129,7 +131,7 @@ use std::ptr;
 use crossbeam_utils::CachePadded;
 
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
 
 /// Slots per block. 2 under loom, so that models cross blocks quickly.
 #[cfg(not(loom))]
@@ -165,12 +167,17 @@ struct Block<T> {
     link: UnsafeCell<Link<T>>,
     /// The next block, null until a push or the receiver links one.
     next: AtomicPtr<Block<T>>,
-    /// Bit `s`: slot `s` holds its message (rule 3).
-    ready: AtomicUsize,
     /// `o << 1 | RELEASED` once `tail_block` left this block (rule 5).
     released: AtomicUsize,
     /// The messages.
-    slots: [UnsafeCell<MaybeUninit<T>>; B],
+    slots: [Slot<T>; B],
+}
+
+/// One message's place.
+struct Slot<T> {
+    value: UnsafeCell<MaybeUninit<T>>,
+    /// The slot holds its message (rule 3).
+    ready: AtomicBool,
 }
 
 /// Where a block sits in the chain.
@@ -185,9 +192,11 @@ impl<T> Block<T> {
         Box::into_raw(Box::new(Block {
             link: UnsafeCell::new(Link { start, prev }),
             next: AtomicPtr::new(ptr::null_mut()),
-            ready: AtomicUsize::new(0),
             released: AtomicUsize::new(0),
-            slots: std::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
+            slots: std::array::from_fn(|_| Slot {
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+                ready: AtomicBool::new(false),
+            }),
         }))
     }
 
@@ -300,14 +309,15 @@ impl<T> List<T> {
     fn fill(&self, index: usize, value: T) {
         let block = self.find(index);
         // SAFETY: `find` returned the block of `index` in a life that
-        // cannot be recycled before this push's bit is read (rules 6, 7);
+        // cannot be recycled before this push's flag is read (rules 6, 7);
         // slot `index % B` of it is this push's alone (rule 1).
         unsafe {
             let block = &*block;
             let slot = index % B;
-            block.slots[slot].with_mut(|p| (*p).write(value));
+            let slot = &block.slots[slot];
+            slot.value.with_mut(|p| (*p).write(value));
             // Release: rule 3.
-            block.ready.fetch_or(1 << slot, Release);
+            slot.ready.store(true, Release);
         }
     }
 
@@ -322,7 +332,7 @@ impl<T> List<T> {
         }
         // SAFETY: this push reached `block` from a `tail_block` it loaded
         // after its claim, so this life is not recycled before the push's
-        // bit is read (rule 6); the same for each block below.
+        // flag is read (rule 6); the same for each block below.
         let mut b = unsafe { &*block };
         // Past this push's block: back (rule 2).
         while b.start() > want {
@@ -443,12 +453,14 @@ impl<T> List<T> {
         debug_assert_eq!(b.start(), head - head % B, "mpsc list: lost place");
         let slot = head % B;
         // Acquire: rule 8 (pairs with rule 3's Release).
-        if b.ready.load(Acquire) & (1 << slot) == 0 {
+        if !b.slots[slot].ready.load(Acquire) {
             return Err(self.nothing_at(head));
         }
-        // SAFETY: the bit says the slot holds a message written before it
+        // SAFETY: the flag says the slot holds a message written before it
         // (rule 3); this index is popped once (`head` moves on below).
-        let value = b.slots[slot].with(|p| unsafe { ptr::read(p).assume_init() });
+        let value = b.slots[slot]
+            .value
+            .with(|p| unsafe { ptr::read(p).assume_init() });
         // Relaxed: `head` orders nothing; `len` reads a snapshot.
         self.head.store(head + 1, Relaxed);
         if rx.oldest != rx.block {
@@ -502,7 +514,9 @@ impl<T> List<T> {
         // SAFETY: the caller's.
         let x = unsafe { &*block };
         // Relaxed: published by the Release CAS below.
-        x.ready.store(0, Relaxed);
+        for slot in &x.slots {
+            slot.ready.store(false, Relaxed);
+        }
         x.released.store(0, Relaxed);
         x.next.store(ptr::null_mut(), Relaxed);
         // Acquire: the block's fields (rule 2's pairing). Not null, and
