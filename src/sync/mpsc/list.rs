@@ -219,13 +219,15 @@ impl<T> Block<T> {
         if !next.is_null() {
             return next;
         }
-        let new = Block::alloc(self.start() + B, this);
+        Block::publish(&self.next, Block::alloc(self.start() + B, this))
+    }
+
+    /// Stores `new` into the empty `at`, or, if another thread filled it
+    /// first, frees `new` and returns that thread's block.
+    fn publish(at: &AtomicPtr<Block<T>>, new: *mut Block<T>) -> *mut Block<T> {
         // Release: publishes the new block. Acquire on failure: the
         // winner's block, made or reset before its Release CAS.
-        match self
-            .next
-            .compare_exchange(ptr::null_mut(), new, Release, Acquire)
-        {
+        match at.compare_exchange(ptr::null_mut(), new, Release, Acquire) {
             Ok(_) => new,
             Err(won) => {
                 // SAFETY: `new` was never published: this thread owns it.
@@ -382,21 +384,7 @@ impl<T> List<T> {
         // Acquire: pairs with the Release CAS below (the block's fields).
         let mut first = self.tail.first.load(Acquire);
         if first.is_null() {
-            let new = Block::alloc(0, ptr::null_mut());
-            // Release: publishes the block. Acquire on failure: the
-            // winner's block.
-            first = match self
-                .tail
-                .first
-                .compare_exchange(ptr::null_mut(), new, Release, Acquire)
-            {
-                Ok(_) => new,
-                Err(won) => {
-                    // SAFETY: `new` was never published.
-                    drop(unsafe { Box::from_raw(new) });
-                    won
-                }
-            };
+            first = Block::publish(&self.tail.first, Block::alloc(0, ptr::null_mut()));
         }
         // Release: rule 2's Acquire. Relaxed on failure: reloaded below.
         let _ = self
