@@ -444,11 +444,10 @@ impl<T> List<T> {
         if !b.slots[slot].ready.load(Acquire) {
             return Err(self.nothing_at(head));
         }
+        let cell = &b.slots[slot].value;
         // SAFETY: the flag says the slot holds a message written before it
         // (rule 3); this index is popped once (`head` moves on below).
-        let value = b.slots[slot]
-            .value
-            .with(|p| unsafe { ptr::read(p).assume_init() });
+        let value = cell.with(|p| unsafe { ptr::read(p).assume_init() });
         // Relaxed: `head` orders nothing; `len` reads a snapshot.
         self.head.store(head + 1, Relaxed);
         if rx.oldest != rx.block {
