@@ -273,6 +273,19 @@ pub(crate) fn latency<C: Contender>(c: &C, rate: Option<f64>) -> LatencyReport {
     dispatch!(latency_with::<C>(c, rate))
 }
 
+/// An empty buffer for `capacity` samples whose pages are already
+/// written. A fresh buffer of this size comes from `mmap`, so each of its
+/// pages would otherwise fault on the first sample stored there: about 400
+/// faults per run, each stalling the recording task (and the requests
+/// queued behind it) for a microsecond or more, which put the bench's own
+/// first touches into every runtime's p99 (docs/PERFORMANCE.md, "Latency
+/// under load: a searcher spins before it parks").
+fn sample_buffer(capacity: usize) -> Vec<u64> {
+    let mut buf = vec![u64::MAX; capacity];
+    buf.clear();
+    buf
+}
+
 fn latency_with<C: Contender, S: SyncApi>(c: &C, rate: Option<f64>) -> LatencyReport {
     let n = latency_requests();
     let epoch = Instant::now();
@@ -284,8 +297,8 @@ fn latency_with<C: Contender, S: SyncApi>(c: &C, rate: Option<f64>) -> LatencyRe
         let (resp_tx, mut resp_rx) = S::mpsc(None);
         requests.push(req_tx);
         let samples = samples_tx.clone();
+        let mut seen = sample_buffer(n / LAT_SERVERS + 1);
         c.spawn_remote(async move {
-            let mut seen = Vec::with_capacity(n / LAT_SERVERS + 1);
             while let Some(sent) = S::recv(&mut req_rx).await {
                 seen.push(now_ns().saturating_sub(sent));
                 S::send(&resp_tx, now_ns()).await;
@@ -293,8 +306,8 @@ fn latency_with<C: Contender, S: SyncApi>(c: &C, rate: Option<f64>) -> LatencyRe
             let _ = samples.unbounded_send(seen);
         });
         let samples = samples_tx.clone();
+        let mut seen = sample_buffer(n / LAT_SERVERS + 1);
         c.spawn_remote(async move {
-            let mut seen = Vec::with_capacity(n / LAT_SERVERS + 1);
             while let Some(sent) = S::recv(&mut resp_rx).await {
                 seen.push(now_ns().saturating_sub(sent));
             }
