@@ -276,10 +276,10 @@ pub(crate) fn latency<C: Contender>(c: &C, rate: Option<f64>) -> LatencyReport {
 /// An empty buffer for `capacity` samples whose pages are already
 /// written. A fresh buffer of this size comes from `mmap`, so each of its
 /// pages would otherwise fault on the first sample stored there: about 400
-/// faults per run, each stalling the recording task (and the requests
-/// queued behind it) for a microsecond or more, which put the bench's own
-/// first touches into every runtime's p99 (docs/PERFORMANCE.md, "Latency
-/// under load: a searcher spins before it parks").
+/// faults per run, inside the timed run, on the threads being measured.
+/// Written here, before the pacer starts, they are no part of any
+/// runtime's latency (docs/PERFORMANCE.md, "Latency under load: a searcher
+/// spins before it parks").
 fn sample_buffer(capacity: usize) -> Vec<u64> {
     let mut buf = vec![u64::MAX; capacity];
     buf.clear();
