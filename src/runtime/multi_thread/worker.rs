@@ -119,10 +119,12 @@ const REACTOR_POLL_INTERVAL: u32 = 61;
 /// request/response pair) then costs neither; a spin that finds nothing
 /// adds at most 1 µs of CPU to an idle transition. On the latency bench (1
 /// worker, requests from an outside thread every 0.3 µs at 50% load) it
-/// cut the worker's park calls from 6,000-11,000 to 80-100 per process and
-/// its p99 at 50% load from 15.4 to 5.7 µs, median of 8 processes
+/// cut the worker's park calls from 6,000-11,000 to 73-135 per process,
+/// and its median p99 at 50% load from 14.8-21.4 to 8.3-13.1 µs
 /// (docs/PERFORMANCE.md, "Latency under load: a searcher spins before it
-/// parks"). Longer spins (2 and 5 µs) measured no better there.
+/// parks"). Longer spins (2 and 5 µs) measured no better there, and 5 µs
+/// or more took CPU from the blocking pool's and clients' threads on 2
+/// cores.
 const SEARCH_SPIN: Duration = Duration::from_micros(1);
 /// Pauses between two looks at the queues while spinning: a look reads a
 /// line of every queue, which a pusher must then take back, so it is not
