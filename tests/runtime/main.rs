@@ -8,6 +8,7 @@ mod support;
 mod block_on;
 mod current_thread;
 mod handle;
+mod idle;
 mod metrics;
 mod oversubscribed;
 mod reactor_shutdown;

@@ -1,0 +1,59 @@
+//! An idle multi-thread runtime goes to sleep: a worker out of work may
+//! spin for a moment before it parks (the worker module, "Spinning before
+//! a park"), and that spin must end. A spin that never ended would keep a
+//! searcher awake on a CPU for as long as the runtime is idle.
+
+use std::time::{Duration, Instant};
+
+use crate::support::{multi, watchdog};
+
+/// Workers asleep now: each parked once more than it woke.
+fn asleep(rt: &windlass::runtime::Runtime) -> usize {
+    let m = rt.handle().metrics();
+    m.workers
+        .iter()
+        .filter(|w| w.parks == w.unparks + 1)
+        .count()
+}
+
+#[test]
+fn every_worker_sleeps_once_the_runtime_is_idle() {
+    watchdog(|| all_asleep_after_work(4));
+}
+
+/// The same with 16 workers on the machine's few cores (2 in CI): up to 8
+/// searchers spin at once and are preempted in the middle of it.
+#[test]
+fn every_worker_sleeps_once_an_oversubscribed_runtime_is_idle() {
+    watchdog(|| all_asleep_after_work(16));
+}
+
+fn all_asleep_after_work(workers: usize) {
+    let rt = multi(workers);
+    // Work on every worker first, so each of them has searched and been
+    // through the spin at least once.
+    let sum = rt.block_on(async {
+        let tasks: Vec<_> = (0..1_000u64)
+            .map(|i| windlass::spawn(async move { i }))
+            .collect();
+        let mut sum = 0;
+        for t in tasks {
+            sum += t.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(sum, (0..1_000).sum::<u64>());
+    // Nothing is left to run and no I/O or timer is registered: every
+    // worker must reach its parker. Polled against a deadline far beyond
+    // any spin (1 µs); a spin that did not end fails here.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while asleep(&rt) < workers {
+        assert!(
+            Instant::now() < deadline,
+            "idle workers still awake after 20 s: {}",
+            rt.handle().metrics()
+        );
+        std::thread::yield_now();
+    }
+    assert_eq!(asleep(&rt), workers);
+}
