@@ -53,18 +53,6 @@ impl<T> Mutex<T> {
         }
     }
 
-    /// True if the lock is held now: `parking_lot`'s `is_locked`, a hint.
-    /// std and loom have no such query, so this tries the lock and, if it
-    /// got it, releases it at once. A thread trying the lock in that
-    /// instant fails as if it were held; the one caller, the reactor's
-    /// turn, tolerates that (a worker that cannot take the turn sleeps in
-    /// its parker, and the turn is taken by the next worker that sleeps or
-    /// checks: the worker module, "Sleeping in the reactor").
-    #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) fn is_locked(&self) -> bool {
-        self.try_lock().is_none()
-    }
-
     pub(crate) fn into_inner(self) -> T {
         self.0.into_inner().unwrap_or_else(PoisonError::into_inner)
     }

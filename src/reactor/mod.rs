@@ -321,12 +321,6 @@ impl Reactor {
         }
     }
 
-    /// True while some thread holds the turn (a hint: it may be released
-    /// at once).
-    pub(crate) fn turn_is_held(&self) -> bool {
-        self.turn.is_locked()
-    }
-
     /// True if anything is registered that a turn could wake: a source or a
     /// timer. (A hint for the workers' periodic check: a stale answer only
     /// moves that check by one interval.)

@@ -65,10 +65,16 @@
 //!
 //! Two limits keep its cost bounded. Only searchers spin, and at most half
 //! of the workers search, so at most half of the idle workers burn a
-//! spin's CPU, once per idle transition. And a worker that would sleep in
-//! the reactor (it has interest and no other thread holds its turn) does
-//! not spin: ready I/O and expired timers reach it only through that wait,
-//! which a spin would delay.
+//! spin's CPU, once per idle transition. And nobody spins while the
+//! reactor has interest (a registered source or a pending timer): ready
+//! I/O and expired timers reach the workers only through the poller's
+//! wait, which the spinner would delay (if it is the one to wait) or not
+//! see (if another worker waits). An HTTP server, which always has its
+//! listener registered, therefore never spins. Measured under `wrk` on 2
+//! cores, a spin while another worker waited on the poller cost it 4-5% of
+//! its requests per second, for CPU the load generator needed
+//! (docs/PERFORMANCE.md, "Latency under load: a searcher spins before it
+//! parks").
 //!
 //! [`Reactor::try_turn`]: crate::reactor::Reactor::try_turn
 //! [`Reactor::notify`]: crate::reactor::Reactor::notify
@@ -362,11 +368,9 @@ impl Context {
         if cfg!(loom) || !self.core.borrow().is_searching {
             return false;
         }
-        let would_drive = shared
-            .driver
-            .started()
-            .is_some_and(|r| r.has_interest() && !r.turn_is_held());
-        if would_drive {
+        // Ready I/O and expired timers reach the workers only through the
+        // poller's wait, which a spinner would not be in or would delay.
+        if shared.driver.started().is_some_and(|r| r.has_interest()) {
             return false;
         }
         let deadline = Instant::now() + SEARCH_SPIN;
