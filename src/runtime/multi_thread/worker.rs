@@ -71,7 +71,7 @@
 //! wait, which the spinner would delay (if it is the one to wait) or not
 //! see (if another worker waits). An HTTP server, which always has its
 //! listener registered, therefore never spins. Measured under `wrk` on 2
-//! cores, a spin while another worker waited on the poller cost it 4-5% of
+//! cores, a spin while another worker waited on the poller cost it 3-7% of
 //! its requests per second, for CPU the load generator needed
 //! (docs/PERFORMANCE.md, "Latency under load: a searcher spins before it
 //! parks").
@@ -126,7 +126,7 @@ const REACTOR_POLL_INTERVAL: u32 = 61;
 /// adds at most 1 µs of CPU to an idle transition. On the latency bench (1
 /// worker, requests from an outside thread every 0.3 µs at 50% load) it
 /// cut the worker's park calls from 6,000-11,000 to 73-135 per process,
-/// and its median p99 at 50% load from 14.8-21.4 to 8.3-13.1 µs
+/// and its median p99 at 50% load from 14.8-21.4 to 3.6-13.1 µs
 /// (docs/PERFORMANCE.md, "Latency under load: a searcher spins before it
 /// parks"). Longer spins (2 and 5 µs) measured no better there, and 5 µs
 /// or more took CPU from the blocking pool's and clients' threads on 2
