@@ -69,7 +69,11 @@
 //! **Coalescing, and "after creation".** Listeners compare counts, so a burst
 //! between two polls reads as one delivery. A new listener first drains and
 //! dispatches (directly, not through a reactor) and only then reads the
-//! count, so deliveries from before it existed are not reported to it.
+//! count, so deliveries from before it existed are not reported to it. It
+//! dispatches even when its drain read nothing: another listener may have
+//! read a delivery's byte and not yet swapped its flag, and without that
+//! dispatch the new listener would read the count before the delivery and
+//! report it.
 //!
 //! **Runtimes.** Nothing is kept per runtime: each listener's read end is
 //! registered with the reactor of the runtime it runs in, and a dispatch
