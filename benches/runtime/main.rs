@@ -1375,16 +1375,46 @@ fn spawn_bytes<C: Contender>(c: &C) -> SpawnBytes {
     }
 }
 
-/// Prints the bytes per spawned `async {}` table: three runs per runtime,
-/// so that the stable part (the task) and the moving part (queue growth)
+/// Set in the child process that prints the bytes-per-spawn table.
+const SPAWN_BYTES_CHILD_ENV: &str = "BENCH_SPAWN_BYTES_CHILD";
+
+/// Prints the bytes per spawned `async {}` table from a fresh copy of this
+/// process (the same flags and environment) with windlass's task-cell
+/// cache off (`WINDLASS_TASK_CELL_CACHE=0`): a spawn into a cached cell
+/// allocates nothing, so with the cache on the count would say how many
+/// cells came back, not how large a task is.
+fn print_spawn_bytes_in_child() {
+    let exe = std::env::current_exe().expect("current exe");
+    let out = std::process::Command::new(exe)
+        .args(std::env::args().skip(1))
+        .env(SPAWN_BYTES_CHILD_ENV, "1")
+        .env("WINDLASS_TASK_CELL_CACHE", "0")
+        .output()
+        .expect("run the spawn-bytes child");
+    assert!(
+        out.status.success(),
+        "spawn-bytes child failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Prints the bytes per spawned `async {}` table: three runs per runtime
+/// after a warm-up run, so that the stable part (the task) and the moving part (queue growth)
 /// can be told apart.
 fn print_spawn_bytes(contenders: &[Box<dyn DynContender>]) {
     println!(
         "\nBytes allocated per spawned `async {{}}`, 3 runs (task: allocations under \
-         {LARGE_ALLOC} B; queues: run-queue buffers that grew meanwhile):\n"
+         {LARGE_ALLOC} B; queues: run-queue buffers that grew meanwhile; windlass's \
+         task-cell cache off):\n"
     );
     println!("| runtime | task bytes | queue bytes, 3 runs |\n|---|---:|---|");
     for c in contenders {
+        // A warm-up run first: in the fresh child process, first uses
+        // (thread-locals, lazily built parts of a runtime) allocate too.
+        c.spawn_bytes();
         let runs: Vec<SpawnBytes> = (0..3).map(|_| c.spawn_bytes()).collect();
         let queues: Vec<String> = runs.iter().map(|r| format!("{:.1}", r.queues)).collect();
         let tasks: Vec<String> = runs.iter().map(|r| format!("{:.1}", r.task)).collect();
@@ -1440,6 +1470,11 @@ fn main() {
         })
         .map(|name| build_one(name, cfg.workers))
         .collect();
+
+    if std::env::var_os(SPAWN_BYTES_CHILD_ENV).is_some() {
+        print_spawn_bytes(&contenders);
+        return;
+    }
 
     let workloads: Vec<Workload> = Workload::ALL
         .into_iter()
@@ -1523,7 +1558,7 @@ fn main() {
         print_table(&cpu_rows);
     }
 
-    print_spawn_bytes(&contenders);
+    print_spawn_bytes_in_child();
     if cfg.wants("latency") {
         report::print_latency(&contenders);
     }

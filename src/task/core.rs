@@ -139,21 +139,27 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 }
 
 impl<F: Future, S: Schedule> Cell<F, S> {
-    /// Allocates a task in its initial state (rule 1: three references).
+    /// Allocates a task in its initial state (rule 1: three references),
+    /// in a cell from the [cell cache](super::cell_cache).
     pub(crate) fn allocate(future: F, scheduler: S, id: Id, site: Site) -> NonNull<Header> {
-        let cell = Box::new(Cell {
-            header: Header {
-                state: State::new(),
-                vtable: Self::VTABLE,
-                pointers: UnsafeCell::new(Pointers::new()),
-                id,
-                site,
-            },
-            scheduler,
-            stage: UnsafeCell::new(Stage::Running(future)),
-            join_waker: UnsafeCell::new(None),
-        });
-        NonNull::from(Box::leak(cell)).cast()
+        let ptr = super::cell_cache::alloc(std::alloc::Layout::new::<Self>()).cast::<Self>();
+        // SAFETY: `alloc` returned memory for this layout (size and
+        // alignment), uninitialised and referenced by nobody else.
+        unsafe {
+            ptr.as_ptr().write(Cell {
+                header: Header {
+                    state: State::new(),
+                    vtable: Self::VTABLE,
+                    pointers: UnsafeCell::new(Pointers::new()),
+                    id,
+                    site,
+                },
+                scheduler,
+                stage: UnsafeCell::new(Stage::Running(future)),
+                join_waker: UnsafeCell::new(None),
+            })
+        };
+        ptr.cast()
     }
 
     const VTABLE: &'static Vtable = &Vtable {

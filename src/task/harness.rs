@@ -283,8 +283,23 @@ pub(super) unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 /// # Safety
 /// `ptr` is a live `Cell<F, S>` whose last reference was just released.
 pub(super) unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: allocated by `Box` in `Cell::allocate`; no reference is left.
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+    /// Frees the memory once the fields are dropped, also if a field's
+    /// destructor (a join waker's, say) panics.
+    struct FreeAfter(NonNull<u8>, std::alloc::Layout);
+    impl Drop for FreeAfter {
+        fn drop(&mut self) {
+            // SAFETY: allocated by `cell_cache::alloc` with this layout in
+            // `Cell::allocate`; its fields have been dropped (this runs
+            // after `drop_in_place`, or while it unwinds, having dropped
+            // the rest), and nobody touches it again.
+            unsafe { super::cell_cache::free(self.0, self.1) };
+        }
+    }
+    let cell = ptr.cast::<Cell<F, S>>();
+    let _free = FreeAfter(cell.cast(), std::alloc::Layout::new::<Cell<F, S>>());
+    // SAFETY: written by `Cell::allocate` and live; no reference is left,
+    // so its fields are dropped exactly once, here.
+    unsafe { std::ptr::drop_in_place(cell.as_ptr()) };
 }
 
 /// `JoinHandle::poll`: writes the output to `dst` if ready (rule 8),

@@ -11,10 +11,13 @@
 //! - `join`: gates, drop signals, tallies and poll counting;
 //! - `process`: `/proc` scans for zombies and exited children;
 //! - `waker`: a waker that counts its wake-ups;
+//! - `alloc_count`: a global allocator that counts each thread's
+//!   allocations, for the binaries that install it (`sync`, `task`);
 //! - `http` (feature `hyper`): hyper servers and clients on windlass and
 //!   on tokio.
 #![allow(dead_code)]
 
+pub mod alloc_count;
 mod io;
 mod join;
 mod process;

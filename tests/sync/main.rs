@@ -3,7 +3,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-mod alloc_count;
 mod broadcast;
 mod condition;
 mod event;
@@ -14,7 +13,7 @@ mod queue;
 mod semaphore;
 mod watch;
 
-/// Counts allocations per thread (`alloc_count`); otherwise the system
+/// Counts allocations per thread (`support::alloc_count`); otherwise the system
 /// allocator.
 #[global_allocator]
-static ALLOC: alloc_count::Counting = alloc_count::Counting;
+static ALLOC: support::alloc_count::Counting = support::alloc_count::Counting;

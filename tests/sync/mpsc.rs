@@ -98,12 +98,12 @@ fn unbounded_lock_step_allocates_nothing_in_a_steady_state() {
         tx.send(i).unwrap();
         assert_eq!(rx.try_recv(), Ok(i));
     }
-    let before = crate::alloc_count::made_here();
+    let before = crate::support::alloc_count::made_here();
     for i in 0..10_000 {
         tx.send(i).unwrap();
         assert_eq!(rx.try_recv(), Ok(i));
     }
-    let made = crate::alloc_count::made_here() - before;
+    let made = crate::support::alloc_count::made_here() - before;
     assert_eq!(made, 0, "allocations for 10,000 messages sent in lock step");
 }
 
@@ -122,11 +122,11 @@ fn unbounded_bursts_allocate_nothing_in_a_steady_state() {
     for _ in 0..3 {
         burst(&mut rx);
     }
-    let before = crate::alloc_count::made_here();
+    let before = crate::support::alloc_count::made_here();
     for _ in 0..100 {
         burst(&mut rx);
     }
-    let made = crate::alloc_count::made_here() - before;
+    let made = crate::support::alloc_count::made_here() - before;
     assert_eq!(made, 0, "allocations for 100 bursts of 80 messages");
 }
 

@@ -5,7 +5,13 @@
 mod support;
 
 mod abort;
+mod cell_cache;
 mod coop;
 mod join;
 mod panic;
 mod spawn;
+
+/// Counts allocations per thread (`support::alloc_count`), for
+/// `cell_cache`; otherwise the system allocator.
+#[global_allocator]
+static ALLOC: support::alloc_count::Counting = support::alloc_count::Counting;
