@@ -34,14 +34,6 @@ pub(crate) struct Mutex<T>(inner::Mutex<T>);
 pub(crate) struct MutexGuard<'a, T>(Option<inner::MutexGuard<'a, T>>);
 
 impl<T> Mutex<T> {
-    /// `const` where the inner lock allows it (std's), so that a `static`
-    /// can hold one under Miri (`task/cell_cache.rs`).
-    #[cfg(not(loom))]
-    pub(crate) const fn new(value: T) -> Self {
-        Mutex(inner::Mutex::new(value))
-    }
-
-    #[cfg(loom)]
     pub(crate) fn new(value: T) -> Self {
         Mutex(inner::Mutex::new(value))
     }

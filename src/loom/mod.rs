@@ -33,7 +33,7 @@
 //! | `signal/hub.rs` | the hub (a `static`), its locks and pending flags | process-global: loom objects live for one model execution. The flags are set by a signal handler, on no thread loom knows, and `signal_hook::flag` takes std's `Arc<AtomicBool>`. |
 //! | `process/orphan.rs`, `process/sigpipe.rs` | the orphan list (a `static` lock), the SIGPIPE `Once` | process-global |
 //! | `task/panic_report.rs`, `task/site.rs` | the panic hook's `Once`, the time origin's `OnceLock` | process-global |
-//! | `task/cell_cache.rs` | the depot of freed task cells (`static` locks), the off switch (a `static` atomic), the per-thread stacks (a thread-local) | process-global; under loom the cache is off (its rule 6): cells go straight to the allocator, and nothing here is reached |
+//! | `task/cell_cache.rs` | the depot of freed task cells (`static` locks, `std`'s in every build: `StdMutex`, see its doc), the off switch (a `static` atomic), the per-thread stacks (a thread-local) | process-global; under loom the cache is off (its rule 6): cells go straight to the allocator, and nothing here is reached |
 //! | `task/coop.rs` | the forced-yield hook's `OnceLock` (a `static`, set once by `Builder::build`) | process-global; loom has no `OnceLock` |
 //! | `task/panic_table.rs` | the table of panicked tasks' payloads (a `static` lock) | process-global; nothing under the lock touches a modelled atomic, and the entry follows the stage, whose hand-over the task-state models check |
 //! | `std::task_id` | the task-id counter (a `static`) | process-global; loom's side is a per-thread counter reset by each model iteration |

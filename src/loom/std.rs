@@ -24,6 +24,14 @@ pub(crate) mod sync {
     #[cfg(not(miri))]
     pub(crate) use parking_lot::{Mutex, MutexGuard};
 
+    /// `std`'s mutex, for a lock that a thread outside the runtime takes
+    /// while busy workers take it too: a waiter spins briefly, then sleeps
+    /// in the kernel. `parking_lot`'s waiter calls `sched_yield` between
+    /// spins, and on Linux's EEVDF scheduler a yield gives up the rest of
+    /// the caller's time slice, to the worker on its CPU (PERFORMANCE.md,
+    /// "Task cells", section 3). Poisoning is the caller's to ignore.
+    pub(crate) use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard};
+
     /// `parking_lot::Condvar` with the few methods windlass uses, named
     /// as on the other sides (the [guard adapter](crate::loom::guard)).
     #[cfg(not(miri))]

@@ -68,8 +68,8 @@ use std::alloc::Layout;
 use std::cell::RefCell;
 use std::ptr::NonNull;
 
-use crate::loom::std::sync::Mutex;
 use crate::loom::std::sync::atomic::{AtomicU8, Ordering};
+use crate::loom::std::sync::{StdMutex, StdMutexGuard};
 
 /// Class sizes are multiples of this, and every cached cell is aligned to
 /// it (rule 1). glibc's `malloc` aligns to 16 anyway.
@@ -93,8 +93,20 @@ struct Free(NonNull<u8>);
 // which is not tied to any thread.
 unsafe impl Send for Free {}
 
-/// Per class, cells any thread may take (rule 3).
-static DEPOT: [Mutex<Vec<Free>>; CLASSES] = [const { Mutex::new(Vec::new()) }; CLASSES];
+/// Per class, cells any thread may take (rule 3). `std`'s lock, not
+/// `parking_lot`'s: a spawning thread outside the runtime shares it with
+/// busy workers, and must not yield its CPU to them while it waits
+/// (`loom::std::sync::StdMutex`).
+static DEPOT: [StdMutex<Vec<Free>>; CLASSES] = [const { StdMutex::new(Vec::new()) }; CLASSES];
+
+/// `class`'s depot, locked. Nothing under the lock panics (it moves
+/// addresses, and reserves room once, where a failure aborts), so a
+/// poisoned lock is taken as it is.
+fn depot(class: usize) -> StdMutexGuard<'static, Vec<Free>> {
+    DEPOT[class]
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// One thread's stack of freed cells of one class (rule 2).
 struct Stack {
@@ -215,7 +227,7 @@ pub(crate) fn alloc(layout: Layout) -> NonNull<u8> {
 /// Rule 3: up to `BATCH` cells from the depot into an empty stack.
 #[cold]
 fn refill(class: usize, stack: &mut Stack) {
-    let mut depot = DEPOT[class].lock();
+    let mut depot = depot(class);
     let from = depot.len().saturating_sub(BATCH);
     for (slot, Free(cell)) in stack.cells.iter_mut().zip(depot.drain(from..)) {
         *slot = cell.as_ptr();
@@ -270,7 +282,7 @@ pub(crate) unsafe fn free(cell: NonNull<u8>, layout: Layout) {
 /// bound, to the global allocator.
 #[cold]
 fn spill(class: usize, stack: &mut Stack) {
-    let mut depot = DEPOT[class].lock();
+    let mut depot = depot(class);
     let cap = depot_cap(class);
     let room = cap.saturating_sub(depot.len()).min(BATCH);
     if depot.capacity() < cap {
@@ -396,6 +408,6 @@ mod tests {
         })
         .join()
         .unwrap();
-        assert_eq!(DEPOT[class].lock().len(), cap);
+        assert_eq!(depot(class).len(), cap);
     }
 }
