@@ -10,11 +10,17 @@
 //! Miri ([`std`](super::std); Miri rejects the raw futex syscall
 //! `parking_lot_core` makes: it passes an `&AtomicI32` where Miri's shim
 //! wants a `*mut u32`; std's locks go through Miri's own futex support).
+//! In a normal build only its `Mutex` is used, as
+//! [`NoYieldMutex`](super::std::sync::NoYieldMutex): std's lock where a
+//! `parking_lot` waiter's `sched_yield` would cost.
 //!
 //! Poisoning is ignored, as `parking_lot` does: a panic under a lock leaves
 //! the data as the panicking code left it, and every windlass primitive
 //! keeps its state consistent across a panic (no state is half-written
 //! under a lock across a call that may panic).
+
+// A normal build uses only `Mutex::{new, lock}` (as `NoYieldMutex`).
+#![cfg_attr(not(any(loom, miri)), allow(dead_code))]
 
 use std::sync::{PoisonError, TryLockError};
 use std::time::Duration;

@@ -11,6 +11,7 @@ pub(crate) mod sync {
         };
     }
 
+    pub(crate) use crate::loom::guard::Mutex as NoYieldMutex;
     pub(crate) use crate::loom::guard::{Condvar, Mutex, MutexGuard};
 }
 

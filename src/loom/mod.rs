@@ -15,7 +15,11 @@
 //! - [`guard`] is the one adapter both lock backends that are not
 //!   `parking_lot` (loom's, and `std`'s under Miri) go through: the API
 //!   is `parking_lot`'s (`lock()` returns the guard, `Condvar::wait`
-//!   takes `&mut guard`, no poisoning).
+//!   takes `&mut guard`, no poisoning). Its `Mutex` is also
+//!   `sync::NoYieldMutex` in every build: `std`'s lock (loom's under
+//!   loom), for the owned-task list's shards, which a spawning thread
+//!   outside the runtime shares with busy workers; a `parking_lot` waiter
+//!   calls `sched_yield`, which gives its CPU to them.
 //!
 //! # Exceptions
 //!
@@ -60,7 +64,6 @@
 #[cfg(all(loom, miri))]
 compile_error!("the loom models do not run under Miri: build with one of `--cfg loom` or Miri");
 
-#[cfg(any(loom, miri))]
 mod guard;
 #[cfg(loom)]
 mod mocked;

@@ -32,6 +32,13 @@ pub(crate) mod sync {
     /// "Task cells", section 3). Poisoning is the caller's to ignore.
     pub(crate) use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard};
 
+    /// A lock with the crate's (`parking_lot`'s) API over `std`'s, whose
+    /// waiter does not yield its CPU: for a lock that threads outside the
+    /// runtime take while busy workers take it too, as the owned-task
+    /// list's shards (`StdMutex`'s doc says why). Under loom it is loom's
+    /// lock, like every other [`Mutex`].
+    pub(crate) use crate::loom::guard::Mutex as NoYieldMutex;
+
     /// `parking_lot::Condvar` with the few methods windlass uses, named
     /// as on the other sides (the [guard adapter](crate::loom::guard)).
     #[cfg(not(miri))]

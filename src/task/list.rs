@@ -18,7 +18,11 @@ use super::site::Site;
 use super::{JoinHandle, Notified, Task};
 use crossbeam_utils::CachePadded;
 
-use crate::loom::sync::Mutex;
+// `std`'s lock behind the crate's API: a thread outside the runtime that
+// spawns binds its tasks here while workers release theirs, and
+// `parking_lot`'s waiter would yield its CPU to them
+// (`loom::std::sync::NoYieldMutex`).
+use crate::loom::sync::NoYieldMutex as Mutex;
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
 
 /// Links of one task in its shard. Only read or written with the shard's
