@@ -20,12 +20,15 @@
 //! # Rules
 //!
 //! 1. **Classes.** A cell whose `Layout` is at most [`MAX_SIZE`] bytes and
-//!    aligned to at most [`STEP`] belongs to the class of its size rounded
-//!    up to a multiple of [`STEP`]. It is always allocated with the class's
-//!    layout (that size, aligned to [`STEP`]), whether it comes from here or
-//!    from the global allocator. So any cell of a class can hold any task
-//!    of that class, and a cell goes back to the global allocator with the
-//!    layout it came with. Other cells bypass this module.
+//!    aligned to at most [`ALIGN`] belongs to the class of its size rounded
+//!    up to a multiple of [`GRAIN`]. A cell's size already is one (its
+//!    header holds pointers), so the class adds no byte: a task is as large
+//!    with the cache as without it. A cell is always allocated with its
+//!    class's layout (that size, aligned to [`ALIGN`]), whether it comes
+//!    from here or from the global allocator. So any cell of a class can
+//!    hold any task of that class, and a cell goes back to the global
+//!    allocator with the layout it came with. Other cells bypass this
+//!    module.
 //! 2. **A thread's stacks.** Each thread has, per class, a stack of up to
 //!    [`LOCAL_CAP`] freed cells that only it touches. A free pushes and an
 //!    allocation pops: the cell this thread freed last is the one most
@@ -71,13 +74,18 @@ use std::ptr::NonNull;
 use crate::loom::std::sync::atomic::{AtomicU8, Ordering};
 use crate::loom::std::sync::{StdMutex, StdMutexGuard};
 
-/// Class sizes are multiples of this, and every cached cell is aligned to
-/// it (rule 1). glibc's `malloc` aligns to 16 anyway.
-const STEP: usize = 16;
+/// Class sizes are the multiples of this (rule 1): the alignment of the
+/// header's pointers, so every cell's size is one already. (Classes 16
+/// bytes apart cost an idle task 16 bytes of RSS: a 136-byte cell taken as
+/// 144 moved to glibc's next chunk size.)
+const GRAIN: usize = 8;
+/// Every cell of a class is aligned to this (rule 1); glibc's `malloc`
+/// aligns to 16 anyway.
+const ALIGN: usize = 16;
 /// Cells larger than this bypass the cache (rule 1): their futures cost
 /// more to run than the allocator's slow path does.
 const MAX_SIZE: usize = 512;
-const CLASSES: usize = MAX_SIZE / STEP;
+const CLASSES: usize = MAX_SIZE / GRAIN;
 /// Cells a thread keeps per class (rule 2).
 const LOCAL_CAP: usize = 64;
 /// Cells moved to or from the depot at once (rule 3).
@@ -173,18 +181,18 @@ fn read_switch() -> bool {
 /// The class of `layout`, if it has one (rule 1).
 #[inline]
 fn class_of(layout: Layout) -> Option<usize> {
-    if layout.size() == 0 || layout.size() > MAX_SIZE || layout.align() > STEP {
+    if layout.size() == 0 || layout.size() > MAX_SIZE || layout.align() > ALIGN {
         return None;
     }
-    Some((layout.size() - 1) / STEP)
+    Some((layout.size() - 1) / GRAIN)
 }
 
 /// The layout every cell of `class` is allocated with (rule 1).
 #[inline]
 fn class_layout(class: usize) -> Layout {
-    // Never fails: the size is a non-zero multiple of a power-of-two
-    // alignment, far below `isize::MAX`.
-    Layout::from_size_align((class + 1) * STEP, STEP).expect("a class layout is valid")
+    // Never fails: the alignment is a power of two, and the size non-zero
+    // and far below `isize::MAX`.
+    Layout::from_size_align((class + 1) * GRAIN, ALIGN).expect("a class layout is valid")
 }
 
 /// Bytes of `class`'s cells the depot keeps, as a count of cells.
@@ -337,19 +345,22 @@ mod tests {
         .unwrap();
     }
 
-    /// Rule 1: sizes share a class by 16-byte step, and a cell of one size
-    /// serves another of the same class; over-aligned and large layouts
-    /// bypass the cache.
+    /// Rule 1: sizes share a class by 8-byte step, a cell's size keeps its
+    /// class's size, and a cell of one size serves another of the same
+    /// class; over-aligned and large layouts bypass the cache.
     #[test]
     fn classes() {
-        assert_eq!(class_of(layout(65)), class_of(layout(80)));
+        assert_eq!(class_of(layout(73)), class_of(layout(80)));
         assert_ne!(class_of(layout(80)), class_of(layout(81)));
+        for size in (8..=MAX_SIZE).step_by(8) {
+            assert_eq!(class_layout(class_of(layout(size)).unwrap()).size(), size);
+        }
         assert_eq!(class_of(layout(MAX_SIZE + 1)), None);
         assert_eq!(class_of(Layout::from_size_align(64, 32).unwrap()), None);
         std::thread::spawn(|| {
-            let cell = alloc(layout(65));
+            let cell = alloc(layout(73));
             // SAFETY: from `alloc` with that layout, never used.
-            unsafe { free(cell, layout(65)) };
+            unsafe { free(cell, layout(73)) };
             let again = alloc(layout(80));
             assert_eq!(again, cell);
             // SAFETY: as above, with the layout it was allocated with.
@@ -364,7 +375,7 @@ mod tests {
     /// cells out of this depot.
     #[test]
     fn cells_move_between_threads_through_the_depot() {
-        let l = layout(MAX_SIZE - 24);
+        let l = layout(MAX_SIZE - 8);
         let freed: Vec<usize> = std::thread::spawn(move || {
             let cells: Vec<NonNull<u8>> = (0..LOCAL_CAP + BATCH).map(|_| alloc(l)).collect();
             for &cell in &cells {
