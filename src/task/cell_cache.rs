@@ -9,7 +9,7 @@
 //! takes the arena lock and pops cells one at a time from a list linked
 //! through the freed cells themselves. Each pop is a compare-and-swap on a
 //! list head the freeing workers swap too, and a load from a cell last
-//! written on another core: about 45% of a remote spawner's CPU in
+//! written on another core: about 43% of a remote spawner's spawning loop in
 //! `spawn_many_remote_busy` (docs/PERFORMANCE.md, "Task cells: a cache
 //! that hands freed cells to the next spawn").
 //!
