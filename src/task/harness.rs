@@ -288,10 +288,9 @@ pub(super) unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     struct FreeAfter(NonNull<u8>, std::alloc::Layout);
     impl Drop for FreeAfter {
         fn drop(&mut self) {
-            // SAFETY: allocated by `cell_cache::alloc` with this layout in
-            // `Cell::allocate`; its fields have been dropped (this runs
-            // after `drop_in_place`, or while it unwinds, having dropped
-            // the rest), and nobody touches it again.
+            // SAFETY: from `cell_cache::alloc` with this layout; its fields
+            // are dropped (this runs after `drop_in_place`, or as it
+            // unwinds, having dropped the rest); nobody touches it again.
             unsafe { super::cell_cache::free(self.0, self.1) };
         }
     }
