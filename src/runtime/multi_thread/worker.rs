@@ -56,7 +56,14 @@
 //!
 //! A searcher that found nothing does not park at once: for up to
 //! [`SEARCH_SPIN`] it re-reads the queues' lengths, a few pauses apart, and
-//! goes back to step 1 as soon as one is not empty. It stays counted as
+//! goes back to step 1 as soon as the injector is not empty or a local
+//! queue holds two tasks or more. A lone task in another worker's queue is
+//! not work for the spinner, for the reason a push of it notifies nobody
+//! (above): taking it only moved chains of spawns from core to core, each
+//! idle worker spinning to take the next link back (chained_spawn ran 1.4x
+//! as long as without the spin on a 2-vCPU Intel host; docs/PERFORMANCE.md,
+//! "Task cells", section 6). The park step's re-check still counts it, so
+//! a lone task behind a long poll is taken as before. It stays counted as
 //! searching the whole time, which is what makes the spin pay twice: a
 //! pusher in that window sees a searcher and makes no unpark call (idle
 //! protocol, "Notify"), and this worker makes no park call and suffers no
@@ -379,7 +386,7 @@ impl Context {
             for _ in 0..SPIN_PAUSES {
                 std::hint::spin_loop();
             }
-            if shared.has_visible_work() || shared.is_shutdown() {
+            if shared.has_parallel_work() || shared.is_shutdown() {
                 return true;
             }
             if Instant::now() >= deadline {
