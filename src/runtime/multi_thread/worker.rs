@@ -62,7 +62,7 @@
 //! (above): taking it only moved chains of spawns from core to core, each
 //! idle worker spinning to take the next link back (chained_spawn ran 1.4x
 //! as long as without the spin on a 2-vCPU Intel host; docs/PERFORMANCE.md,
-//! "Task cells", section 6). The park step's re-check still counts it, so
+//! "Task cells", section 5). The park step's re-check still counts it, so
 //! a lone task behind a long poll is taken as before. It stays counted as
 //! searching the whole time, which is what makes the spin pay twice: a
 //! pusher in that window sees a searcher and makes no unpark call (idle
