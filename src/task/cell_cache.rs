@@ -17,6 +17,11 @@
 //! them between threads 32 at a time, as an array of addresses: no load
 //! from a cell, and one lock per 32 cells.
 //!
+//! The oneshot channel's block (`sync::oneshot`) is allocated here too: it
+//! has a task cell's life, made on one worker and freed on whichever side
+//! leaves last, once per request in a request/reply loop. Everything below
+//! says "cell" for either; a block is a cell of its layout's class.
+//!
 //! # Rules
 //!
 //! 1. **Classes.** A cell whose `Layout` is at most [`MAX_SIZE`] bytes and
@@ -51,9 +56,9 @@
 //!    cause) goes straight to the global allocator, with the class's
 //!    layout.
 //! 6. **Off switch.** `WINDLASS_TASK_CELL_CACHE=0` (read once, at the
-//!    first spawn) sends every cell straight to the global allocator, for
-//!    heap profilers and leak checkers that should see each task's own
-//!    allocation (asyncio's `PYTHONMALLOC=malloc`). Under loom the cache is
+//!    first spawn or channel) sends every cell straight to the global
+//!    allocator, for heap profilers and leak checkers that should see each
+//!    task's own allocation (asyncio's `PYTHONMALLOC=malloc`). Under loom the cache is
 //!    always off: the models check the task protocol, and loom's threads
 //!    share one OS thread and its thread-locals.
 //!

@@ -119,7 +119,7 @@
 
 pub(crate) mod abort_on_drop;
 mod builder;
-mod cell_cache;
+pub(crate) mod cell_cache;
 pub(crate) mod context;
 pub(crate) mod coop;
 pub(crate) mod core;
