@@ -30,7 +30,7 @@ use crate::runtime::scheduler::Spawner;
 use crate::runtime::unhandled_panic::{UnhandledPanic, panic_shutdown};
 use crate::task::core::{Header, Schedule};
 use crate::task::list::OwnedTasks;
-use crate::task::{Notified, Task};
+use crate::task::{Notified, Task, WorkerTag};
 
 /// Tasks run between two polls of the `block_on` future at most.
 ///
@@ -176,7 +176,7 @@ impl Handle {
             match self.pop() {
                 Some(task) => {
                     metrics::add(&self.counters.polls, 1);
-                    sampling::run(task, sample.tick(), || &self.counters);
+                    sampling::run(task, sample.tick(), WorkerTag::NONE, || &self.counters);
                 }
                 None => return ran,
             }

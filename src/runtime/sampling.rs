@@ -63,9 +63,9 @@ use std::ptr::{NonNull, null_mut};
 use crossbeam_utils::CachePadded;
 
 use super::metrics::{HISTOGRAM_SAMPLE_INTERVAL, WorkerCounters};
-use crate::task::Notified;
 use crate::task::core::Header;
 use crate::task::site::now_ns;
+use crate::task::{Notified, WorkerTag};
 
 /// Rule 3: no task's address (tasks are 8-byte aligned).
 const ARMING: *mut Header = std::ptr::without_provenance_mut(1);
@@ -219,23 +219,28 @@ impl WakeSlot {
 }
 
 /// Runs `task` on the calling worker, timing the poll if rule 1 picked it
-/// (`timed`, from the worker's own countdown). `counters` are the
-/// worker's, looked up only when needed. (A sampled wake is timed by the
-/// run itself, rule 3.)
+/// (`timed`, from the worker's own countdown), and recording `tag` as its
+/// last worker (task rule 10). `counters` are the worker's, looked up only
+/// when needed. (A sampled wake is timed by the run itself, rule 3.)
 #[inline(always)]
-pub(crate) fn run<'a>(task: Notified, timed: bool, counters: impl FnOnce() -> &'a WorkerCounters) {
+pub(crate) fn run<'a>(
+    task: Notified,
+    timed: bool,
+    tag: WorkerTag,
+    counters: impl FnOnce() -> &'a WorkerCounters,
+) {
     if timed {
-        run_timed(task, counters());
+        run_timed(task, tag, counters());
     } else {
-        task.run();
+        task.run_tagged(tag);
     }
 }
 
 #[cold]
 #[inline(never)]
-fn run_timed(task: Notified, counters: &WorkerCounters) {
+fn run_timed(task: Notified, tag: WorkerTag, counters: &WorkerCounters) {
     let start = now_ns();
-    task.run();
+    task.run_tagged(tag);
     counters.record_duration(now_ns().saturating_sub(start));
 }
 

@@ -10,7 +10,7 @@ use super::error::JoinError;
 use super::id::Id;
 use super::list::Pointers;
 use super::site::Site;
-use super::state::State;
+use super::state::{State, WorkerTag};
 use super::{Notified, Task};
 use crate::loom::cell::UnsafeCell;
 
@@ -36,8 +36,9 @@ pub(crate) struct Header {
 
 /// Functions that need the concrete future and scheduler types.
 pub(crate) struct Vtable {
-    /// Runs the task once, consuming a `Notified` reference.
-    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Runs the task once, consuming a `Notified` reference; records the
+    /// worker tag (rule 10).
+    pub(crate) poll: unsafe fn(NonNull<Header>, WorkerTag),
     /// Hands a `Notified` reference to the task's scheduler.
     pub(crate) schedule: unsafe fn(NonNull<Header>),
     /// Frees the cell; called once, after the last reference is released.

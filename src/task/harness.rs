@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::core::{Cell, Header, Outcome, Schedule};
 use super::error::JoinError;
-use super::state::{ToIdle, ToRunning};
+use super::state::{ToIdle, ToRunning, WorkerTag};
 use super::{Notified, Task, context, waker};
 
 /// # Safety
@@ -26,7 +26,7 @@ unsafe fn cell<'a, F: Future, S: Schedule>(ptr: NonNull<Header>) -> &'a Cell<F, 
 ///
 /// # Safety
 /// `ptr` is a live `Cell<F, S>` and the caller gives up one reference.
-pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>, tag: WorkerTag) {
     // SAFETY: forwarded from the caller.
     let cell = unsafe { cell::<F, S>(ptr) };
     // One load of the site word tells both whether a sampled wake waits to
@@ -36,7 +36,7 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     if flags.wake_sampled() {
         wake_sampled(ptr, cell);
     }
-    match cell.header.state.transition_to_running() {
+    match cell.header.state.transition_to_running(tag) {
         ToRunning::Poll => {}
         ToRunning::Cancel => {
             // SAFETY: the transition gave us RUNNING with CANCELLED set

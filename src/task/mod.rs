@@ -49,8 +49,9 @@
 //! # The state word
 //!
 //! One `AtomicUsize` (`task/state.rs`): flag bits `RUNNING`, `COMPLETE`,
-//! `NOTIFIED`, `JOIN_INTEREST`, `JOIN_WAKER`, `CANCELLED`, and above them a
-//! reference count. These rules are the whole protocol; the code names them.
+//! `NOTIFIED`, `JOIN_INTEREST`, `JOIN_WAKER`, `CANCELLED`, above them a
+//! reference count, and at the top the tag of the worker that last ran the
+//! task. These rules are the whole protocol; the code names them.
 //!
 //! 1. **References.** A new task has three: the `JoinHandle`'s, the owned
 //!    list's, and the first `Notified`'s. Each waker, `AbortHandle` and
@@ -112,6 +113,15 @@
 //!    first clears the bit (failing likewise). The completing thread reads
 //!    the slot only if the bit was set when it published `COMPLETE`. The
 //!    slot is freed with the cell.
+//! 10. **Worker tag.** A scheduler that runs the task on one of several
+//!     workers passes that worker's tag (its index plus one) to
+//!     `transition_to_running`, which stores it in the same compare-and-swap
+//!     that takes `RUNNING`; every other transition keeps it. It is a hint
+//!     for where a wake should go (`runtime::multi_thread::worker`), read
+//!     with a plain load, and no other rule depends on it: a stale tag
+//!     moves a task to a worker's queue instead of its LIFO slot, nothing
+//!     more. Tag 0 means no record (never run by such a scheduler); a
+//!     current-thread runtime records none.
 //!
 //! Every future is therefore dropped exactly once: by its poller when it
 //! completes, by the `RUNNING` owner when cancelled (rules 2, 3, 7), and
@@ -147,6 +157,7 @@ pub use yield_now::yield_now;
 pub use crate::runtime::spawn;
 
 use self::core::Header;
+pub(crate) use self::state::WorkerTag;
 
 /// The id of the task being polled on this thread: the same as its
 /// [`JoinHandle::id`], so a task can tell a supervisor who it is.
@@ -270,9 +281,22 @@ pub(crate) struct Notified(pub(crate) Task);
 impl Notified {
     /// Polls the task once (or cancels it, or skips it), consuming `self`.
     pub(crate) fn run(self) {
+        self.run_tagged(WorkerTag::NONE);
+    }
+
+    /// As [`run`](Notified::run), recording `tag` as the task's last
+    /// worker (rule 10).
+    #[inline]
+    pub(crate) fn run_tagged(self, tag: WorkerTag) {
         let vtable = self.0.header().vtable;
         // SAFETY: live task; our `Notified` reference is handed over.
-        unsafe { (vtable.poll)(self.0.into_raw()) };
+        unsafe { (vtable.poll)(self.0.into_raw(), tag) };
+    }
+
+    /// Rule 10: the tag of the worker that last ran this task.
+    #[inline]
+    pub(crate) fn worker_tag(&self) -> usize {
+        self.0.header().state.load().worker_tag()
     }
 
     pub(crate) fn id(&self) -> Id {

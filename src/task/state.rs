@@ -1,6 +1,15 @@
-//! The task state word: six flag bits and a reference count in one
-//! `AtomicUsize`. The rules for each bit are in the [`task`](super) module
-//! documentation; every transition here names the rule it implements.
+//! The task state word: six flag bits, a reference count and the tag of
+//! the worker that last ran the task, in one `AtomicUsize`. The rules for
+//! each bit are in the [`task`](super) module documentation; every
+//! transition here names the rule it implements.
+//!
+//! Layout, low bits first: the six flags (bits 0-5), the reference count
+//! (bits 6-47), the worker tag (bits 48-63; rule 10). The tag is written
+//! only by `transition_to_running`, in the compare-and-swap that takes
+//! `RUNNING`, and read by a scheduler deciding where a wake goes; every
+//! other transition carries it along unchanged. The count's 42 bits are
+//! far more than live references can need: `ref_inc` aborts before the
+//! count would carry into the tag, as `Arc` does at `isize::MAX`.
 //!
 //! Orderings: a transition that hands the future over to another thread
 //! (into `RUNNING`, out of `RUNNING`) is `AcqRel`, so the thread that polls
@@ -29,10 +38,44 @@ const CANCELLED: usize = 1 << 5;
 
 const REF_SHIFT: usize = 6;
 const REF_ONE: usize = 1 << REF_SHIFT;
+/// Where the worker tag starts; the count has the 42 bits below it.
+const TAG_SHIFT: usize = 48;
+/// The reference count's bits.
+const REF_MASK: usize = ((1 << TAG_SHIFT) - 1) & !(REF_ONE - 1);
+/// The largest count: one more reference would carry into the tag.
+const MAX_REFS: usize = REF_MASK >> REF_SHIFT;
 
 /// A new task: referenced by its `JoinHandle`, the owned-task list and the
 /// first `Notified` that puts it into a run queue.
 const INITIAL: usize = (3 * REF_ONE) | JOIN_INTEREST | NOTIFIED;
+
+/// Rule 10: what `transition_to_running` records as the task's last
+/// worker. `WorkerTag::NONE` keeps the recorded tag (schedulers with one
+/// thread, and anything that runs a task outside a worker).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WorkerTag(usize);
+
+impl WorkerTag {
+    /// Records nothing.
+    pub(crate) const NONE: WorkerTag = WorkerTag(0);
+    /// The largest tag the word holds.
+    const MAX: usize = usize::MAX >> TAG_SHIFT;
+
+    /// The tag of worker `index`; workers past the 65,534th share
+    /// `NONE`'s (no record), which only costs them the placement rule.
+    pub(crate) fn of_worker(index: usize) -> WorkerTag {
+        if index < Self::MAX {
+            WorkerTag(index + 1)
+        } else {
+            WorkerTag::NONE
+        }
+    }
+
+    /// The value [`Snapshot::worker_tag`] returns for this tag.
+    pub(crate) fn get(self) -> usize {
+        self.0
+    }
+}
 
 /// A copy of the state word.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,7 +101,13 @@ impl Snapshot {
         self.0 & CANCELLED != 0
     }
     pub(crate) fn ref_count(self) -> usize {
-        self.0 >> REF_SHIFT
+        (self.0 & REF_MASK) >> REF_SHIFT
+    }
+    /// Rule 10: the tag the last `transition_to_running` recorded (a
+    /// scheduler's worker index plus one), or 0 if the task has not run on
+    /// a tagging scheduler yet.
+    pub(crate) fn worker_tag(self) -> usize {
+        self.0 >> TAG_SHIFT
     }
     fn is_idle(self) -> bool {
         self.0 & (RUNNING | COMPLETE) == 0
@@ -75,6 +124,7 @@ impl std::fmt::Debug for Snapshot {
             .field("join_interest", &self.is_join_interested())
             .field("join_waker", &self.is_join_waker_set())
             .field("refs", &self.ref_count())
+            .field("worker_tag", &self.worker_tag())
             .finish()
     }
 }
@@ -144,15 +194,24 @@ impl State {
         }
     }
 
-    /// Rule 2: a scheduler that holds a `Notified` takes `RUNNING`.
-    pub(crate) fn transition_to_running(&self) -> ToRunning {
+    /// Rule 2: a scheduler that holds a `Notified` takes `RUNNING`; rule 10:
+    /// a non-zero `tag` (the running worker's, see [`worker_tag`]) replaces
+    /// the recorded one in the same step.
+    ///
+    /// [`worker_tag`]: Snapshot::worker_tag
+    pub(crate) fn transition_to_running(&self, tag: WorkerTag) -> ToRunning {
+        let tag = tag.0;
         self.update(|s| {
             debug_assert!(s.is_notified() || s.is_complete() || s.is_running());
             if !s.is_idle() {
                 // Shutdown cancelled it (or it ran) while it sat in a queue.
                 return (None, ToRunning::Skip);
             }
-            let next = Snapshot((s.0 | RUNNING) & !NOTIFIED);
+            let mut next = (s.0 | RUNNING) & !NOTIFIED;
+            if tag != 0 {
+                next = (next & !(usize::MAX << TAG_SHIFT)) | (tag << TAG_SHIFT);
+            }
+            let next = Snapshot(next);
             let action = if s.is_cancelled() {
                 ToRunning::Cancel
             } else {
@@ -218,7 +277,7 @@ impl State {
             if s.is_running() {
                 next |= NOTIFIED;
             }
-            let action = if next >> REF_SHIFT == 0 {
+            let action = if Snapshot(next).ref_count() == 0 {
                 ToNotified::Dealloc
             } else {
                 ToNotified::Done
@@ -305,7 +364,10 @@ impl State {
         // Relaxed: the caller already holds a reference, so the cell cannot
         // be freed concurrently, and no data is published by this increment.
         let prev = self.0.fetch_add(REF_ONE, Relaxed);
-        if prev > isize::MAX as usize {
+        if Snapshot(prev).ref_count() >= MAX_REFS - 1 {
+            // 2^42 references only come from leaked wakers; the next one
+            // would carry into the worker tag (as `Arc` does past
+            // `isize::MAX`, stop before the count can wrap).
             std::process::abort();
         }
     }
@@ -336,7 +398,7 @@ mod tests {
     #[test]
     fn poll_then_wake_while_running_yields() {
         let st = State::new();
-        assert_eq!(st.transition_to_running(), ToRunning::Poll);
+        assert_eq!(st.transition_to_running(WorkerTag::NONE), ToRunning::Poll);
         assert_eq!(st.transition_to_notified_by_ref(), ToNotified::Done);
         assert_eq!(st.transition_to_idle(), ToIdle::Yielded);
         let s = st.load();
@@ -347,7 +409,7 @@ mod tests {
     #[test]
     fn idle_then_wake_submits_with_new_ref() {
         let st = State::new();
-        assert_eq!(st.transition_to_running(), ToRunning::Poll);
+        assert_eq!(st.transition_to_running(WorkerTag::NONE), ToRunning::Poll);
         assert_eq!(st.transition_to_idle(), ToIdle::Idle);
         assert_eq!(st.load().ref_count(), 2);
         assert_eq!(st.transition_to_notified_by_ref(), ToNotified::Submit);
@@ -358,10 +420,10 @@ mod tests {
     #[test]
     fn abort_idle_task_submits_and_cancels() {
         let st = State::new();
-        assert_eq!(st.transition_to_running(), ToRunning::Poll);
+        assert_eq!(st.transition_to_running(WorkerTag::NONE), ToRunning::Poll);
         assert_eq!(st.transition_to_idle(), ToIdle::Idle);
         assert_eq!(st.transition_to_notified_and_cancel(), ToNotified::Submit);
-        assert_eq!(st.transition_to_running(), ToRunning::Cancel);
+        assert_eq!(st.transition_to_running(WorkerTag::NONE), ToRunning::Cancel);
         assert_eq!(st.transition_to_notified_and_cancel(), ToNotified::Done);
     }
 
@@ -370,7 +432,7 @@ mod tests {
         let st = State::new();
         assert!(st.transition_to_shutdown());
         let st = State::new();
-        assert_eq!(st.transition_to_running(), ToRunning::Poll);
+        assert_eq!(st.transition_to_running(WorkerTag::NONE), ToRunning::Poll);
         assert!(!st.transition_to_shutdown());
         assert_eq!(st.transition_to_idle(), ToIdle::Cancel);
     }
@@ -378,7 +440,7 @@ mod tests {
     #[test]
     fn join_waker_fails_after_complete() {
         let st = State::new();
-        assert_eq!(st.transition_to_running(), ToRunning::Poll);
+        assert_eq!(st.transition_to_running(WorkerTag::NONE), ToRunning::Poll);
         assert!(st.set_join_waker().is_ok());
         assert!(st.unset_join_waker().is_ok());
         let after = st.transition_to_complete();
@@ -390,7 +452,59 @@ mod tests {
     #[test]
     fn wake_by_val_releases_last_ref() {
         let st = State::new();
-        assert_eq!(st.transition_to_running(), ToRunning::Poll);
+        assert_eq!(st.transition_to_running(WorkerTag::NONE), ToRunning::Poll);
+        let _ = st.transition_to_complete();
+        assert!(!st.ref_dec(2));
+        assert_eq!(st.transition_to_notified_by_val(), ToNotified::Dealloc);
+    }
+
+    #[test]
+    fn worker_tag_is_recorded_by_running_and_kept_by_the_rest() {
+        let st = State::new();
+        assert_eq!(st.load().worker_tag(), 0, "never run");
+        let tag = WorkerTag::of_worker(3);
+        assert_eq!(tag.get(), 4);
+        assert_eq!(st.transition_to_running(tag), ToRunning::Poll);
+        assert_eq!(st.load().worker_tag(), 4);
+        let refs = st.load().ref_count();
+        // Every other transition, and reference changes, keep it.
+        assert_eq!(st.transition_to_notified_by_ref(), ToNotified::Done);
+        assert_eq!(st.transition_to_idle(), ToIdle::Yielded);
+        st.ref_inc();
+        assert!(!st.ref_dec(1));
+        assert_eq!(st.load().worker_tag(), 4);
+        assert_eq!(
+            st.load().ref_count(),
+            refs,
+            "the tag is not part of the count"
+        );
+        // NONE keeps the record; another worker replaces it.
+        assert_eq!(st.transition_to_running(WorkerTag::NONE), ToRunning::Poll);
+        assert_eq!(st.load().worker_tag(), 4);
+        assert_eq!(st.transition_to_idle(), ToIdle::Idle);
+        assert_eq!(st.transition_to_notified_by_ref(), ToNotified::Submit);
+        assert_eq!(
+            st.transition_to_running(WorkerTag::of_worker(0)),
+            ToRunning::Poll
+        );
+        assert_eq!(st.load().worker_tag(), 1);
+        // Past the tag's range a worker records nothing.
+        assert_eq!(
+            WorkerTag::of_worker(usize::MAX >> TAG_SHIFT),
+            WorkerTag::NONE
+        );
+        assert_eq!(
+            WorkerTag::of_worker((usize::MAX >> TAG_SHIFT) - 1).get(),
+            usize::MAX >> TAG_SHIFT
+        );
+    }
+
+    #[test]
+    fn a_full_tag_does_not_leak_into_the_count() {
+        let st = State::new();
+        let top = WorkerTag::of_worker((usize::MAX >> TAG_SHIFT) - 1);
+        assert_eq!(st.transition_to_running(top), ToRunning::Poll);
+        assert_eq!(st.load().ref_count(), 3);
         let _ = st.transition_to_complete();
         assert!(!st.ref_dec(2));
         assert_eq!(st.transition_to_notified_by_val(), ToNotified::Dealloc);

@@ -1,12 +1,16 @@
-//! Fairness past a blocked worker (issue #13): a task woken into the LIFO
-//! slot of a worker that then blocks inside a poll is run by another
-//! worker while the first one is still blocked.
+//! The LIFO slot: who takes it, and who may not.
 //!
-//! Synchronised with channels only: the blocking task blocks on a channel
-//! the test releases only after the woken task has run elsewhere. Before
-//! the fix the woken task waited in the blocked worker's private slot, so
-//! the test's wait for it ran out (a failure after 10 s, not a hang: the
-//! blocked worker is released either way).
+//! Fairness past a blocked worker (issue #13): a task woken into the LIFO
+//! slot (or queue) of a worker that then blocks inside a poll is run by
+//! another worker while the first one is still blocked. Synchronised with
+//! channels only: the blocking task blocks on a channel the test releases
+//! only after the woken task has run elsewhere. Before the fix the woken
+//! task waited in the blocked worker's private slot, so the test's wait
+//! for it ran out (a failure after 10 s, not a hang: the blocked worker is
+//! released either way).
+//!
+//! Placement: a wake from another worker than the task's last one does
+//! not take the LIFO slot.
 
 use std::sync::mpsc;
 use std::thread::ThreadId;
@@ -56,5 +60,74 @@ fn task_woken_before_its_worker_blocks_runs_on_another_worker() {
             rt.block_on(woken).unwrap();
             rt.block_on(blocker).unwrap();
         }
+    });
+}
+
+/// Placement (`worker.rs`, "Where a task this worker schedules goes"): a
+/// task woken on a worker other than the one it last ran on goes to the
+/// back of the waker's queue, not into its LIFO slot. Before the rule,
+/// every such wake was a LIFO hit on the waker's worker.
+///
+/// The woken task T records the worker thread it waited on; the waker W
+/// is spawned until it runs on the other worker (the injector hands it to
+/// either). Nothing else in the runtime wakes a task from a worker, so
+/// the runtime's LIFO hits must not move while W wakes T.
+#[test]
+fn a_task_woken_from_another_worker_does_not_take_the_lifo_slot() {
+    watchdog_for(Duration::from_secs(60), || {
+        let rt = multi(2);
+        let lifo_hits = || -> u64 {
+            rt.handle()
+                .metrics()
+                .workers
+                .iter()
+                .map(|w| w.lifo_hits)
+                .sum()
+        };
+        let mut checked = 0;
+        for _attempt in 0..1_000 {
+            let (wake_tx, wake_rx) = futures_channel::oneshot::channel::<()>();
+            let (home_tx, home_rx) = mpsc::channel::<ThreadId>();
+            let woken = rt.spawn(async move {
+                let mut wake_rx = std::pin::pin!(wake_rx);
+                std::future::poll_fn(|cx| {
+                    let poll = wake_rx.as_mut().poll(cx);
+                    if poll.is_pending() {
+                        let _ = home_tx.send(std::thread::current().id());
+                    }
+                    poll
+                })
+                .await
+                .unwrap();
+            });
+            let home = home_rx.recv().unwrap();
+            let before = lifo_hits();
+            let waker = rt.spawn(async move {
+                if std::thread::current().id() == home {
+                    return Err(wake_tx); // same worker: not this test's case
+                }
+                wake_tx.send(()).unwrap();
+                Ok(())
+            });
+            match rt.block_on(waker).unwrap() {
+                Ok(()) => {
+                    rt.block_on(woken).unwrap();
+                    assert_eq!(
+                        lifo_hits() - before,
+                        0,
+                        "a wake from the other worker went through the LIFO slot"
+                    );
+                    checked += 1;
+                    if checked == 20 {
+                        return;
+                    }
+                }
+                Err(wake_tx) => {
+                    wake_tx.send(()).unwrap();
+                    rt.block_on(woken).unwrap();
+                }
+            }
+        }
+        panic!("the waker ran on the other worker only {checked} times in 1,000 tries");
     });
 }

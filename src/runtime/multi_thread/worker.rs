@@ -19,7 +19,17 @@
 //!
 //! Where a task this worker schedules goes: a spawn or a yield goes to the
 //! back of the local queue; a wake goes to the LIFO slot (the slot's previous
-//! task moves to the local queue). The slot is stealable only by a sleeping
+//! task moves to the local queue), unless the woken task last ran on
+//! another worker (the tag the task's state word records, task rule 10):
+//! then it too goes to the back of the local queue. The LIFO slot would
+//! run it next, here, away from the data it left hot on its own worker; a
+//! server woken by one client on the far worker flipped to that worker
+//! and back. At the back of the queue it waits its turn: its own worker
+//! may steal it back meanwhile, and if it runs here, the wakes that came
+//! from its own worker in the meantime come along in one poll, so a group
+//! of tasks that talk to each other moves together instead of one task
+//! flipping (docs/PERFORMANCE.md, "request_response: a cross-worker wake
+//! waits its turn"). The slot is stealable only by a sleeping
 //! worker rescuing a task from a worker stuck in one poll (see
 //! [`lifo`](super::lifo)). Pushing to the local queue notifies an
 //! idle worker only when the queue already held a task: a lone task will be
@@ -96,7 +106,7 @@ use super::queue::Local;
 use crate::loom::sync::Arc;
 use crate::runtime::sampling::{self, Countdown};
 use crate::runtime::{context, metrics};
-use crate::task::Notified;
+use crate::task::{Notified, WorkerTag};
 
 /// Check the injector first every this many tasks.
 ///
@@ -352,7 +362,9 @@ impl Context {
     #[inline(always)]
     fn run_sampled(&self, task: Notified, timed: bool) {
         let shared = &self.handle.shared;
-        sampling::run(task, timed, || &shared.counters[self.index]);
+        sampling::run(task, timed, WorkerTag::of_worker(self.index), || {
+            &shared.counters[self.index]
+        });
     }
 
     /// Debug mode: runs `task` with the poll published for the watchdog.
@@ -555,6 +567,10 @@ impl Context {
             self.handle.shared.wakes.arm(&task);
         }
         let notify = match kind {
+            // Placement: a task that last ran on another worker waits its
+            // turn here instead of running next (module docs, "Where a task
+            // this worker schedules goes").
+            LocalKind::Wake if !self.is_home_of(&task) => core.push_local(task),
             LocalKind::Wake => match self.handle.shared.lifo[core.index].put(task) {
                 Some(prev) => core.push_local(prev),
                 None => false,
@@ -565,6 +581,14 @@ impl Context {
         if notify {
             self.handle.notify_parked();
         }
+    }
+
+    /// True if `task` last ran on this worker, or has no record (task rule
+    /// 10: never run yet, or run only outside the workers).
+    #[inline]
+    fn is_home_of(&self, task: &Notified) -> bool {
+        let tag = task.worker_tag();
+        tag == 0 || tag == WorkerTag::of_worker(self.index).get()
     }
 
     /// Drops every task left in this worker's queues (shutdown: the owned
