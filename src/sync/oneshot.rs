@@ -27,7 +27,7 @@
 //! `closed()`). The word is first and the cells the round trip touches
 //! follow it, so a send and its receive share one cache line where the
 //! allocator allows (docs/PERFORMANCE.md, "request_response: the oneshot's
-//! lines"). The word's bits:
+//! block, and where a wake goes", section 1). The word's bits:
 //!
 //! | bit | set by | meaning |
 //! |---|---|---|
@@ -282,7 +282,7 @@ unsafe fn free<T>(inner: NonNull<Inner<T>>) {
 /// cell, a block is made on one thread and often freed on another, once
 /// per request in a request/reply loop, which glibc's per-thread free
 /// lists serve badly (docs/PERFORMANCE.md, "request_response: the
-/// oneshot's block"). Under Miri they come from the global allocator, so
+/// oneshot's block, and where a wake goes", section 2). Under Miri they come from the global allocator, so
 /// that Miri sees each block's own allocation and checks every access
 /// against its free.
 fn alloc_block<T>() -> NonNull<Inner<T>> {

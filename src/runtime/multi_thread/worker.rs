@@ -28,8 +28,8 @@
 //! may steal it back meanwhile, and if it runs here, the wakes that came
 //! from its own worker in the meantime come along in one poll, so a group
 //! of tasks that talk to each other moves together instead of one task
-//! flipping (docs/PERFORMANCE.md, "request_response: a cross-worker wake
-//! waits its turn"). The slot is stealable only by a sleeping
+//! flipping (docs/PERFORMANCE.md, "request_response: the oneshot's block,
+//! and where a wake goes"). The slot is stealable only by a sleeping
 //! worker rescuing a task from a worker stuck in one poll (see
 //! [`lifo`](super::lifo)). Pushing to the local queue notifies an
 //! idle worker only when the queue already held a task: a lone task will be
