@@ -64,14 +64,19 @@ fn task_woken_before_its_worker_blocks_runs_on_another_worker() {
 }
 
 /// Placement (`worker.rs`, "Where a task this worker schedules goes"): a
-/// task woken on a worker other than the one it last ran on goes to the
-/// back of the waker's queue, not into its LIFO slot. Before the rule,
-/// every such wake was a LIFO hit on the waker's worker.
+/// task woken on a worker other than the one it last ran on, while that
+/// worker's queue holds tasks, goes to the back of the queue, not into the
+/// LIFO slot. Before the rule, every such wake was a LIFO hit on the
+/// waker's worker.
 ///
-/// The woken task T records the worker thread it waited on; the waker W
-/// is spawned until it runs on the other worker (the injector hands it to
-/// either). Nothing else in the runtime wakes a task from a worker, so
-/// the runtime's LIFO hits must not move while W wakes T.
+/// The woken task T records the worker thread it waited on; the waker W is
+/// spawned until it runs on the other worker (the injector hands it to
+/// either), spawns a filler task into its own queue, and wakes T. Nothing
+/// else in the runtime wakes a task from a worker, so with the rule the
+/// runtime's LIFO hits do not move while W wakes T. (The other worker,
+/// asleep, may wake on its 10 ms rescue timer and steal the filler within
+/// W's few microseconds; hence the margin below: without the rule every
+/// case is a hit.)
 #[test]
 fn a_task_woken_from_another_worker_does_not_take_the_lifo_slot() {
     watchdog_for(Duration::from_secs(60), || {
@@ -84,7 +89,7 @@ fn a_task_woken_from_another_worker_does_not_take_the_lifo_slot() {
                 .map(|w| w.lifo_hits)
                 .sum()
         };
-        let mut checked = 0;
+        let (mut checked, mut queued_behind) = (0, 0);
         for _attempt in 0..1_000 {
             let (wake_tx, wake_rx) = futures_channel::oneshot::channel::<()>();
             let (home_tx, home_rx) = mpsc::channel::<ThreadId>();
@@ -106,19 +111,24 @@ fn a_task_woken_from_another_worker_does_not_take_the_lifo_slot() {
                 if std::thread::current().id() == home {
                     return Err(wake_tx); // same worker: not this test's case
                 }
+                let filler = windlass::spawn(async {});
                 wake_tx.send(()).unwrap();
-                Ok(())
+                Ok(filler)
             });
             match rt.block_on(waker).unwrap() {
-                Ok(()) => {
+                Ok(filler) => {
                     rt.block_on(woken).unwrap();
-                    assert_eq!(
-                        lifo_hits() - before,
-                        0,
-                        "a wake from the other worker went through the LIFO slot"
-                    );
+                    rt.block_on(filler).unwrap();
                     checked += 1;
+                    if lifo_hits() == before {
+                        queued_behind += 1;
+                    }
                     if checked == 20 {
+                        assert!(
+                            queued_behind >= 15,
+                            "a wake from the other worker went through the LIFO slot in {} of 20 cases",
+                            20 - queued_behind
+                        );
                         return;
                     }
                 }

@@ -20,16 +20,22 @@
 //! Where a task this worker schedules goes: a spawn or a yield goes to the
 //! back of the local queue; a wake goes to the LIFO slot (the slot's previous
 //! task moves to the local queue), unless the woken task last ran on
-//! another worker (the tag the task's state word records, task rule 10):
-//! then it too goes to the back of the local queue. The LIFO slot would
-//! run it next, here, away from the data it left hot on its own worker; a
-//! server woken by one client on the far worker flipped to that worker
-//! and back. At the back of the queue it waits its turn: its own worker
-//! may steal it back meanwhile, and if it runs here, the wakes that came
-//! from its own worker in the meantime come along in one poll, so a group
-//! of tasks that talk to each other moves together instead of one task
-//! flipping (docs/PERFORMANCE.md, "request_response: the oneshot's block,
-//! and where a wake goes"). The slot is stealable only by a sleeping
+//! another worker (the tag the task's state word records, task rule 10)
+//! and the local queue holds tasks: then it too goes to the back of the
+//! local queue. The LIFO slot would run it next, ahead of that queue, here,
+//! away from the data it left hot on its own worker; a server woken by
+//! one client on the far worker flipped to that worker and back. At the
+//! back of the queue it waits its turn: its own worker may steal it back
+//! meanwhile, and if it runs here, the wakes that came from its own worker
+//! in the meantime come along in one poll, so a group of tasks that talk
+//! to each other moves together instead of one task flipping
+//! (docs/PERFORMANCE.md, "request_response: the oneshot's block, and where
+//! a wake goes"). With the queue empty the task runs next either way, and
+//! the LIFO slot keeps it there: sent to the queue as well, a lone task is
+//! visible to an idle worker's park re-check, and sync_mpsc_unbounded
+//! (a consumer woken by producers on the other worker) and
+//! sync_mutex_contended ran 1.04-1.06x as long (same section, section 7).
+//! The slot is stealable only by a sleeping
 //! worker rescuing a task from a worker stuck in one poll (see
 //! [`lifo`](super::lifo)). Pushing to the local queue notifies an
 //! idle worker only when the queue already held a task: a lone task will be
@@ -568,9 +574,11 @@ impl Context {
         }
         let notify = match kind {
             // Placement: a task that last ran on another worker waits its
-            // turn here instead of running next (module docs, "Where a task
-            // this worker schedules goes").
-            LocalKind::Wake if !self.is_home_of(&task) => core.push_local(task),
+            // turn behind this worker's queue instead of running next
+            // (module docs, "Where a task this worker schedules goes").
+            LocalKind::Wake if !core.local.is_empty() && !self.is_home_of(&task) => {
+                core.push_local(task)
+            }
             LocalKind::Wake => match self.handle.shared.lifo[core.index].put(task) {
                 Some(prev) => core.push_local(prev),
                 None => false,
