@@ -605,12 +605,12 @@ impl<T> Receiver<T> {
     /// (Acquire), and `!closed_empty`.
     fn take_value(&mut self, state: usize) -> T {
         let ptr = self.inner.expect("receiver has its allocation");
+        // SAFETY: we have not left, so the allocation is live (rule 4).
+        let inner = unsafe { ptr.as_ref() };
         // SAFETY: rule 1: VALUE was seen with Acquire, so the sender's write
         // is visible and it will not touch the cell again (it saw no
-        // RX_CLOSED, or we would be `closed_empty`); we have not left.
-        let value = unsafe { ptr.as_ref() }
-            .value
-            .with_mut(|v| unsafe { (*v).take() });
+        // RX_CLOSED, or we would be `closed_empty`).
+        let value = inner.value.with_mut(|v| unsafe { (*v).take() });
         self.leave(state);
         value.expect("VALUE set with an empty cell")
     }
