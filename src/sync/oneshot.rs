@@ -298,6 +298,42 @@ fn alloc_block<T>() -> NonNull<Inner<T>> {
     }
 }
 
+/// A handle's drop (rules 2-5): sets `finish` (`TX_DROPPED` or
+/// `RX_CLOSED`), wakes the other side's waker in `cell` if `must_wake`
+/// says the state needs it, and leaves with `gone`, freeing the block if
+/// `other_gone` was set already. With nothing to wake, the finish and the
+/// leave are one compare-and-swap.
+///
+/// # Safety
+///
+/// The caller is the side that owns `gone` and has not left; `cell` picks
+/// the other side's waker cell, which `must_wake` guards (`tx_must_wake`
+/// for `rx_waker`, `rx_must_wake` for `tx_waker`). (A selector, not a
+/// reference: no reference into the block outlives its free.)
+unsafe fn drop_side<T>(
+    ptr: NonNull<Inner<T>>,
+    finish: usize,
+    gone: usize,
+    other_gone: usize,
+    cell: fn(&Inner<T>) -> &UnsafeCell<Option<Waker>>,
+    must_wake: fn(usize) -> bool,
+) {
+    // SAFETY: we have not left, so the allocation is live (rule 4).
+    let prev = unsafe { ptr.as_ref() }.finish(finish, gone, must_wake);
+    if must_wake(prev) {
+        // SAFETY: our read-modify-write showed the other side's waker bit
+        // with our finishing bit now set: its owner will not write the
+        // cell again (rules 2 and 3); we have not left.
+        unsafe { wake(cell(ptr.as_ref())) };
+        // SAFETY: the wake was our last access.
+        unsafe { leave(ptr, gone, other_gone) };
+    } else if prev & other_gone != 0 {
+        // SAFETY: we set `gone` and saw `other_gone`: we are the second
+        // (rule 4).
+        unsafe { free(ptr) };
+    }
+}
+
 /// Wakes the waker in `cell` by reference.
 ///
 /// # Safety
@@ -470,21 +506,18 @@ impl<T> Drop for Sender<T> {
         let Some(ptr) = self.inner.take() else {
             return;
         };
-        // SAFETY: we have not left, so the allocation is live (rule 4).
-        let inner = unsafe { ptr.as_ref() };
-        let prev = inner.finish(TX_DROPPED, TX_GONE, tx_must_wake);
-        if tx_must_wake(prev) {
-            // SAFETY: our read-modify-write showed RX_WAKER with
-            // TX_DROPPED now set: the receiver will not write rx_waker
-            // again (rule 2).
-            unsafe { wake(&inner.rx_waker) };
-            // SAFETY: the wake was our last access.
-            unsafe { leave(ptr, TX_GONE, RX_GONE) };
-        } else if prev & RX_GONE != 0 {
-            // SAFETY: we set TX_GONE and saw RX_GONE: we are the second
-            // (rule 4).
-            unsafe { free(ptr) };
-        }
+        // SAFETY: the sender has not left; rx_waker is the cell it wakes
+        // (rule 2).
+        unsafe {
+            drop_side(
+                ptr,
+                TX_DROPPED,
+                TX_GONE,
+                RX_GONE,
+                |i| &i.rx_waker,
+                tx_must_wake,
+            )
+        };
     }
 }
 
@@ -672,25 +705,23 @@ impl<T> Drop for Receiver<T> {
         let Some(ptr) = self.inner.take() else {
             return;
         };
-        // SAFETY: we have not left, so the allocation is live (rule 4).
-        let inner = unsafe { ptr.as_ref() };
         if self.closed_empty {
             // `close` did its part already.
             // SAFETY: this is our last access.
             return unsafe { leave(ptr, RX_GONE, TX_GONE) };
         }
-        let prev = inner.finish(RX_CLOSED, RX_GONE, rx_must_wake);
-        if rx_must_wake(prev) {
-            // SAFETY: our read-modify-write showed TX_WAKER with RX_CLOSED
-            // now set: the sender will not write tx_waker again (rule 3).
-            unsafe { wake(&inner.tx_waker) };
-            // SAFETY: the wake was our last access.
-            unsafe { leave(ptr, RX_GONE, TX_GONE) };
-        } else if prev & TX_GONE != 0 {
-            // SAFETY: we set RX_GONE and saw TX_GONE: we are the second
-            // (rule 4).
-            unsafe { free(ptr) };
-        }
+        // SAFETY: the receiver has not left; tx_waker is the cell it wakes
+        // (rule 3).
+        unsafe {
+            drop_side(
+                ptr,
+                RX_CLOSED,
+                RX_GONE,
+                TX_GONE,
+                |i| &i.tx_waker,
+                rx_must_wake,
+            )
+        };
     }
 }
 
