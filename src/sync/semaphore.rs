@@ -37,6 +37,12 @@
 //!    lands before this CAS (which then fails and re-reads, seeing more
 //!    permits) or after it (and sees `QUEUED`, so it takes the slow path
 //!    of rule 4 and finds the waiter). That is why no wake-up is lost.
+//!    If the word reads exactly `QUEUED` under the mutex there is nothing
+//!    to take and nothing to set, and no other thread can change that
+//!    word until we unlock (rules 1 and 2 leave a `QUEUED` word alone, and
+//!    every other writer holds the mutex), so the acquirer links itself
+//!    without the CAS: a full channel's senders then enqueue without
+//!    writing the line that `granted` shares with the word.
 //! 4. **Slow release.** Under the mutex, released permits are assigned to
 //!    waiters from the head: the head's `acquired` grows, and once it has
 //!    all it asked for it is *served*: the releaser frees its slot, collects
@@ -139,14 +145,27 @@ const SHIFT: usize = 2;
 /// assert_eq!(sem.available_permits(), 3);
 /// # });
 /// ```
+//
+// Layout (`repr(C)`, 80 bytes): the mutex and everything it guards come
+// first and fill exactly one 64-byte line when the semaphore starts on a
+// line (the lock byte, the wait list's header with 32-bit links, the next
+// ticket), and the two words read without the mutex, `state` and
+// `granted`, share the next line. With waiters, a release and an enqueue
+// each take the mutex, so that line moves between the releaser's core and
+// the enqueuer's once per hand-off; keeping the list's header on it, and
+// the steady-state words (`state` is not written while the list stays
+// non-empty) off it, saves a line transfer per hand-off inside the lock
+// (docs/PERFORMANCE.md, "fan_in_bounded: one line for the lock"). The
+// bounded mpsc channel pads its semaphore to its own lines.
+#[repr(C)]
 pub struct Semaphore {
+    /// The waiters, oldest first, and the next ticket.
+    waiters: Mutex<Waiters>,
     /// Available permits, `CLOSED` and `QUEUED` (see the module docs).
     state: AtomicUsize,
     /// One past the ticket of the last waiter served (rules 4 and 9).
     /// Written only under the `waiters` mutex; read without it by waiters.
     granted: AtomicU64,
-    /// The waiters, oldest first, and the next ticket.
-    waiters: Mutex<Waiters>,
 }
 
 /// What the semaphore's mutex guards.
@@ -691,11 +710,21 @@ impl<'a> Acquire<'a> {
             Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
             Err(TryAcquireError::NoPermits) => {}
         }
+        // Cloned before the lock: the clone writes the task's reference
+        // count, a line the releaser does not need to wait for.
+        let waker = cx.waker().clone();
         let mut waiters = self.sem.waiters.lock();
         let mut cur = self.sem.state.load(Acquire);
         let down_payment = loop {
             if cur & CLOSED != 0 {
                 return Poll::Ready(Err(AcquireError(())));
+            }
+            if cur == QUEUED {
+                // Rule 3 without the CAS: queued, so empty by I, and
+                // nobody else can change the word while we hold the mutex.
+                // The Acquire load above is enough: there is no down
+                // payment whose holder's writes we would need.
+                break 0;
             }
             let available = cur >> SHIFT;
             if cur & QUEUED == 0 && available >= self.n {
@@ -729,7 +758,7 @@ impl<'a> Acquire<'a> {
             needed: self.n - down_payment,
             acquired: down_payment,
             ticket,
-            waker: Some(cx.waker().clone()),
+            waker: Some(waker),
             status: Status::Waiting,
         });
         self.stage = Stage::Waiting { key, ticket };
@@ -955,6 +984,22 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    /// The layout the comment on [`Semaphore`] describes: the lock, the
+    /// wait list's header and the next ticket fill one 64-byte line, and
+    /// `state` and `granted` the next. With 64-bit links the guarded part
+    /// was 80 bytes, so every hand-off moved two lines under the lock; a
+    /// waiter's slot is exactly one line instead of 72 bytes across two.
+    #[test]
+    fn the_lock_and_what_it_guards_fill_one_line() {
+        use std::mem::{offset_of, size_of};
+        assert_eq!(size_of::<Mutex<Waiters>>(), 64);
+        assert_eq!(offset_of!(Semaphore, waiters), 0);
+        assert_eq!(offset_of!(Semaphore, state), 64);
+        assert_eq!(offset_of!(Semaphore, granted), 72);
+        assert_eq!(size_of::<Semaphore>(), 80);
+        assert_eq!(super::super::waiters::slot_size::<Waiter>(), 64);
+    }
 
     /// Rule 9: a served waiter learns it was served from `granted`, without
     /// the waiters mutex, so its poll completes even while another thread

@@ -24,8 +24,19 @@ use std::task::Waker;
 /// Names one slot of a [`WaitList`]; valid until the slot is removed.
 pub(crate) type Key = usize;
 
+/// A slot's index inside the list: 32 bits, so that the list's header
+/// (with the lock and the semaphore's words around it) fits in fewer cache
+/// lines, and a [`Slot`] of the semaphore's waiter is exactly one line
+/// (see docs/PERFORMANCE.md, "fan_in_bounded").
+type Link = u32;
+
 /// "No slot", in the links.
-const NIL: usize = usize::MAX;
+const NIL: Link = Link::MAX;
+
+/// The most slots a list holds: one below `NIL`. Every slot is a waiting
+/// future, so this is 4,294,967,295 futures waiting on one primitive at
+/// once; [`WaitList::push_back`] panics past it rather than corrupt links.
+const MAX_SLOTS: usize = NIL as usize;
 
 /// Below this many slots an empty list keeps its memory.
 ///
@@ -40,15 +51,15 @@ pub(crate) struct WaitList<W> {
     /// The slab. A free slot has `value == None` and is on the free list.
     slots: Vec<Slot<W>>,
     /// Oldest linked slot, or `NIL`.
-    head: usize,
+    head: Link,
     /// Newest linked slot, or `NIL`.
-    tail: usize,
+    tail: Link,
     /// First free slot (chained through `next`), or `NIL`.
-    free: usize,
+    free: Link,
     /// Linked slots.
-    linked: usize,
+    linked: Link,
     /// Allocated slots (linked or not).
-    allocated: usize,
+    allocated: Link,
 }
 
 #[derive(Debug)]
@@ -56,10 +67,10 @@ struct Slot<W> {
     /// The waiter's value; `None` while the slot is free.
     value: Option<W>,
     /// Previous linked slot (towards the head), or `NIL`.
-    prev: usize,
+    prev: Link,
     /// Next linked slot (towards the tail); on the free list, the next free
     /// slot. `NIL` at the end.
-    next: usize,
+    next: Link,
     /// True while in the FIFO order.
     linked: bool,
 }
@@ -84,44 +95,48 @@ impl<W> WaitList<W> {
 
     /// Linked slots: how many are waiting.
     pub(crate) fn len(&self) -> usize {
-        self.linked
+        self.linked as usize
     }
 
     /// Allocates a slot for `value` and links it at the tail.
     pub(crate) fn push_back(&mut self, value: W) -> Key {
         let key = match self.free {
             NIL => {
+                assert!(
+                    self.slots.len() < MAX_SLOTS,
+                    "wait list: more than {MAX_SLOTS} futures waiting on one primitive"
+                );
                 self.slots.push(Slot {
                     value: None,
                     prev: NIL,
                     next: NIL,
                     linked: false,
                 });
-                self.slots.len() - 1
+                (self.slots.len() - 1) as Link
             }
             key => {
-                self.free = self.slots[key].next;
+                self.free = self.slots[key as usize].next;
                 key
             }
         };
-        let slot = &mut self.slots[key];
+        let slot = &mut self.slots[key as usize];
         slot.value = Some(value);
         slot.prev = self.tail;
         slot.next = NIL;
         slot.linked = true;
         match self.tail {
             NIL => self.head = key,
-            tail => self.slots[tail].next = key,
+            tail => self.slots[tail as usize].next = key,
         }
         self.tail = key;
         self.linked += 1;
         self.allocated += 1;
-        key
+        key as Key
     }
 
     /// The oldest linked slot.
     pub(crate) fn front(&self) -> Option<Key> {
-        (self.head != NIL).then_some(self.head)
+        (self.head != NIL).then_some(self.head as Key)
     }
 
     /// The linked values, oldest first.
@@ -131,7 +146,7 @@ impl<W> WaitList<W> {
             if key == NIL {
                 return None;
             }
-            let slot = &self.slots[key];
+            let slot = &self.slots[key as usize];
             key = slot.next;
             slot.value.as_ref()
         })
@@ -158,11 +173,11 @@ impl<W> WaitList<W> {
         slot.next = NIL;
         match prev {
             NIL => self.head = next,
-            prev => self.slots[prev].next = next,
+            prev => self.slots[prev as usize].next = next,
         }
         match next {
             NIL => self.tail = prev,
-            next => self.slots[next].prev = prev,
+            next => self.slots[next as usize].prev = prev,
         }
         self.linked -= 1;
         true
@@ -184,7 +199,8 @@ impl<W> WaitList<W> {
         let slot = &mut self.slots[key];
         let value = slot.value.take().expect("wait list: slot removed twice");
         slot.next = self.free;
-        self.free = key;
+        // In range: every key came from `push_back`, below `MAX_SLOTS`.
+        self.free = key as Link;
         self.allocated -= 1;
         if self.allocated == 0 && self.slots.len() > SHRINK_ABOVE {
             // A burst of waiters is over: give the memory back.
@@ -248,6 +264,12 @@ pub(crate) fn set_waker(slot: &mut Option<Waker>, waker: &Waker) {
         Some(old) if old.will_wake(waker) => {}
         _ => *slot = Some(waker.clone()),
     }
+}
+
+/// Bytes of one slot holding a `W` (the semaphore's layout test).
+#[cfg(all(test, not(loom)))]
+pub(crate) fn slot_size<W>() -> usize {
+    std::mem::size_of::<Slot<W>>()
 }
 
 #[cfg(all(test, not(loom)))]

@@ -1,7 +1,6 @@
-//! An idle multi-thread runtime goes to sleep: a worker out of work may
-//! spin for a moment before it parks (the worker module, "Spinning before
-//! a park"), and that spin must end. A spin that never ended would keep a
-//! searcher awake on a CPU for as long as the runtime is idle.
+//! An idle multi-thread runtime goes to sleep: every worker out of work
+//! reaches its parker, and none stays awake searching (a searcher that
+//! never parked would hold a CPU for as long as the runtime is idle).
 
 use std::time::{Duration, Instant};
 
@@ -22,7 +21,7 @@ fn every_worker_sleeps_once_the_runtime_is_idle() {
 }
 
 /// The same with 16 workers on the machine's few cores (2 in CI): up to 8
-/// searchers spin at once and are preempted in the middle of it.
+/// searchers at once, preempted in the middle of their search.
 #[test]
 fn every_worker_sleeps_once_an_oversubscribed_runtime_is_idle() {
     watchdog(|| all_asleep_after_work(16));
@@ -30,8 +29,8 @@ fn every_worker_sleeps_once_an_oversubscribed_runtime_is_idle() {
 
 fn all_asleep_after_work(workers: usize) {
     let rt = multi(workers);
-    // Work on every worker first, so each of them has searched and been
-    // through the spin at least once.
+    // Work on every worker first, so each of them has searched at least
+    // once.
     let sum = rt.block_on(async {
         let tasks: Vec<_> = (0..1_000u64)
             .map(|i| windlass::spawn(async move { i }))
@@ -44,11 +43,11 @@ fn all_asleep_after_work(workers: usize) {
     });
     assert_eq!(sum, (0..1_000).sum::<u64>());
     // Nothing is left to run and no I/O or timer is registered: every
-    // worker must reach its parker. Polled against a deadline far beyond
-    // any spin (1 µs); a spin that did not end fails here. Seeing all of
-    // them asleep once is the check: no second read, since a worker that
-    // slept with a rescue timeout (lifo rule 3) wakes once more and sleeps
-    // again, and a second read could catch it in between.
+    // worker must reach its parker; a searcher that never parked fails
+    // here. Seeing all of them asleep once is the check: no second read,
+    // since a worker that slept with a rescue timeout (lifo rule 3) wakes
+    // once more and sleeps again, and a second read could catch it in
+    // between.
     let deadline = Instant::now() + Duration::from_secs(20);
     while asleep(&rt) < workers {
         assert!(
