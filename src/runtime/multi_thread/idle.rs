@@ -13,9 +13,6 @@
 //!   searching, and unpark it.
 //! - **Search**: a worker out of local work becomes a searcher only while
 //!   fewer than half of the workers search, so wake-ups do not stampede.
-//!   A searcher that finds nothing may go on looking for a moment before
-//!   it parks (the worker module, "Spinning before a park"); for this
-//!   protocol that is only a longer search.
 //! - **Found work**: a searcher that finds a task stops searching; if it was
 //!   the last searcher it notifies (above), so that work it left behind is
 //!   picked up by someone.

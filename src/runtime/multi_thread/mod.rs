@@ -320,16 +320,6 @@ impl Shared {
     pub(super) fn has_visible_work(&self) -> bool {
         !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
     }
-
-    /// The spin's test (worker, "Spinning before a park"): work another
-    /// worker could do in parallel. A lone task in a local queue does not
-    /// count: its owner is awake and runs it as soon as its current poll
-    /// ends, which is why pushing it notifies nobody. A spinner that took
-    /// it would only move a chain of spawns to its own core, and the owner
-    /// would then spin and take the next link back.
-    pub(super) fn has_parallel_work(&self) -> bool {
-        !self.injector.is_empty() || self.stealers.iter().any(|s| s.len() > 1)
-    }
 }
 
 impl Spawner for Handle {

@@ -13,9 +13,8 @@
 //! 4. a batch from the injector;
 //! 5. as a *searcher* ([`idle`](super::idle)), half of a random victim's
 //!    queue, then the injector again;
-//! 6. none: if it is a searcher, keep looking for a moment
-//!    ([`SEARCH_SPIN`], "Spinning before a park" below), then park (with
-//!    the re-check of the idle protocol).
+//! 6. none: park (with the re-check of the idle protocol). It does not
+//!    spin first ("No spin before a park" below).
 //!
 //! Where a task this worker schedules goes: a spawn or a yield goes to the
 //! back of the local queue; a wake goes to the LIFO slot (the slot's previous
@@ -68,43 +67,26 @@
 //! (which wakes for every event) or an awake worker, which goes on to run
 //! tasks and will take the turn again when it sleeps or checks.
 //!
-//! # Spinning before a park
+//! # No spin before a park
 //!
-//! A searcher that found nothing does not park at once: for up to
-//! [`SEARCH_SPIN`] it re-reads the queues' lengths, a few pauses apart, and
-//! goes back to step 1 as soon as the injector is not empty or a local
-//! queue holds two tasks or more. A lone task in another worker's queue is
-//! not work for the spinner, for the reason a push of it notifies nobody
-//! (above): taking it only moved chains of spawns from core to core, each
-//! idle worker spinning to take the next link back (chained_spawn ran 1.4x
-//! as long as without the spin on a 2-vCPU Intel host; docs/PERFORMANCE.md,
-//! "Task cells", section 5). The park step's re-check still counts it, so
-//! a lone task behind a long poll is taken as before. It stays counted as
-//! searching the whole time, which is what makes the spin pay twice: a
-//! pusher in that window sees a searcher and makes no unpark call (idle
-//! protocol, "Notify"), and this worker makes no park call and suffers no
-//! wake-up. For the idle protocol the spin is only a longer search; it
-//! ends in the park step with its re-check, as before.
-//!
-//! Two limits keep its cost bounded. Only searchers spin, and at most half
-//! of the workers search, so at most half of the idle workers burn a
-//! spin's CPU, once per idle transition. And nobody spins while the
-//! reactor has interest (a registered source or a pending timer): ready
-//! I/O and expired timers reach the workers only through the poller's
-//! wait, which the spinner would delay (if it is the one to wait) or not
-//! see (if another worker waits). An HTTP server, which always has its
-//! listener registered, therefore never spins. Measured under `wrk` on 2
-//! cores, a spin while another worker waited on the poller cost it 3-7% of
-//! its requests per second, for CPU the load generator needed
-//! (docs/PERFORMANCE.md, "Latency under load: a searcher spins before it
-//! parks").
+//! A searcher that finds nothing parks at once. From session 8 to session
+//! 11 it first spun for up to 1 µs, re-reading the queues' lengths, to
+//! save the park and unpark calls when work came back within that time.
+//! It cost more than it saved: a spinner that saw two tasks in another
+//! worker's queue stole them, and split a small pipeline (a few producers
+//! and one consumer over a bounded channel) across two cores, where every
+//! message then moved the channel's lines between them: sync_mpsc_bounded
+//! took 1.85x as long with the spin, fan_in_bounded 1.13x. On the latency
+//! bench, the spin's reason, p99 at 50% load is as far below tokio's
+//! without it (docs/PERFORMANCE.md, "Bounded channels: a lock on one line,
+//! and no spin before a park").
 //!
 //! [`Reactor::try_turn`]: crate::reactor::Reactor::try_turn
 //! [`Reactor::notify`]: crate::reactor::Reactor::notify
 //! [`Parker::park_driving`]: crate::runtime::park::Parker::park_driving
 
 use std::cell::RefCell;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::Handle;
 use super::lifo::RESCUE_INTERVAL;
@@ -137,28 +119,6 @@ const MAX_LIFO_POLLS: u32 = 3;
 /// per ~60 tasks bounds how long ready I/O waits behind a busy queue
 /// without paying a syscall per task; prime for the same reason.
 const REACTOR_POLL_INTERVAL: u32 = 61;
-/// How long a searcher keeps looking before it parks ("Spinning before a
-/// park").
-///
-/// Why 1 µs: a park and the unpark that ends it cost two system calls and
-/// a cross-CPU wake-up, about 23 µs on the project's 2-vCPU VM (`perf
-/// bench sched pipe`: 47 µs per round trip of two such wake-ups) and
-/// several µs on bare metal. Work that arrives within a microsecond of the
-/// worker running dry (a producer a step behind, the other half of a
-/// request/response pair) then costs neither; a spin that finds nothing
-/// adds at most 1 µs of CPU to an idle transition. On the latency bench (1
-/// worker, requests from an outside thread every 0.3 µs at 50% load) it
-/// cut the worker's park calls from 6,000-11,000 to 73-135 per process,
-/// and its median p99 at 50% load from 14.8-21.4 to 3.6-13.1 µs
-/// (docs/PERFORMANCE.md, "Latency under load: a searcher spins before it
-/// parks"). Longer spins (2 and 5 µs) measured no better there, and 5 µs
-/// or more took CPU from the blocking pool's and clients' threads on 2
-/// cores.
-const SEARCH_SPIN: Duration = Duration::from_micros(1);
-/// Pauses between two looks at the queues while spinning: a look reads a
-/// line of every queue, which a pusher must then take back, so it is not
-/// repeated back to back; eight pauses are 0.2-0.4 µs on the VM's CPU.
-const SPIN_PAUSES: u32 = 8;
 
 /// A worker's private state.
 pub(super) struct Core {
@@ -275,7 +235,7 @@ impl Context {
                 self.maybe_poll_reactor();
             } else if let Some(task) = self.search() {
                 self.run_task(task);
-            } else if !self.spin_for_work() {
+            } else {
                 self.park();
             }
         }
@@ -380,37 +340,6 @@ impl Context {
         slot.begin(task.id());
         self.run_sampled(task, timed);
         slot.end();
-    }
-
-    /// Step 6, first part ("Spinning before a park"): a searcher looks at
-    /// the queues for up to [`SEARCH_SPIN`] more. True if work became
-    /// visible (or shutdown began): the caller goes back to step 1, still
-    /// searching. False if the caller should park.
-    fn spin_for_work(&self) -> bool {
-        let shared = &self.handle.shared;
-        // Under loom there is no time to spin for, and the spin is only a
-        // longer search: the models cover the park that follows it.
-        if cfg!(loom) || !self.core.borrow().is_searching {
-            return false;
-        }
-        // Ready I/O and expired timers reach the workers only through the
-        // poller's wait, which a spinner would not be in or would delay.
-        if shared.driver.started().is_some_and(|r| r.has_interest()) {
-            return false;
-        }
-        let deadline = Instant::now() + SEARCH_SPIN;
-        loop {
-            // Pauses first: `search` has just looked.
-            for _ in 0..SPIN_PAUSES {
-                std::hint::spin_loop();
-            }
-            if shared.has_parallel_work() || shared.is_shutdown() {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-        }
     }
 
     /// Step 6: the park step of the idle protocol.
