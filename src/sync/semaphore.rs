@@ -155,8 +155,9 @@ const SHIFT: usize = 2;
 // the enqueuer's once per hand-off; keeping the list's header on it, and
 // the steady-state words (`state` is not written while the list stays
 // non-empty) off it, saves a line transfer per hand-off inside the lock
-// (docs/PERFORMANCE.md, "fan_in_bounded: one line for the lock"). The
-// bounded mpsc channel pads its semaphore to its own lines.
+// (docs/PERFORMANCE.md, "Bounded channels: a lock on one line, and no
+// spin before a park"). The bounded mpsc channel pads its semaphore to
+// lines of its own.
 #[repr(C)]
 pub struct Semaphore {
     /// The waiters, oldest first, and the next ticket.

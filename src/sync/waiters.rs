@@ -27,7 +27,8 @@ pub(crate) type Key = usize;
 /// A slot's index inside the list: 32 bits, so that the list's header
 /// (with the lock and the semaphore's words around it) fits in fewer cache
 /// lines, and a [`Slot`] of the semaphore's waiter is exactly one line
-/// (see docs/PERFORMANCE.md, "fan_in_bounded").
+/// (docs/PERFORMANCE.md, "Bounded channels: a lock on one line, and no
+/// spin before a park").
 type Link = u32;
 
 /// "No slot", in the links.

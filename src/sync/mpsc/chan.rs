@@ -109,8 +109,9 @@ pub(super) enum NoRoom {
 ///
 /// Both variants sit inline in the channel's one allocation (its `Arc`):
 /// the bounded one is the larger (`ConcurrentQueue` pads its head and tail
-/// to cache lines), so an unbounded `Chan<u64>` is 896 bytes, as it was
-/// with `concurrent-queue`'s list. Boxing the bounded variant would make it
+/// to cache lines, and the semaphore has 128 bytes of its own), so a
+/// `Chan<u64>` of either kind is 1,024 bytes (896 before the semaphore
+/// was padded). Boxing the bounded variant would make an unbounded channel
 /// about 512, at the cost of an allocation per bounded channel and a
 /// pointer chase per bounded message.
 #[allow(clippy::large_enum_variant)]
@@ -118,6 +119,11 @@ enum Queue<T> {
     /// An array of `capacity` slots; room is counted by the semaphore.
     Bounded {
         queue: ConcurrentQueue<T>,
+        /// Padded: once senders wait, its lock and list are written twice
+        /// per message, from two cores; next to the enum's tag and
+        /// `capacity`, which every push and pop reads, it took that line
+        /// along (docs/PERFORMANCE.md, "Bounded channels: a lock on one
+        /// line, and no spin before a park").
         sem: CachePadded<Semaphore>,
         capacity: usize,
     },
@@ -444,8 +450,8 @@ mod tests {
     /// next to the enum's tag and `capacity` (read by every push and pop),
     /// its lock and list, written twice per message once senders wait,
     /// took that line with them; padding the semaphore alone cut
-    /// fan_in_bounded to 0.80 of its time (docs/PERFORMANCE.md,
-    /// "fan_in_bounded: a lock on one line").
+    /// fan_in_bounded to 0.80 of its time (docs/PERFORMANCE.md, "Bounded
+    /// channels: a lock on one line, and no spin before a park").
     #[test]
     fn the_bounded_semaphore_shares_no_line() {
         let chan: Chan<u64> = Chan::new(Some(4));
