@@ -33,6 +33,39 @@ fn enqueue_vs_fast_release() {
     });
 }
 
+/// Rule 3 without the CAS: a waiter that finds the word exactly `QUEUED`
+/// (another waits ahead of it) links itself without writing the word,
+/// while another thread releases one permit and then a second. The
+/// releases cannot touch a queued word outside the mutex (rule 2 leaves
+/// it alone), so the first release serves the older waiter and the second
+/// the newer one (or, if the second waiter is not linked yet, deposits
+/// into an emptied list and that waiter takes the permit on its fast
+/// path). Both are woken; no permit is lost or doubled.
+#[test]
+fn second_waiter_links_without_the_cas_vs_release() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        // The older waiter queues first, on this thread: the word is now
+        // exactly QUEUED.
+        let mut older = Box::pin(sem.clone().acquire_owned());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(older.as_mut().poll(&mut cx).is_pending());
+        let s = sem.clone();
+        let newer = thread::spawn(move || drop(block_on(s.acquire()).unwrap()));
+        let s = sem.clone();
+        let releaser = thread::spawn(move || {
+            s.add_permits(1);
+            s.add_permits(1);
+        });
+        let older = block_on(older).unwrap();
+        assert_eq!(older.num_permits(), 1);
+        releaser.join().unwrap();
+        newer.join().unwrap();
+        drop(older);
+        assert_eq!(sem.available_permits(), 2);
+    });
+}
+
 /// Two tasks contend for a mutex (one permit) while the model thread takes
 /// it too: mutual exclusion holds, every increment lands, and the hand-off
 /// between queued waiters (rule 4) wakes each of them.
