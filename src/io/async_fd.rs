@@ -63,6 +63,15 @@ impl<T: AsFd> Async<T> {
     /// ```
     pub fn new(io: T) -> io::Result<Async<T>> {
         rustix::io::ioctl_fionbio(io.as_fd(), true)?;
+        Async::new_nonblocking(io)
+    }
+
+    /// [`new`](Self::new) for a descriptor the crate created non-blocking
+    /// (`SOCK_NONBLOCK` at `socket(2)` or `accept4(2)`): registers it
+    /// without the `ioctl` that `new` spends on a descriptor of unknown
+    /// mode. Given a blocking descriptor, an I/O attempt would block the
+    /// worker, so only the crate's own constructors call this.
+    pub(crate) fn new_nonblocking(io: T) -> io::Result<Async<T>> {
         let handle = crate::runtime::Handle::try_current()
             .map_err(|e| io::Error::other(format!("windlass::io::Async::new: {e}")))?;
         let reactor = handle.driver().get()?;

@@ -139,8 +139,8 @@ impl TcpListener {
     /// # });
     /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, addr) = self.inner.read_with(|l| l.accept()).await?;
-        Ok((TcpStream::from_std(stream)?, addr))
+        let (stream, addr) = self.inner.read_with(accept_nonblocking).await?;
+        Ok((TcpStream::from_nonblocking(stream)?, addr))
     }
 
     /// Polls for a connection: [`accept`](Self::accept) for hand-written
@@ -156,8 +156,8 @@ impl TcpListener {
     /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         self.inner
-            .poll_read_with(cx, |l| l.accept())
-            .map(|r| r.and_then(|(s, a)| Ok((TcpStream::from_std(s)?, a))))
+            .poll_read_with(cx, accept_nonblocking)
+            .map(|r| r.and_then(|(s, a)| Ok((TcpStream::from_nonblocking(s)?, a))))
     }
 
     /// The connections, as a `Stream` (never ends; errors are items).
@@ -293,6 +293,14 @@ impl TcpStream {
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
             inner: Arc::new(Async::new(stream)?),
+        })
+    }
+
+    /// [`from_std`](Self::from_std) for a stream the crate created
+    /// non-blocking: one `ioctl` fewer per connection.
+    fn from_nonblocking(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            inner: Arc::new(Async::new_nonblocking(stream)?),
         })
     }
 
@@ -459,31 +467,62 @@ stream_write_methods!(TcpStream);
 stream_read_methods!(OwnedReadHalf);
 stream_write_methods!(OwnedWriteHalf);
 
+/// `accept4(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC`: the new socket is
+/// non-blocking from birth, where std's `accept` returns a blocking one that
+/// [`Async::new`] would then switch with an `ioctl`.
+fn accept_nonblocking(
+    listener: &std::net::TcpListener,
+) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+    let (socket, addr) =
+        socket2::SockRef::from(listener).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)?;
+    let addr = addr
+        .as_socket()
+        .ok_or_else(|| io::Error::other("accept: the peer's address is not an IP address"))?;
+    Ok((socket.into(), addr))
+}
+
+/// Connects without blocking the worker, in three syscalls besides the
+/// registration: `socket(2)` already non-blocking (`SOCK_NONBLOCK`, and
+/// socket2 adds `SOCK_CLOEXEC`), `connect(2)`, and once writable a second
+/// `connect(2)` that says how the first ended.
+///
+/// The second `connect` on a socket whose connect was started reports, in
+/// one call, what `SO_ERROR` and `getpeername` would say in two: `0` or
+/// `EISCONN` once connected, `EALREADY` (or `EINPROGRESS`) while the
+/// handshake is still under way, and the failure itself (`ECONNREFUSED`,
+/// `ETIMEDOUT`, ...) if it failed, which it also clears from the socket.
 async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
+    use rustix::io::Errno;
     use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_nonblocking(true)?;
-    match socket.connect(&addr.into()) {
+    let socket = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM.nonblocking(),
+        Some(Protocol::TCP),
+    )?;
+    let is = |e: &io::Error, errno: Errno| e.raw_os_error() == Some(errno.raw_os_error());
+    let target = socket2::SockAddr::from(addr);
+    match socket.connect(&target) {
         Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INPROGRESS.raw_os_error()) => {}
+        Err(e) if is(&e, Errno::INPROGRESS) => {}
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
         Err(e) => return Err(e),
     }
-    let stream = TcpStream::from_std(socket.into())?;
-    // Connected once writable with no pending error; until then
-    // `peer_addr` says "not connected".
+    let stream = TcpStream::from_nonblocking(socket.into())?;
     stream
         .inner
         .write_with(|s| {
-            if let Some(e) = s.take_error()? {
-                return Err(e);
-            }
-            match s.peer_addr() {
-                Ok(_) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    Err(io::ErrorKind::WouldBlock.into())
-                }
-                Err(e) => Err(e),
+            loop {
+                return match socket2::SockRef::from(s).connect(&target) {
+                    Ok(()) => Ok(()),
+                    Err(e) if is(&e, Errno::ISCONN) => Ok(()),
+                    Err(e) if is(&e, Errno::ALREADY) || is(&e, Errno::INPROGRESS) => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    // A signal during a non-blocking call: ask again now
+                    // (waiting could miss an event that already came).
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => Err(e),
+                };
             }
         })
         .await?;

@@ -210,8 +210,9 @@ impl UnixStream {
         // backlog sleeps until the listener accepts, stalling this worker
         // (and deadlocking a current-thread runtime, whose accepting task
         // runs on this very thread).
-        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
-        socket.set_nonblocking(true)?;
+        // `SOCK_NONBLOCK` at birth: no `fcntl` calls, and no `ioctl` at
+        // registration (`from_nonblocking`).
+        let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking(), None)?;
         let in_progress = match socket.connect(&SockAddr::unix(path)?) {
             Ok(()) => false,
             Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INPROGRESS.raw_os_error()) => {
@@ -219,7 +220,7 @@ impl UnixStream {
             }
             Err(e) => return Err(e),
         };
-        let stream = UnixStream::from_std(socket.into())?;
+        let stream = UnixStream::from_nonblocking(socket.into())?;
         if in_progress {
             // Not on Linux (Unix-domain connects complete or fail at once),
             // but allowed by POSIX: connected once writable without error.
@@ -272,6 +273,14 @@ impl UnixStream {
     pub fn from_std(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream {
             inner: Async::new(stream)?,
+        })
+    }
+
+    /// [`from_std`](Self::from_std) for a stream the crate created
+    /// non-blocking: one `ioctl` fewer.
+    fn from_nonblocking(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            inner: Async::new_nonblocking(stream)?,
         })
     }
 

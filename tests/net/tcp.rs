@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use crate::support::{
-    HASH_SEED, current, fill_pseudo_random, hash_words, multi, signal_when_pending, watchdog,
+    HASH_SEED, current, fill_pseudo_random, hash_words, multi, nonblocking_and_cloexec,
+    signal_when_pending, watchdog,
 };
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use windlass::net::{TcpListener, TcpStream};
@@ -421,6 +422,83 @@ fn connect_to_closed_port_is_refused() {
             .expect("a refused connect completes")
             .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err:?}");
+    });
+}
+
+/// `connect` and `accept` create their sockets non-blocking and
+/// close-on-exec in the syscall that creates them (`SOCK_NONBLOCK |
+/// SOCK_CLOEXEC`), and register them without the `ioctl` that
+/// `from_std` spends on a descriptor of unknown mode. If either flag were
+/// dropped from the creation, the descriptor would stay blocking and an
+/// I/O attempt would stall the worker: this test names that case.
+#[test]
+fn connected_and_accepted_sockets_are_nonblocking_and_cloexec() {
+    use std::os::fd::AsFd;
+    run(|| async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, from) = listener.accept().await.unwrap();
+        assert_eq!(from, client.local_addr().unwrap(), "accept4's peer address");
+        assert_eq!(
+            nonblocking_and_cloexec(client.as_fd()),
+            (true, true),
+            "the connected socket"
+        );
+        assert_eq!(
+            nonblocking_and_cloexec(server.as_fd()),
+            (true, true),
+            "the accepted socket"
+        );
+        // The same through `poll_accept`.
+        let _client2 = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (polled, _) = std::future::poll_fn(|cx| listener.poll_accept(cx))
+            .await
+            .unwrap();
+        assert_eq!(
+            nonblocking_and_cloexec(polled.as_fd()),
+            (true, true),
+            "the socket from poll_accept"
+        );
+    });
+}
+
+/// A connect whose handshake has not finished when it is first checked
+/// waits for writability and then completes. The listener's backlog is
+/// full (`listen(0)` holds one connection), so the kernel drops the SYN
+/// and the connect stays in `SYN_SENT`: the check (a second `connect(2)`)
+/// says `EALREADY`, which must mean "wait", not an error. Once the test
+/// accepts the queued connection, the retransmitted SYN (about a second
+/// later) gets through.
+#[test]
+fn connect_in_progress_waits_for_the_handshake() {
+    run(|| async {
+        let listener = listener_with_backlog(0);
+        let addr = listener.local_addr().unwrap();
+        // Fills the accept queue.
+        let first = std::net::TcpStream::connect(addr).unwrap();
+        let mut second = std::pin::pin!(TcpStream::connect(addr));
+        assert!(
+            futures_lite::future::poll_once(second.as_mut())
+                .await
+                .is_none(),
+            "still pending: the accept queue is full, so the handshake cannot have \
+             finished, and the check's EALREADY means wait"
+        );
+        let (queued, _) = listener.accept().await.unwrap();
+        let mut second = timeout(LONG, second)
+            .await
+            .expect("the connect completes once the queue has room")
+            .expect("and succeeds");
+        let (mut conn, _) = timeout(LONG, listener.accept()).await.unwrap().unwrap();
+        second.write_all(b"late").await.unwrap();
+        let mut buf = [0; 4];
+        conn.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"late");
+        drop((first, queued));
     });
 }
 

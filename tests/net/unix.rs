@@ -6,7 +6,7 @@ use std::io;
 use std::net::Shutdown;
 use std::time::Duration;
 
-use crate::support::{TempDir, multi, signal_when_pending, watchdog};
+use crate::support::{TempDir, multi, nonblocking_and_cloexec, signal_when_pending, watchdog};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use windlass::net::{UnixDatagram, UnixListener, UnixStream};
 use windlass::runtime::Handle;
@@ -334,5 +334,23 @@ fn connect_to_a_full_backlog_does_not_block_the_thread() {
             assert_eq!(ids, (0..CLIENTS as u8).collect::<Vec<_>>());
         });
         assert_eq!(rt.handle().num_io_sources(), 0);
+    });
+}
+
+/// `UnixStream::connect` creates its socket non-blocking and close-on-exec
+/// in `socket(2)` itself and registers it without an `ioctl`: without
+/// `SOCK_NONBLOCK` the stream would be blocking and stall its worker.
+#[test]
+fn connected_stream_is_nonblocking_and_cloexec() {
+    use std::os::fd::AsFd;
+    watchdog(|| {
+        let dir = TempDir::new("unix-flags");
+        let path = dir.join("flags.sock");
+        multi(2).block_on(async move {
+            let listener = UnixListener::bind(&path).unwrap();
+            let client = UnixStream::connect(&path).await.unwrap();
+            let (_server, _) = listener.accept().await.unwrap();
+            assert_eq!(nonblocking_and_cloexec(client.as_fd()), (true, true));
+        });
     });
 }

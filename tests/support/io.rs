@@ -1,5 +1,6 @@
 //! Reactor, socket and file helpers: a "registered with the reactor"
-//! signal, a unique temp dir, a stream hash and the open-file limit.
+//! signal, a unique temp dir, a stream hash, the open-file limit and a
+//! descriptor's flags.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -186,4 +187,20 @@ pub fn hoard_descriptors() -> Vec<std::fs::File> {
         }
         assert!(files.len() < 100_000, "no descriptor limit in force");
     }
+}
+
+/// The descriptor's status flags and descriptor flags: `(O_NONBLOCK set,
+/// FD_CLOEXEC set)`.
+pub fn nonblocking_and_cloexec(fd: std::os::fd::BorrowedFd<'_>) -> (bool, bool) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl with F_GETFL / F_GETFD reads flags of a descriptor
+    // that the borrow keeps open; it touches no memory of ours.
+    let (fl, fd_flags) = unsafe {
+        (
+            libc::fcntl(fd.as_raw_fd(), libc::F_GETFL),
+            libc::fcntl(fd.as_raw_fd(), libc::F_GETFD),
+        )
+    };
+    assert!(fl >= 0 && fd_flags >= 0, "fcntl failed");
+    (fl & libc::O_NONBLOCK != 0, fd_flags & libc::FD_CLOEXEC != 0)
 }
