@@ -110,11 +110,38 @@ pub(crate) mod thread {
 pub(crate) use std::thread_local;
 
 pub(crate) mod task_id {
+    use std::cell::Cell;
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-    /// The next task id. Ids need uniqueness only.
+    /// Ids a thread takes from the process-wide counter at once.
+    const BLOCK: u64 = 1024;
+
+    /// The process-wide counter: the first id of the next block.
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+
+    std::thread_local! {
+        /// This thread's block: the next id to hand out, and one past the
+        /// last. A `const` `Cell` of plain numbers has no destructor, so it
+        /// stays usable inside other thread-locals' destructors (a spawn
+        /// from one).
+        static BLOCK_LEFT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+
+    /// The next task id. Ids need uniqueness only: a thread takes
+    /// [`BLOCK`] of them at a time, so a spawn writes no line that other
+    /// threads write (PERFORMANCE.md, "Contention model", the task-id
+    /// counter).
     pub(crate) fn next() -> u64 {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        NEXT.fetch_add(1, Relaxed)
+        BLOCK_LEFT.with(|left| {
+            let (next, end) = left.get();
+            if next < end {
+                left.set((next + 1, end));
+                return next;
+            }
+            // Relaxed: uniqueness needs only the RMW's atomicity.
+            let first = NEXT.fetch_add(BLOCK, Relaxed);
+            left.set((first + 1, first + BLOCK));
+            first
+        })
     }
 }
