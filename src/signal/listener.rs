@@ -18,7 +18,9 @@ use crate::io::Async;
 /// Each listener gets every delivery of its signal that happens after it
 /// was created, through [`recv`](Self::recv) or as a [`Stream`]. Deliveries
 /// are coalesced: several that arrive before the listener looks again
-/// count as one. Dropping it removes its registration from the reactor;
+/// count as one, unless another listener (of any signal) dispatches between
+/// them, which closes the batch: a burst then reads as one delivery per
+/// dispatch that fell inside it. Dropping it removes its registration from the reactor;
 /// the process-wide handler stays installed (see the
 /// [module docs](super#handlers-are-process-wide-and-permanent)).
 ///

@@ -67,7 +67,9 @@
 //!   every registered read end receives, this listener's included.
 //!
 //! **Coalescing, and "after creation".** Listeners compare counts, so a burst
-//! between two polls reads as one delivery. A new listener first drains and
+//! between two polls reads as one delivery, or, if other listeners
+//! dispatched during the burst, as one per dispatch (each dispatch closes a
+//! batch; every listener's poll and creation dispatches for all signals). A new listener first drains and
 //! dispatches (directly, not through a reactor) and only then reads the
 //! count, so deliveries from before it existed are not reported to it. It
 //! dispatches even when its drain read nothing: another listener may have
