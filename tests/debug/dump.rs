@@ -219,11 +219,17 @@ fn dumps_while_tasks_are_spawned_and_completed() {
     watchdog(|| {
         let rt = debug_rt(2);
         let stop = Arc::new(AtomicBool::new(false));
-        // Churn: tasks spawned and completed continuously, some named.
+        // Churn: tasks spawned and completed continuously, some named. It
+        // says when its first round is done, and the dumps start only then,
+        // so they overlap the churn. (Before, `stop` could be set before the
+        // churn task first ran: it then did no round, and the last assertion
+        // failed about once in 30 runs of this binary.)
+        let (first_round, first_round_done) = windlass::sync::oneshot::channel();
         let churn = {
             let stop = stop.clone();
             rt.spawn(async move {
                 let mut n = 0u64;
+                let mut first_round = Some(first_round);
                 while !stop.load(SeqCst) {
                     let mut set = JoinSet::new();
                     for i in 0..20 {
@@ -237,10 +243,14 @@ fn dumps_while_tasks_are_spawned_and_completed() {
                     while set.join_next().await.is_some() {
                         n += 1;
                     }
+                    if let Some(tx) = first_round.take() {
+                        let _ = tx.send(());
+                    }
                 }
                 n
             })
         };
+        rt.block_on(first_round_done).expect("the churn task runs");
         // Dumps from a plain thread...
         let handle = rt.handle().clone();
         let from_thread = std::thread::spawn(move || {
