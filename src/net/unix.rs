@@ -209,9 +209,9 @@ impl UnixStream {
         // Non-blocking *before* connecting: a blocking connect to a full
         // backlog sleeps until the listener accepts, stalling this worker
         // (and deadlocking a current-thread runtime, whose accepting task
-        // runs on this very thread).
-        // `SOCK_NONBLOCK` at birth: no `fcntl` calls, and no `ioctl` at
-        // registration (`from_nonblocking`).
+        // runs on this very thread). `SOCK_NONBLOCK` at birth does it with
+        // no `fcntl` calls, and `from_nonblocking` registers without an
+        // `ioctl`.
         let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking(), None)?;
         let in_progress = match socket.connect(&SockAddr::unix(path)?) {
             Ok(()) => false,
