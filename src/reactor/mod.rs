@@ -248,7 +248,7 @@ impl Turn<'_> {
         drop(self);
         let n = wakers.len();
         for w in wakers {
-            w.wake();
+            wake_caught(w);
         }
         n
     }
@@ -419,6 +419,18 @@ impl Reactor {
         self.timers.lock().update(deadline, id, waker)
     }
 
+    /// Moves a registered timer to `deadline`, keeping its waker (so the
+    /// task that polled it is woken at the new deadline without polling
+    /// again); returns its new id, or `None` if it had fired. Never panics:
+    /// a shutdown drains the moved timer like any other.
+    pub(crate) fn reset_timer(&self, old: Instant, id: u64, deadline: Instant) -> Option<u64> {
+        let (id, earliest) = self.timers.lock().reset(old, id, deadline)?;
+        if earliest {
+            self.notify();
+        }
+        Some(id)
+    }
+
     pub(crate) fn remove_timer(&self, deadline: Instant, id: u64) {
         let mut timers = self.timers.lock();
         if timers.remove(deadline, id) {
@@ -479,7 +491,23 @@ impl Reactor {
             self.interest.fetch_sub(drained, Relaxed);
         }
         for w in wakers {
-            w.wake();
+            wake_caught(w);
+        }
+    }
+}
+
+/// Wakes `w`, containing a panic of its `wake`. A waker is user code (a
+/// hand-written future may poll a timer or an I/O object with a waker of
+/// its own), and it may panic. The panic hook has reported it; unwinding
+/// from the reactor would kill the thread that drives the runtime's timers
+/// and I/O (the reactor thread, or a worker), or panic in a runtime's drop,
+/// and drop the wakers not yet woken: every other task would wait forever.
+fn wake_caught(w: Waker) {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| w.wake())) {
+        // The payload's own drop may panic too.
+        if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+            std::mem::forget(again);
         }
     }
 }

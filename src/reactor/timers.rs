@@ -43,6 +43,19 @@ impl Timers {
         self.map.remove(&(deadline, id)).is_some()
     }
 
+    /// Moves a timer to `deadline`, keeping its waker; returns its new id
+    /// and whether it is now the earliest, or `None` if it was not
+    /// registered (it fired: its waker was taken to be woken).
+    pub(crate) fn reset(
+        &mut self,
+        old: Instant,
+        id: u64,
+        deadline: Instant,
+    ) -> Option<(u64, bool)> {
+        let waker = self.map.remove(&(old, id))?;
+        Some(self.insert(deadline, waker))
+    }
+
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.map.first_key_value().map(|((d, _), _)| *d)
     }

@@ -94,6 +94,11 @@ pub struct Sleep {
     reactor: Option<Arc<Reactor>>,
     /// `(deadline, id)` while registered with the reactor.
     registered: Option<(Instant, u64)>,
+    /// The duration of a `sleep(d)` built outside a runtime (its deadline
+    /// is then on the real clock): at binding, on a runtime whose clock is
+    /// not the real one (paused, or resumed after a pause), the deadline is
+    /// `d` from that clock's now instead.
+    unbound_duration: Option<Duration>,
 }
 
 impl Sleep {
@@ -103,6 +108,7 @@ impl Sleep {
             deadline,
             reactor: current_reactor(),
             registered: None,
+            unbound_duration: None,
         }
     }
 
@@ -116,6 +122,7 @@ impl Sleep {
             .map_or_else(Instant::now, |r| r.clock.now());
         Sleep {
             deadline: now.checked_add(duration),
+            unbound_duration: reactor.is_none().then_some(duration),
             reactor,
             registered: None,
         }
@@ -133,6 +140,11 @@ impl Sleep {
     #[track_caller]
     fn bind(&mut self) {
         self.reactor = current_reactor();
+        if let (Some(reactor), Some(d)) = (&self.reactor, self.unbound_duration.take()) {
+            if !reactor.clock.is_real() {
+                self.deadline = reactor.clock.now().checked_add(d);
+            }
+        }
         if self.reactor.is_none() {
             panic!(
                 "windlass::time: a sleep, timeout or interval was polled outside a windlass runtime; await it \
@@ -186,9 +198,19 @@ impl Sleep {
     ///     assert!(s.is_elapsed());
     /// });
     /// ```
+    ///
+    /// A sleep that is registered (polled, pending) stays registered at the
+    /// new deadline with the waker of its last poll, as tokio's does: the
+    /// task waiting on it is woken then even if it does not poll it again.
     pub fn reset(&mut self, deadline: impl Into<super::Instant>) {
-        self.deregister();
-        self.deadline = Some(deadline.into().into_std());
+        let deadline = deadline.into().into_std();
+        self.deadline = Some(deadline);
+        self.unbound_duration = None;
+        if let (Some((d, id)), Some(reactor)) = (self.registered.take(), &self.reactor) {
+            if let Some(id) = reactor.reset_timer(d, id, deadline) {
+                self.registered = Some((deadline, id));
+            }
+        }
     }
 
     fn deregister(&mut self) {
@@ -203,12 +225,16 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let Some(deadline) = this.deadline else {
+        if this.deadline.is_none() {
             return Poll::Pending;
-        };
+        }
         if this.reactor.is_none() {
             this.bind();
         }
+        // Read after binding, which may move it to the runtime's clock.
+        let Some(deadline) = this.deadline else {
+            return Poll::Pending;
+        };
         let Some(reactor) = &this.reactor else {
             unreachable!("bound above")
         };

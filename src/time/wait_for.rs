@@ -13,7 +13,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::sleep::Sleep;
 use super::timeout::Elapsed;
@@ -67,7 +67,8 @@ use crate::task::JoinError;
 pub fn wait_for<T>(duration: Duration, task: impl Into<AbortOnDrop<T>>) -> WaitFor<T> {
     WaitFor {
         task: task.into(),
-        sleep: Sleep::new(Instant::now().checked_add(duration)),
+        // On the runtime's clock (virtual while paused), as `timeout`.
+        sleep: Sleep::after(duration),
         state: State::Waiting,
     }
 }

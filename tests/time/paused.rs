@@ -15,7 +15,7 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use windlass::Runtime;
 use windlass::runtime::Builder;
 use windlass::time::{
-    Instant, MissedTickBehavior, advance, interval, pause, resume, sleep, timeout,
+    Instant, MissedTickBehavior, advance, interval, pause, resume, sleep, timeout, wait_for,
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -383,4 +383,58 @@ fn instant_converts_and_compares_with_std() {
         assert!(Instant::now() > std_now);
         assert_eq!(Instant::now() - now, Duration::from_secs(1));
     });
+}
+
+/// `wait_for` measures its limit on the runtime's clock, as `timeout` does.
+/// It used to take its deadline from `std::time::Instant::now()`: on a
+/// virtual clock an hour ahead (after an hour of virtual sleep) it gave up
+/// at once on a task that needed one virtual second, aborting it.
+#[test]
+fn wait_for_measures_its_limit_on_the_virtual_clock() {
+    for flavor in FLAVORS {
+        paused(flavor).block_on(async {
+            sleep(HOUR).await;
+            let task = windlass::spawn(async {
+                sleep(Duration::from_secs(1)).await;
+                7
+            });
+            let start = Instant::now();
+            let out = wait_for(Duration::from_secs(10), task).await;
+            assert_eq!(out.map(Result::unwrap), Ok(7), "{flavor}");
+            assert_eq!(start.elapsed(), Duration::from_secs(1), "{flavor}");
+
+            // And a task that never finishes is given up on after exactly
+            // the limit.
+            let start = Instant::now();
+            let out = wait_for(Duration::from_secs(10), windlass::spawn(pending::<()>())).await;
+            assert!(out.is_err(), "{flavor}");
+            assert_eq!(start.elapsed(), Duration::from_secs(10), "{flavor}");
+        });
+    }
+}
+
+/// A `sleep` or `timeout` built outside any runtime and awaited on a paused
+/// one waits its duration on that runtime's clock (the sleep docs). Before,
+/// its deadline was the real clock's now plus the duration, which on a
+/// virtual clock an hour ahead had passed already: both completed at once.
+#[test]
+fn a_sleep_built_outside_a_paused_runtime_waits_its_duration() {
+    for flavor in FLAVORS {
+        let rt = paused(flavor);
+        rt.block_on(sleep(HOUR));
+        let nap = sleep(Duration::from_secs(10));
+        let bounded = timeout(Duration::from_secs(10), pending::<()>());
+        rt.block_on(async {
+            let start = Instant::now();
+            nap.await;
+            assert_eq!(start.elapsed(), Duration::from_secs(10), "{flavor}: sleep");
+            let start = Instant::now();
+            assert!(bounded.await.is_err());
+            assert_eq!(
+                start.elapsed(),
+                Duration::from_secs(10),
+                "{flavor}: timeout"
+            );
+        });
+    }
 }

@@ -7,7 +7,8 @@
 //! upper bounds; the interval tests assert on the scheduled instants the
 //! interval returns, not on elapsed time.
 
-use std::pin::pin;
+use std::future::Future;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -220,8 +221,8 @@ fn sleep_reset() {
         let target = Instant::now() + Duration::from_millis(20);
         s.reset(target);
         assert_eq!(s.deadline(), Some(target));
-        // The old registration is gone at once.
-        assert_eq!(num_timers(), 0);
+        // The registration moved to the new deadline (one timer, not two).
+        assert_eq!(num_timers(), 1);
         timeout(LONG, &mut s).await.unwrap();
         assert!(Instant::now() >= target);
         assert!(s.is_elapsed());
@@ -582,4 +583,81 @@ fn sleeps_on_the_current_thread_runtime() {
         });
         assert_eq!(rt.handle().num_timers(), 0);
     });
+}
+
+/// A sleep reset while its task waits on it (polled, `Pending`, then reset
+/// without a second poll: a hand-written future moving an idle deadline)
+/// wakes that task at the new deadline, as tokio's does. The reset used to
+/// drop the registered waker with the old registration, so the task was
+/// never woken. On a paused clock the loss is exact: the only timer left
+/// was the outer `timeout`, an hour later.
+#[test]
+fn a_reset_sleep_wakes_its_waiting_task_at_the_new_deadline() {
+    for flavor in ["current_thread", "multi_thread"] {
+        let mut builder = match flavor {
+            "current_thread" => windlass::runtime::Builder::new_current_thread(),
+            _ => windlass::runtime::Builder::new_multi_thread(),
+        };
+        let rt = builder.start_paused(true).build().unwrap();
+        rt.block_on(async {
+            let start = Instant::now();
+            let mut s = pin!(sleep(HOUR));
+            let mut reset = false;
+            let waited = timeout(
+                HOUR,
+                std::future::poll_fn(|cx| {
+                    if s.as_mut().poll(cx).is_ready() {
+                        return std::task::Poll::Ready(());
+                    }
+                    if !reset {
+                        s.as_mut().reset(start + Duration::from_millis(20));
+                        reset = true;
+                    }
+                    std::task::Poll::Pending
+                }),
+            )
+            .await;
+            assert!(waited.is_ok(), "{flavor}: the task was never woken");
+            assert_eq!(start.elapsed(), Duration::from_millis(20), "{flavor}");
+        });
+    }
+}
+
+/// A waker is user code and its `wake` may panic. The reactor contains
+/// the panic: the wakers collected with it are still woken, and the thread
+/// that drives the timers (a current-thread runtime's reactor thread, or a
+/// worker) goes on. Before, the panic unwound out of the reactor: a
+/// current-thread runtime's timers and I/O then hung for good.
+#[test]
+fn a_waker_that_panics_does_not_stop_the_runtimes_timers() {
+    use std::sync::mpsc::{Sender, channel};
+    use std::task::{Context, Wake, Waker};
+    struct Bomb(Mutex<Sender<()>>);
+    impl Wake for Bomb {
+        fn wake(self: Arc<Self>) {
+            let _ = self.0.lock().unwrap().send(());
+            panic!("a user waker panics (expected by this test)");
+        }
+    }
+    for rt in [current(), multi(2)] {
+        let (fired_tx, fired) = channel();
+        let mut bomb_sleep = {
+            let _g = rt.enter();
+            sleep(Duration::from_millis(1))
+        };
+        let waker = Waker::from(Arc::new(Bomb(Mutex::new(fired_tx))));
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut bomb_sleep).poll(&mut cx).is_pending());
+        fired
+            .recv_timeout(LONG)
+            .expect("the timer's waker was woken");
+        // The runtime's timers still work, for tasks and for `block_on`.
+        watchdog(move || {
+            let task = rt.spawn(sleep(Duration::from_millis(5)));
+            rt.block_on(async {
+                sleep(Duration::from_millis(5)).await;
+                task.await.unwrap();
+            });
+        });
+    }
 }
