@@ -55,6 +55,14 @@ impl ::hyper::rt::Timer for WindlassTimer {
         Box::pin(WindlassSleep(crate::time::sleep_until(deadline)))
     }
 
+    /// The runtime's clock, not hyper's default `std::time::Instant::now()`:
+    /// hyper adds its timeouts to this and hands the sum to
+    /// [`sleep_until`](Self::sleep_until), whose deadline is on the
+    /// runtime's timeline (virtual while the clock is paused).
+    fn now(&self) -> Instant {
+        crate::time::Instant::now().into_std()
+    }
+
     fn reset(&self, sleep: &mut Pin<Box<dyn ::hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<WindlassSleep>() {
             Some(ours) => ours.get_mut().0.reset(new_deadline),

@@ -16,6 +16,34 @@ use crate::io::Async;
 use crate::io::async_fd::{poll_stream_io, read_uninit, try_io};
 use crate::reactor::Direction;
 
+/// Whether a short read on this socket type proves its receive queue empty
+/// (rule 7 for reads).
+///
+/// Not for a Unix stream: the kernel ends a read after a message that
+/// carried descriptors (`SCM_RIGHTS`, discarded by a plain `read`), or at a
+/// message from another writer (`SO_PASSCRED`), with more data queued
+/// behind it and no new edge to come. A read there that returned short
+/// must not keep the next read from trying. (TCP's one such case, the
+/// urgent mark, comes with `EPOLLPRI`, which stands rule 7 down for that
+/// socket: see the reactor's `Event::read_closed`.)
+pub(crate) trait ShortReadDrains {
+    const DRAINS: bool;
+}
+
+impl ShortReadDrains for std::net::TcpStream {
+    const DRAINS: bool = true;
+}
+
+impl ShortReadDrains for std::os::unix::net::UnixStream {
+    const DRAINS: bool = false;
+}
+
+/// The byte count that tells a short read from a full one: 0 (never short)
+/// where a short read proves nothing.
+fn read_want<S: ShortReadDrains>(len: usize) -> usize {
+    if S::DRAINS { len } else { 0 }
+}
+
 /// The byte count of a set of buffers.
 fn total<B: std::ops::Deref<Target = [u8]>>(bufs: &[B]) -> usize {
     bufs.iter().map(|b| b.len()).fold(0, usize::saturating_add)
@@ -27,10 +55,10 @@ pub(crate) fn poll_read<S>(
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>>
 where
-    S: AsFd,
+    S: AsFd + ShortReadDrains,
     for<'a> &'a S: Read,
 {
-    let (s, want) = (io.get_ref(), buf.len());
+    let (s, want) = (io.get_ref(), read_want::<S>(buf.len()));
     poll_stream_io(io.source(), cx, Direction::Read, want, || { s }.read(buf))
 }
 
@@ -40,21 +68,21 @@ pub(crate) fn poll_read_vectored<S>(
     bufs: &mut [IoSliceMut<'_>],
 ) -> Poll<io::Result<usize>>
 where
-    S: AsFd,
+    S: AsFd + ShortReadDrains,
     for<'a> &'a S: Read,
 {
-    let (s, want) = (io.get_ref(), total(bufs));
+    let (s, want) = (io.get_ref(), read_want::<S>(total(bufs)));
     poll_stream_io(io.source(), cx, Direction::Read, want, || {
         { s }.read_vectored(bufs)
     })
 }
 
-pub(crate) fn poll_read_uninit<S: AsFd>(
+pub(crate) fn poll_read_uninit<S: AsFd + ShortReadDrains>(
     io: &Async<S>,
     cx: &mut Context<'_>,
     buf: &mut [MaybeUninit<u8>],
 ) -> Poll<io::Result<usize>> {
-    let (fd, want) = (io.get_ref().as_fd(), buf.len());
+    let (fd, want) = (io.get_ref().as_fd(), read_want::<S>(buf.len()));
     poll_stream_io(io.source(), cx, Direction::Read, want, || {
         read_uninit(fd, buf)
     })
@@ -90,10 +118,10 @@ where
 
 pub(crate) fn try_read<S>(io: &Async<S>, buf: &mut [u8]) -> io::Result<usize>
 where
-    S: AsFd,
+    S: AsFd + ShortReadDrains,
     for<'a> &'a S: Read,
 {
-    let (s, want) = (io.get_ref(), buf.len());
+    let (s, want) = (io.get_ref(), read_want::<S>(buf.len()));
     try_io(
         io.source(),
         Direction::Read,
@@ -125,10 +153,13 @@ macro_rules! stream_read_methods_impl {
     ($(#[$example:meta])* $ty:ty) => {
         impl $ty {
             /// One read with no waiting: `Ok(n)` (0 at end of stream), or
-            /// `WouldBlock` if nothing is there now. A `WouldBlock`, or a
-            /// read shorter than `buf`, used up the readiness: the next
-            /// [`readable`](Self::readable) waits for new data instead of
-            /// returning at once (no wasted `EAGAIN` read).
+            /// `WouldBlock` if nothing is there now. A `WouldBlock`, or
+            /// (on TCP) a read shorter than `buf`, used up the readiness:
+            /// the next [`readable`](Self::readable) waits for new data
+            /// instead of returning at once (no wasted `EAGAIN` read). On a
+            /// Unix stream a short read proves nothing (the kernel ends a
+            /// read at passed descriptors with data behind them), so there
+            /// only a `WouldBlock` uses it up.
             $(#[$example])*
             pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
                 $crate::net::stream::try_read(&self.inner, buf)

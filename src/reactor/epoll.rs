@@ -54,7 +54,10 @@ pub(crate) struct Event {
     pub(crate) readable: bool,
     pub(crate) writable: bool,
     /// The peer closed its write side, or the socket failed: reads will
-    /// not block any more.
+    /// not block any more. Also set for TCP urgent data (`EPOLLPRI`): a
+    /// read stops short at the urgent mark with in-band data still queued
+    /// behind it, so a short read no longer proves the queue empty and rule
+    /// 7 of `source.rs` must stand down for reads (sticky, like a close).
     pub(crate) read_closed: bool,
     /// The connection hung up or failed: writes will not block any more.
     pub(crate) write_closed: bool,
@@ -96,7 +99,7 @@ impl Events {
                 readable: f.intersects(EventFlags::IN | EventFlags::PRI | EventFlags::RDHUP)
                     || err_hup,
                 writable: f.contains(EventFlags::OUT) || err_hup,
-                read_closed: f.contains(EventFlags::RDHUP) || err_hup,
+                read_closed: f.intersects(EventFlags::RDHUP | EventFlags::PRI) || err_hup,
                 write_closed: err_hup,
             })
         })

@@ -24,10 +24,12 @@
 //!   short read or write on a byte stream, rule 7); 0 at first. It means
 //!   something only while the tick is still `T`.
 //! - `closed` (an atomic per direction): an event reported the peer's
-//!   half-close (`EPOLLRDHUP`), a hang-up or an error in that direction.
-//!   Sticky. A short read that met the end of stream leaves the next read
-//!   able to return 0 at once, with no new edge to come, so rule 7 stands
-//!   down for a closed direction.
+//!   half-close (`EPOLLRDHUP`), a hang-up or an error in that direction,
+//!   or, for reads, TCP urgent data (`EPOLLPRI`). Sticky. A short read
+//!   that met the end of stream leaves the next read able to return 0 at
+//!   once, with no new edge to come, and a TCP read stops short at the
+//!   urgent mark with in-band data queued behind it; so rule 7 stands down
+//!   for a closed direction.
 //!
 //! # Who does what
 //!
@@ -81,8 +83,10 @@
 //!
 //! # Rule 7: a short transfer drains the direction
 //!
-//! A `read` on a stream socket or pipe that returns `0 < n < len` took
-//! everything the kernel had: at that instant the receive queue was empty.
+//! A `read` on a TCP socket or a pipe that returns `0 < n < len` took
+//! everything the kernel had: at that instant the receive queue was empty
+//! (TCP's one exception, the urgent mark, comes with `EPOLLPRI`, which
+//! closes the direction for this rule: see `closed` above).
 //! Likewise a short `write` filled the send buffer. Any later transition to
 //! ready is a new edge, so a new event and a new tick. So "an attempt at
 //! tick `T` returned short" implies "an attempt at tick `T` would now
@@ -91,7 +95,11 @@
 //! attempt that started after tick `T` was read; the short one did). A
 //! stale mark (the tick moved since) is ignored, because it is compared
 //! with the current tick. Only the byte-stream types (`TcpStream`,
-//! `UnixStream`, their halves) mark: a datagram socket returns one message
+//! `UnixStream`, their halves) mark, and a
+//! Unix stream only its writes: a read there ends after a message that
+//! carried descriptors (`SCM_RIGHTS`), or at a change of writer with
+//! `SO_PASSCRED`, with data queued behind it and no edge to come
+//! (`net::stream::ShortReadDrains`). A datagram socket returns one message
 //! per read (always "short"), and a terminal returns one line, so a short
 //! read there proves nothing. `readable()` / `writable()` honour the mark,
 //! so a loop of `try_read` and `readable()` waits after a short read

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::support::{
     HASH_SEED, current, fill_pseudo_random, hash_words, multi, nonblocking_and_cloexec,
-    signal_when_pending, watchdog,
+    reactor_settled, read_exactly_in_small_reads, signal_when_pending, watchdog,
 };
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use windlass::net::{TcpListener, TcpStream};
@@ -977,5 +977,30 @@ fn read_uninit_moves_one_mib() {
         }
         writer.await.unwrap();
         assert_eq!(hash_words(HASH_SEED, &got), expected);
+    });
+}
+
+/// TCP urgent data: a `recv` stops short at the urgent mark even with
+/// in-band data queued behind it, so the short read did not take all the
+/// kernel had (reactor rule 7). The mark comes with `EPOLLPRI`, which now
+/// stands rule 7 down for the socket's reads; before, the next read waited
+/// for an edge that never came and "def" was never read.
+#[test]
+fn a_read_after_the_urgent_mark_is_not_stranded() {
+    watchdog(|| {
+        let rt = multi(2);
+        let handle = rt.handle().clone();
+        rt.block_on(async move {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let (server, _) = listener.accept().unwrap();
+            let peer = socket2::Socket::from(peer);
+            peer.send(b"abc").unwrap();
+            peer.send_out_of_band(b"!").unwrap(); // not part of the stream
+            peer.send(b"def").unwrap();
+            let mut server = TcpStream::from_std(server).unwrap();
+            reactor_settled(&handle).await;
+            assert_eq!(read_exactly_in_small_reads(&mut server, 6).await, b"abcdef");
+        });
     });
 }

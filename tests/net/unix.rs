@@ -6,7 +6,10 @@ use std::io;
 use std::net::Shutdown;
 use std::time::Duration;
 
-use crate::support::{TempDir, multi, nonblocking_and_cloexec, signal_when_pending, watchdog};
+use crate::support::{
+    TempDir, multi, nonblocking_and_cloexec, reactor_settled, read_exactly_in_small_reads,
+    signal_when_pending, watchdog,
+};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use windlass::net::{UnixDatagram, UnixListener, UnixStream};
 use windlass::runtime::Handle;
@@ -353,4 +356,67 @@ fn connected_stream_is_nonblocking_and_cloexec() {
             assert_eq!(nonblocking_and_cloexec(client.as_fd()), (true, true));
         });
     });
+}
+
+/// A Unix stream that carried descriptors (`SCM_RIGHTS`): the kernel ends a
+/// read after the message that carried them, with more data queued behind
+/// it and no new edge to come. So a short read on a Unix stream proves
+/// nothing, and it no longer keeps the next read from trying (reactor rule
+/// 7 applies to Unix streams' writes only). Before, "bcd" was never read.
+#[test]
+fn a_read_after_passed_descriptors_is_not_stranded() {
+    watchdog(|| {
+        let rt = multi(2);
+        let handle = rt.handle().clone();
+        rt.block_on(async move {
+            let (mut peer, ours) = std::os::unix::net::UnixStream::pair().unwrap();
+            send_with_stdin_attached(&peer, b"a");
+            std::io::Write::write_all(&mut peer, b"bcd").unwrap();
+            let mut ours = UnixStream::from_std(ours).unwrap();
+            reactor_settled(&handle).await;
+            assert_eq!(read_exactly_in_small_reads(&mut ours, 4).await, b"abcd");
+        });
+    });
+}
+
+/// `sendmsg` of `data` with stdin's descriptor attached (`SCM_RIGHTS`).
+fn send_with_stdin_attached(sock: &std::os::unix::net::UnixStream, data: &[u8]) {
+    use std::os::fd::AsRawFd;
+    let fd: libc::c_int = libc::STDIN_FILENO;
+    let fd_len = std::mem::size_of::<libc::c_int>() as u32;
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(fd_len) } as usize;
+    let mut cbuf = vec![0u8; space];
+    // SAFETY: msghdr is plain data, valid all zeroes.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = space as _;
+    // SAFETY: `msg` points at `cbuf`, which has room for one header and one
+    // descriptor (CMSG_SPACE above), so CMSG_FIRSTHDR is non-null and its
+    // data area holds a c_int; `iov` and `cbuf` outlive the sendmsg call,
+    // which only reads them.
+    let n = unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(fd_len) as _;
+        std::ptr::copy_nonoverlapping(
+            (&fd as *const libc::c_int).cast::<u8>(),
+            libc::CMSG_DATA(cmsg),
+            fd_len as usize,
+        );
+        libc::sendmsg(sock.as_raw_fd(), &msg, 0)
+    };
+    assert_eq!(
+        n,
+        data.len() as isize,
+        "sendmsg: {}",
+        std::io::Error::last_os_error()
+    );
 }

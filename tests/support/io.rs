@@ -204,3 +204,42 @@ pub fn nonblocking_and_cloexec(fd: std::os::fd::BorrowedFd<'_>) -> (bool, bool) 
     assert!(fl >= 0 && fd_flags >= 0, "fcntl failed");
     (fl & libc::O_NONBLOCK != 0, fd_flags & libc::FD_CLOEXEC != 0)
 }
+
+/// Waits until `handle`'s reactor has delivered at least one readiness
+/// event (the one `epoll_ctl(ADD)` queues for a socket that already holds
+/// data), then lets the other tasks run a while: reads after this run at
+/// the tick of that event, with no further edge to come unless more data
+/// arrives.
+pub async fn reactor_settled(handle: &windlass::runtime::Handle) {
+    while handle.metrics().reactor.events == 0 {
+        windlass::task::yield_now().await;
+    }
+    for _ in 0..100 {
+        windlass::task::yield_now().await;
+    }
+}
+
+/// Reads until `want` bytes came, in reads of at most 64 bytes, each under
+/// a 5 s limit; panics, with what came so far, if one hangs.
+pub async fn read_exactly_in_small_reads<R: futures_lite::AsyncRead + Unpin>(
+    r: &mut R,
+    want: usize,
+) -> Vec<u8> {
+    use futures_lite::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    while got.len() < want {
+        let n = windlass::time::timeout(std::time::Duration::from_secs(5), r.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "a read hung with data queued in the socket; got so far {:?}",
+                    String::from_utf8_lossy(&got)
+                )
+            })
+            .unwrap();
+        assert!(n > 0, "unexpected end of stream");
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
