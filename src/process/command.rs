@@ -271,6 +271,9 @@ impl Command {
     ///
     /// A program that does not exist is `NotFound`, one that may not be
     /// run `PermissionDenied`, as from std, here at spawn (never a panic).
+    /// The message names the program, or the working directory when that
+    /// is what does not exist (also `NotFound`); std's own error, with its
+    /// OS code, is the error's [`source`](std::error::Error::source).
     /// Outside a runtime: an error that says how to enter one.
     ///
     /// ```
@@ -289,11 +292,29 @@ impl Command {
             .map_err(|e| io::Error::other(format!("windlass::process::Command::spawn: {e}")))?;
         // Rule 4: each spawn reaps the orphans whose runtime is gone.
         orphan::sweep();
-        if self.set[0] {
+        let std = self.std.spawn().map_err(|e| self.spawn_error(e))?;
+        // Rule 5, before anything can be written to the pipe. Whether stdin
+        // is piped is read from the child, not from `set`: a pipe asked for
+        // through std (`Command::from`, `as_std_mut`) is as much a pipe.
+        if std.stdin.is_some() {
             sigpipe::ensure_ignored();
         }
-        let std = self.std.spawn()?;
         Child::new(std, handle, self.kill_on_drop, self.force_sigchld)
+    }
+
+    /// `e`, from std's spawn, with what it was about. std reports a working
+    /// directory that does not exist (the child's failed `chdir`) as the
+    /// bare errno, which reads exactly like a missing program, and names
+    /// neither. The kind is kept, and `e` (with its OS code) is the new
+    /// error's `source()`.
+    fn spawn_error(&self, e: io::Error) -> io::Error {
+        let what = match self.std.get_current_dir() {
+            Some(dir) if !dir.is_dir() => format!(
+                "the working directory {dir:?} (set by `current_dir`) is not a directory that exists"
+            ),
+            _ => format!("cannot run {:?}", self.std.get_program()),
+        };
+        io::Error::new(e.kind(), SpawnError { what, source: e })
     }
 
     /// Runs the program to its end and collects its output: stdout and
@@ -352,6 +373,29 @@ fn set_streams(std: &mut std::process::Command, which: [bool; 3], to: [fn() -> S
 
 /// A [`Command`] with one run's default streams applied; dropping it puts
 /// the streams the caller never set back to inherit, std's default.
+/// A failed spawn: what it was about, and std's error.
+#[derive(Debug)]
+struct SpawnError {
+    what: String,
+    source: io::Error,
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "windlass::process::Command::spawn: {}: {}",
+            self.what, self.source
+        )
+    }
+}
+
+impl std::error::Error for SpawnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 struct OneRun<'a> {
     cmd: &'a mut Command,
     fresh: [bool; 3],

@@ -70,9 +70,12 @@
 //!    SIGPIPE to "ignore" before `main`, so the write fails with
 //!    `BrokenPipe` instead. For programs that do not (a C host loading a
 //!    Rust library, `-Zon-broken-pipe=inherit`), the first spawn with a
-//!    piped stdin sets SIGPIPE to "ignore" if it was at its default action;
-//!    a handler someone else installed is left alone. The child gets the
-//!    default action back (std resets it between fork and exec).
+//!    piped stdin (however it was asked for: `Command::stdin`, or through
+//!    std before `Command::from` or with `as_std_mut`; the spawned child's
+//!    pipe decides) sets SIGPIPE to "ignore", after the spawn and before
+//!    anything is written, if it was at its default action; a handler
+//!    someone else installed is left alone. The child gets the default
+//!    action back (std resets it between fork and exec).
 
 mod child;
 mod command;

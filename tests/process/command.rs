@@ -287,3 +287,36 @@ fn reaper_outlives_nothing_eventually_helper_sanity() {
     assert!(!eventually(Duration::from_millis(5), || false));
     assert!(eventually(Duration::from_millis(5), || true));
 }
+
+#[test]
+fn a_missing_working_directory_is_named_in_the_spawn_error() {
+    both(|| async {
+        // The program exists; the directory does not. std reports the
+        // child's failed chdir(2) as a bare ENOENT, which reads exactly
+        // like "program not found" (the kind spawn documents for that).
+        let err = Command::new("true")
+            .current_dir("/no/such/windlass-test-dir")
+            .spawn()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+        assert!(
+            err.to_string().contains("/no/such/windlass-test-dir"),
+            "the error does not say that the working directory is missing: {err}"
+        );
+        // std's error, with its OS code, is kept as the source.
+        let source = std::error::Error::source(err.get_ref().expect("a wrapped error"))
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("std's error as the source");
+        assert_eq!(source.raw_os_error(), Some(libc::ENOENT));
+        // And a missing program is named (asyncio: "No such file or
+        // directory: 'no-such-...'").
+        let err = Command::new("no-such-windlass-test-program")
+            .spawn()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+        assert!(
+            err.to_string().contains("no-such-windlass-test-program"),
+            "the error does not name the program: {err}"
+        );
+    });
+}

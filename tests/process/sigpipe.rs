@@ -45,3 +45,26 @@ fn writing_to_an_exited_child_with_default_sigpipe_is_broken_pipe() {
     });
     assert_eq!(sigpipe_disposition(), libc::SIG_IGN);
 }
+
+/// Rule 5 again, with the pipe asked for through std (`Command::from` a
+/// configured `std::process::Command`, or `as_std_mut`): it is as piped
+/// as one asked for with `Command::stdin`, and `communicate` promises
+/// that a child that stops reading is not an error.
+#[test]
+fn a_stdin_piped_through_std_with_default_sigpipe_is_not_killed() {
+    if !child::isolate("sigpipe::a_stdin_piped_through_std_with_default_sigpipe_is_not_killed") {
+        return; // it ran in a child process of its own
+    }
+    // SAFETY: SIG_DFL installs no handler code.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    windlass::Runtime::new().unwrap().block_on(async {
+        let mut std_cmd = std::process::Command::new("true");
+        std_cmd.stdin(Stdio::piped());
+        let child = Command::from(std_cmd).spawn().unwrap();
+        assert!(child.stdin.is_some());
+        // `true` reads nothing: far more than a pipe holds cannot all go in.
+        // Without rule 5 the write raises SIGPIPE and kills this process.
+        let out = child.communicate(&vec![b'x'; 1 << 20]).await.unwrap();
+        assert!(out.status.success());
+    });
+}
