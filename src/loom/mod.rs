@@ -45,7 +45,7 @@
 //! | `loom_test_hooks.rs` | the hooks' bookkeeping (live task cells) | counted outside the model: a model's loom threads share one OS thread, so a read after they are joined sees every count, and the count adds no interleavings |
 //! | `runtime/debug/watchdog.rs` | the watchdog thread | a timed sleeper (loom has no clock), never started by a model; the poll slots it reads are loom's (`loom-tests/tests/debug_watchdog.rs`) |
 //! | `blocking/pool.rs` | the `OWN_THREAD` thread-local, the clock's `OnceLock`, the `Arc<Driver>` | the thread-local needs a `const` initialiser (loom's has none); the other two hold the reactor's side (above) |
-//! | `Arc` in ~25 files | `std::sync::Arc` | the value is outside every modelled protocol (names, callbacks, errors, I/O objects, the runtime's handle parts whose lifetime no model asserts), or it needs what loom's `Arc` lacks: `Waker::from` / `std::task::Wake` (`runtime/block_on_waker.rs`, `runtime/current_thread.rs`), the raw-pointer API of a hand-made `RawWaker` (`join/ready.rs`), unsized values (`Arc<str>`, `Arc<dyn Fn>`), or a public signature |
+//! | `Arc` in ~25 files | `std::sync::Arc` | the value is outside every modelled protocol (names, callbacks, errors, I/O objects, the runtime's handle parts whose lifetime no model asserts), or it needs what loom's `Arc` lacks: `Waker::from` / `std::task::Wake` (`runtime/block_on_waker.rs`, `runtime/current_thread.rs`, `sync/listener.rs`), the raw-pointer API of a hand-made `RawWaker` (`join/ready.rs`), unsized values (`Arc<str>`, `Arc<dyn Fn>`), or a public signature |
 //!
 //! Two more, not through this module at all:
 //!

@@ -111,6 +111,7 @@ pub(crate) use self::driver::Driver;
 use self::epoll::{Event, Events, Poller};
 pub(crate) use self::source::{Direction, Source};
 use self::timers::Timers;
+use crate::task::waker::wake_contained;
 
 /// How long a turn pauses after a failed wait before the next one, so that
 /// a poller that keeps failing does not spin a thread.
@@ -248,7 +249,7 @@ impl Turn<'_> {
         drop(self);
         let n = wakers.len();
         for w in wakers {
-            wake_caught(w);
+            wake_contained(w);
         }
         n
     }
@@ -491,23 +492,7 @@ impl Reactor {
             self.interest.fetch_sub(drained, Relaxed);
         }
         for w in wakers {
-            wake_caught(w);
-        }
-    }
-}
-
-/// Wakes `w`, containing a panic of its `wake`. A waker is user code (a
-/// hand-written future may poll a timer or an I/O object with a waker of
-/// its own), and it may panic. The panic hook has reported it; unwinding
-/// from the reactor would kill the thread that drives the runtime's timers
-/// and I/O (the reactor thread, or a worker), or panic in a runtime's drop,
-/// and drop the wakers not yet woken: every other task would wait forever.
-fn wake_caught(w: Waker) {
-    use std::panic::{AssertUnwindSafe, catch_unwind};
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| w.wake())) {
-        // The payload's own drop may panic too.
-        if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
-            std::mem::forget(again);
+            wake_contained(w);
         }
     }
 }

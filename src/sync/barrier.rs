@@ -158,7 +158,7 @@ impl Barrier {
             if self.state.lock().generation != generation {
                 break;
             }
-            listener.await;
+            super::listener::wait(listener).await;
         }
         std::mem::forget(arrival);
         BarrierWaitResult { leader: false }

@@ -302,7 +302,7 @@ impl<T: Clone> Receiver<T> {
                 Err(TryRecvError::Empty) => {}
                 other => return other.map_err(recv_error),
             }
-            listener.await;
+            super::listener::wait(listener).await;
         }
     }
 

@@ -157,7 +157,7 @@ impl Event {
             if self.happened_since(start) {
                 return;
             }
-            listener.await;
+            super::listener::wait(listener).await;
             if self.happened_since(start) {
                 return;
             }

@@ -125,6 +125,7 @@ mod barrier;
 pub mod broadcast;
 mod condition;
 mod event;
+mod listener;
 pub mod mpsc;
 mod mutex;
 mod notify;

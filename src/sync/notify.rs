@@ -16,7 +16,8 @@
 //! - `notify_waiters`, under the mutex: bumps the generation and unlinks
 //!   every waiter, marking each notified *by all*.
 //! - A [`Notified`] dropped after being notified by one, before it
-//!   returned `Ready`, passes its notification on as `notify_one` would.
+//!   returned `Ready`, passes its notification on as `notify_one` would:
+//!   one a notifier picked, or the permit [`Notified::enable`] took.
 //!
 //! Everything but the generation's read at creation happens under the
 //! mutex, so no notification is lost between a check and a link. A
@@ -262,6 +263,9 @@ enum Stage {
     Start(usize),
     /// Linked (or unlinked by a notifier) under this key.
     Waiting(Key),
+    /// Notified in [`enable`](Notified::enable), not yet polled: the next
+    /// poll returns `Ready`, and a drop first passes a `notify_one` on.
+    Enabled,
     /// Returned `Ready`.
     Done,
 }
@@ -288,7 +292,10 @@ pub struct Notified<'a> {
 impl Notified<'_> {
     /// Joins the queue now, without waiting: a `notify_one` from here on
     /// can pick this future. Returns true if it is already notified (the
-    /// next poll returns `Ready`).
+    /// next poll returns `Ready`). A notification it took (the stored
+    /// permit) is passed on if the future is dropped before that poll, as
+    /// one picked by `notify_one` is: the usual "enable, check the
+    /// condition, return if it holds" loses nothing.
     ///
     /// Use it to register interest before checking a condition, so that a
     /// notification between the check and the first poll is not missed.
@@ -304,7 +311,20 @@ impl Notified<'_> {
     /// ```
     pub fn enable(self: Pin<&mut Self>) -> bool {
         let this = self.get_mut();
-        this.register(None).is_ready()
+        match this.stage {
+            Stage::Start(_) => {
+                if this.register(None).is_pending() {
+                    return false;
+                }
+                this.stage = Stage::Enabled;
+                true
+            }
+            Stage::Waiting(key) => {
+                let mut state = this.notify.state.lock();
+                state.waiters.get_mut(key).notified.is_some()
+            }
+            Stage::Enabled | Stage::Done => true,
+        }
     }
 
     /// How it was notified, once `Ready`.
@@ -364,6 +384,10 @@ impl Future for Notified<'_> {
         let out = match this.stage {
             Stage::Start(_) => this.register(Some(cx.waker())),
             Stage::Waiting(key) => this.poll_waiting(key, cx),
+            Stage::Enabled => {
+                this.stage = Stage::Done;
+                Poll::Ready(())
+            }
             Stage::Done => Poll::Ready(()),
         };
         if out.is_ready() {
@@ -374,15 +398,20 @@ impl Future for Notified<'_> {
 }
 
 impl Drop for Notified<'_> {
-    /// Leaves the queue; passes on a `notify_one` it got but did not return.
+    /// Leaves the queue; passes on a `notify_one` it got but did not return
+    /// (whether a notifier picked it, or `enable` took the stored permit).
     fn drop(&mut self) {
-        let Stage::Waiting(key) = self.stage else {
-            return;
+        let by = match self.stage {
+            Stage::Waiting(key) => {
+                let mut state = self.notify.state.lock();
+                let w = state.waiters.remove(key);
+                drop(state);
+                w.notified
+            }
+            Stage::Enabled => self.received,
+            Stage::Start(_) | Stage::Done => return,
         };
-        let mut state = self.notify.state.lock();
-        let w = state.waiters.remove(key);
-        drop(state);
-        if w.notified == Some(By::One) {
+        if by == Some(By::One) {
             self.notify.notify_n(1);
         }
     }

@@ -16,6 +16,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use event_listener::Event as Listeners;
 
@@ -106,6 +107,12 @@ pub type LifoQueue<T> = Queue<T, Lifo>;
 
 /// A smallest-first [`Queue`]: asyncio's `PriorityQueue`. Make one with
 /// [`Queue::priority`].
+///
+/// The items' `Ord` runs inside `put` and `get`. If it panics (say a
+/// `partial_cmp(..).unwrap()` meets a NaN), the panic reaches the caller
+/// and the queue stays consistent: an item the heap kept counts as
+/// unfinished, and one it dropped while taking it out stops counting (its
+/// room goes to a waiting putter, and `join` does not wait for it).
 ///
 /// ```
 /// use windlass::sync::{PriorityQueue, Queue};
@@ -435,7 +442,7 @@ impl<T, K: Order<T>> Queue<T, K> {
                 Err(TryPutError::ShutDown(it)) => return Err(PutError(it)),
                 Err(TryPutError::Full(it)) => it,
             };
-            listener.await;
+            super::listener::wait(listener).await;
         }
     }
 
@@ -463,11 +470,22 @@ impl<T, K: Order<T>> Queue<T, K> {
         if self.maxsize > 0 && K::len(&state.items) >= self.maxsize {
             return Err(TryPutError::Full(item));
         }
-        K::push(&mut state.items, item);
-        state.unfinished += 1;
+        // A priority queue's push runs the items' `Ord`: user code, which
+        // may panic (`partial_cmp(..).unwrap()` on a NaN). Count what went
+        // in and wake a getter either way, so that no state is left
+        // half-written under the lock (std's `BinaryHeap` keeps the item).
+        let before = K::len(&state.items);
+        let pushed = catch_unwind(AssertUnwindSafe(|| K::push(&mut state.items, item)));
+        let added = K::len(&state.items).saturating_sub(before);
+        state.unfinished += added;
         drop(state);
-        self.not_empty.notify_additional(1);
-        Ok(())
+        if added > 0 {
+            self.not_empty.notify_additional(added);
+        }
+        match pushed {
+            Ok(()) => Ok(()),
+            Err(payload) => resume_unwind(payload),
+        }
     }
 
     /// Takes the next item, waiting while the queue is empty. Fails only
@@ -504,7 +522,7 @@ impl<T, K: Order<T>> Queue<T, K> {
                 Err(TryGetError::ShutDown) => return Err(GetError(())),
                 Err(TryGetError::Empty) => {}
             }
-            listener.await;
+            super::listener::wait(listener).await;
         }
     }
 
@@ -524,7 +542,28 @@ impl<T, K: Order<T>> Queue<T, K> {
         &self,
         mut state: crate::loom::sync::MutexGuard<'_, State<T, K>>,
     ) -> Result<T, TryGetError> {
-        match K::pop(&mut state.items) {
+        // As in `try_put_locked`: a priority queue's pop runs `Ord`. If it
+        // panics, std drops the item it was taking out; nobody can mark
+        // that one done, so it stops counting as unfinished, and the room
+        // it freed still wakes a putter.
+        let before = K::len(&state.items);
+        let popped = match catch_unwind(AssertUnwindSafe(|| K::pop(&mut state.items))) {
+            Ok(popped) => popped,
+            Err(payload) => {
+                let lost = before.saturating_sub(K::len(&state.items));
+                state.unfinished = state.unfinished.saturating_sub(lost);
+                let all_done = lost > 0 && state.unfinished == 0;
+                drop(state);
+                if lost > 0 && self.maxsize > 0 {
+                    self.not_full.notify_additional(lost);
+                }
+                if all_done {
+                    self.all_done.notify(usize::MAX);
+                }
+                resume_unwind(payload);
+            }
+        };
+        match popped {
             Some(item) => {
                 drop(state);
                 if self.maxsize > 0 {
@@ -591,7 +630,7 @@ impl<T, K: Order<T>> Queue<T, K> {
                 if self.unfinished_tasks() == 0 {
                     return;
                 }
-                listener.await;
+                super::listener::wait(listener).await;
             }
         })
         .await

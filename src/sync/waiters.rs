@@ -21,6 +21,8 @@
 
 use std::task::Waker;
 
+use crate::task::waker::wake_contained;
+
 /// Names one slot of a [`WaitList`]; valid until the slot is removed.
 pub(crate) type Key = usize;
 
@@ -240,20 +242,15 @@ impl WakeList {
     }
 
     /// Wakes every waker in the batch. A waker that panics (a foreign
-    /// executor's) does not cost the others their wake-up: the first panic
-    /// is re-raised once all were woken, and the primitive's state was
-    /// already consistent (the wakers are collected after every change).
+    /// executor's) costs neither the others their wake-up nor the caller
+    /// its work: the panic is contained (`task::waker::wake_contained`; the
+    /// panic hook reported it). The caller is a task that released a permit
+    /// or took a message, and a panic unwinding into it would have lost that
+    /// message (a bounded channel's `recv` had already taken it out).
     pub(crate) fn wake_all(self) {
-        let mut first_panic = None;
         let all = self.inline.into_iter().flatten().chain(self.spill);
         for waker in all {
-            let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
-            if let Err(payload) = woke {
-                first_panic.get_or_insert(payload);
-            }
-        }
-        if let Some(payload) = first_panic {
-            std::panic::resume_unwind(payload);
+            wake_contained(waker);
         }
     }
 }
@@ -278,7 +275,8 @@ mod tests {
     use super::*;
 
     /// A waker that panics (a foreign executor's bug) must not cost the
-    /// other wakers of the batch their wake-up (issue #13 sync audit).
+    /// other wakers of the batch their wake-up (issue #13 sync audit), nor
+    /// unwind into the caller (session 13).
     #[test]
     fn a_panicking_waker_does_not_lose_the_others() {
         use std::sync::Arc;
@@ -303,7 +301,7 @@ mod tests {
             batch.push(Some(Waker::from(count.clone())));
         }
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| batch.wake_all()));
-        assert!(res.is_err(), "the panic is re-raised");
+        assert!(res.is_ok(), "the panic stops with the waker that raised it");
         assert_eq!(count.0.load(SeqCst), 6, "every other waker was woken");
     }
 

@@ -279,7 +279,7 @@ impl<T> Sender<T> {
             if self.is_closed() {
                 return;
             }
-            listener.await;
+            super::listener::wait(listener).await;
         }
     }
 }
@@ -450,7 +450,7 @@ async fn wait_changed<T>(shared: &Shared<T>, seen: &mut usize) -> Result<(), Rec
         if let Some(result) = check_changed(shared, seen) {
             return result;
         }
-        listener.await;
+        super::listener::wait(listener).await;
     }
 }
 

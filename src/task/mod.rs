@@ -142,7 +142,7 @@ pub(crate) mod panic_report;
 mod panic_table;
 pub(crate) mod site;
 pub(crate) mod state;
-mod waker;
+pub(crate) mod waker;
 mod yield_now;
 
 use std::ptr::NonNull;

@@ -78,3 +78,30 @@ unsafe fn drop_waker(data: *const ()) {
         unsafe { (header.vtable.dealloc)(raw(data)) };
     }
 }
+
+/// True if `waker` is a windlass task's waker, whose `wake` never panics
+/// (it only changes the task's state word and queues the task).
+pub(crate) fn is_task_waker(waker: &Waker) -> bool {
+    std::ptr::eq(waker.vtable(), &VTABLE)
+}
+
+/// Wakes `waker`, containing a panic of its `wake`.
+///
+/// A waker that is not a windlass task's is someone else's code (a
+/// foreign executor's, a hand-written future's), and its `wake` may panic.
+/// The panic hook has reported the panic by the time it is caught here;
+/// letting it unwind would hand it to whoever woke the waker: the reactor
+/// (whose thread drives every timer and socket of the runtime), or a task
+/// that released a permit or took a message, which would lose its work
+/// and the wake-ups still to be given. So windlass's own wake-ups of
+/// stored wakers (the reactor's, the sync wait lists', the listeners')
+/// go through here, and the panic stops with the waker that raised it.
+pub(crate) fn wake_contained(waker: Waker) {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+        // The payload's own drop is user code too.
+        if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+            std::mem::forget(again);
+        }
+    }
+}

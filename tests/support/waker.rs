@@ -1,4 +1,5 @@
-//! A waker that counts its wake-ups, for tests that poll by hand.
+//! Wakers for tests that poll by hand: one that counts its wake-ups, and
+//! one that panics (a foreign executor's bug).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -22,5 +23,27 @@ impl Wake for CountWaker {
 /// A fresh [`CountWaker`] and a waker that counts into it.
 pub fn counting_waker() -> (Arc<CountWaker>, Waker) {
     let count = Arc::new(CountWaker::default());
+    (count.clone(), Waker::from(count))
+}
+
+/// A waker whose `wake` panics, as a foreign executor's might; it counts
+/// its wake-ups first (read the count with `.0`).
+#[derive(Default, Debug)]
+pub struct PanickingWaker(pub AtomicUsize);
+
+impl Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+        panic!("a foreign waker panics (expected by this test)");
+    }
+}
+
+/// A fresh [`PanickingWaker`] and a waker made from it.
+pub fn panicking_waker() -> (Arc<PanickingWaker>, Waker) {
+    let count = Arc::new(PanickingWaker::default());
     (count.clone(), Waker::from(count))
 }

@@ -338,3 +338,35 @@ fn random_cancellations_lose_no_notification() {
         );
     }
 }
+
+/// `enable` takes the stored permit; the future is then dropped before it
+/// is polled (the usual "enable, check the condition, return if it holds").
+/// The permit is passed on, as one a `notify_one` picked would be; before,
+/// it was lost with the future.
+#[test]
+fn a_permit_taken_by_enable_is_passed_on_if_never_returned() {
+    let notify = Notify::new();
+    notify.notify_one();
+    {
+        let mut first = pin!(notify.notified());
+        assert!(first.as_mut().enable(), "took the stored permit");
+        assert!(first.as_mut().enable(), "still notified");
+    }
+    let (_, waker) = crate::support::counting_waker();
+    let mut next = pin!(notify.notified());
+    assert!(
+        next.as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready(),
+        "the permit was lost with a future that never returned it"
+    );
+    // One that returned it passes nothing on.
+    let mut again = pin!(notify.notified());
+    assert!(!again.as_mut().enable());
+    assert!(
+        again
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+}

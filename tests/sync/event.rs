@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll, Waker};
 
-use crate::support::{CountWaker, multi, watchdog};
+use crate::support::{CountWaker, counting_waker, multi, panicking_waker, watchdog};
 use futures_lite::future;
 use windlass::sync::{Barrier, Event};
 use windlass::task::yield_now;
@@ -183,4 +183,44 @@ fn barrier_cancelled_waiter_takes_its_arrival_back() {
         panic!("first party not released");
     };
     assert!(!rb.is_leader());
+}
+
+/// `Event` (and `Barrier`, `Queue`, `broadcast`, `watch`, a channel's
+/// `closed()`) wait through `event_listener`, which counts a listener as
+/// notified only after its `wake` returns. A waker that panics (a foreign
+/// executor's) used to leave that count one short: `set` panicked, the
+/// listener's drop then panicked on the count's underflow, and with
+/// overflow checks off every later `set` woke nobody. Such a waker is now
+/// wrapped: `set` returns, and the event keeps working for everyone.
+#[test]
+fn a_waker_that_panics_does_not_break_the_event() {
+    let event = Event::new();
+    let (bad, bad_waker) = panicking_waker();
+    let mut first = Box::pin(event.wait());
+    assert!(
+        first
+            .as_mut()
+            .poll(&mut Context::from_waker(&bad_waker))
+            .is_pending()
+    );
+    event.set();
+    assert_eq!(bad.0.load(SeqCst), 1, "the bad waker was woken");
+    drop(first);
+    event.clear();
+    let (good, good_waker) = counting_waker();
+    let mut second = Box::pin(event.wait());
+    assert!(
+        second
+            .as_mut()
+            .poll(&mut Context::from_waker(&good_waker))
+            .is_pending()
+    );
+    event.set();
+    assert_eq!(good.0.load(SeqCst), 1, "a later set woke the next waiter");
+    assert!(
+        second
+            .as_mut()
+            .poll(&mut Context::from_waker(&good_waker))
+            .is_ready()
+    );
 }

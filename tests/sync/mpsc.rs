@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
-use crate::support::{DropCounter, XorShift, current, expect_panic, multi, watchdog};
+use crate::support::{
+    DropCounter, XorShift, counting_waker, current, expect_panic, multi, panicking_waker, watchdog,
+};
 use futures_lite::{StreamExt, future};
 use windlass::sync::mpsc::{self, TryRecvError, TrySendError};
 use windlass::task::yield_now;
@@ -320,4 +322,30 @@ fn works_without_a_windlass_runtime() {
     });
     t.join().unwrap();
     assert_eq!(sum, (0..50).sum());
+}
+
+/// A bounded channel's `recv` hands the room of the message it takes to a
+/// waiting sender whose waker panics (a foreign executor's). The message is
+/// returned, not lost: before, the panic unwound out of `recv` after the
+/// message had left the queue, and the message was dropped with it.
+#[test]
+fn recv_keeps_its_message_when_a_senders_waker_panics() {
+    use std::task::{Context, Poll};
+    let (tx, mut rx) = mpsc::channel::<u32>(1);
+    tx.try_send(1).unwrap();
+    let (bad, bad_waker) = panicking_waker();
+    let mut send = Box::pin(tx.send(2));
+    assert!(
+        send.as_mut()
+            .poll(&mut Context::from_waker(&bad_waker))
+            .is_pending()
+    );
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(bad.0.load(SeqCst), 1, "the sender was woken");
+    let (_, good) = counting_waker();
+    assert_eq!(
+        send.as_mut().poll(&mut Context::from_waker(&good)),
+        Poll::Ready(Ok(()))
+    );
+    assert_eq!(rx.try_recv(), Ok(2));
 }

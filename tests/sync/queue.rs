@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll};
 
-use crate::support::{DropCounter, XorShift, counting_waker, expect_panic, multi, watchdog};
+use crate::support::{
+    DropCounter, XorShift, counting_waker, expect_panic, multi, panicking_waker, watchdog,
+};
 use futures_lite::future;
 use windlass::sync::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, TryGetError, TryPutError,
@@ -373,4 +375,95 @@ fn blocking_forms_between_threads() {
         producer.join().unwrap();
         assert_eq!(got, (0..100).collect::<Vec<_>>());
     });
+}
+
+thread_local! {
+    /// Makes every `Job` comparison on this thread panic.
+    static BAD_ORD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A priority whose comparison can panic, as `partial_cmp(..).unwrap()`
+/// does on a NaN priority: job 99, or any job while `BAD_ORD` is set.
+#[derive(Debug, PartialEq, Eq)]
+struct Job(u32);
+
+impl PartialOrd for Job {
+    fn partial_cmp(&self, other: &Job) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Job {
+    fn cmp(&self, other: &Job) -> std::cmp::Ordering {
+        if self.0 == 99 || other.0 == 99 || BAD_ORD.get() {
+            panic!("a bad priority (expected by this test)");
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+/// A `put` whose comparison panics: std's heap keeps the item, so it must
+/// count as unfinished (before, it did not: `join()` returned with the item
+/// still queued, and its `task_done()` panicked as one too many).
+#[test]
+fn a_priority_put_whose_ord_panics_counts_the_item_it_kept() {
+    let q = Queue::priority(0);
+    q.put_nowait(Job(1)).unwrap();
+    expect_panic(|| q.put_nowait(Job(99)));
+    assert_eq!(q.len(), 2, "the item stayed in the queue");
+    assert_eq!(q.unfinished_tasks(), 2, "every queued item is unfinished");
+}
+
+/// A `get` whose comparison panics: std's heap drops the item it was
+/// taking out. Nobody can mark it done, so it stops counting (before,
+/// `join()` waited for it forever), and the room it freed wakes a waiting
+/// putter (before, the putter was never woken).
+#[test]
+fn a_priority_get_whose_ord_panics_keeps_join_and_putters_going() {
+    let q = Queue::priority(3);
+    for n in 1..=3 {
+        q.put_nowait(Job(n)).unwrap();
+    }
+    let (putter, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut put = Box::pin(q.put(Job(4)));
+    assert!(put.as_mut().poll(&mut cx).is_pending());
+    BAD_ORD.set(true);
+    expect_panic(|| q.get_nowait());
+    BAD_ORD.set(false);
+    assert_eq!(q.len(), 2, "std dropped the item being taken");
+    assert_eq!(putter.0.load(SeqCst), 1, "the waiting putter was woken");
+    assert_eq!(put.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+    for _ in 0..3 {
+        q.get_nowait().unwrap();
+        q.task_done();
+    }
+    assert!(
+        pin!(q.join()).poll(&mut cx).is_ready(),
+        "join waits for an item that no longer exists"
+    );
+}
+
+/// `get` hands the room of the item it takes to a waiting putter whose
+/// waker panics (a foreign executor's). The item is not lost, and `get`
+/// does not panic: the waker's panic stays with the waker.
+#[test]
+fn a_get_keeps_its_item_when_a_putters_waker_panics() {
+    let q = Queue::new(1);
+    q.put_nowait(1).unwrap();
+    let (bad, bad_waker) = panicking_waker();
+    let mut put = Box::pin(q.put(2));
+    assert!(
+        put.as_mut()
+            .poll(&mut Context::from_waker(&bad_waker))
+            .is_pending()
+    );
+    assert_eq!(q.get_nowait(), Ok(1));
+    assert_eq!(bad.0.load(SeqCst), 1, "the putter was woken");
+    let (_, good) = counting_waker();
+    assert_eq!(
+        put.as_mut().poll(&mut Context::from_waker(&good)),
+        Poll::Ready(Ok(()))
+    );
+    assert_eq!(q.get_nowait(), Ok(2));
 }

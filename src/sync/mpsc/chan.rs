@@ -405,7 +405,7 @@ impl<T> Chan<T> {
             if self.is_rx_closed() {
                 return;
             }
-            listener.await;
+            crate::sync::listener::wait(listener).await;
         }
     }
 
