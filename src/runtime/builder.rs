@@ -84,9 +84,7 @@ fn hook_panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     } else {
         "a non-string panic payload".to_string()
     };
-    if let Err(again) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(payload))) {
-        std::mem::forget(again);
-    }
+    crate::task::caught::drop_payload(payload);
     msg
 }
 

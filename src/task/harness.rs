@@ -168,7 +168,20 @@ unsafe fn store_output<F: Future, S: Schedule>(ptr: NonNull<Header>, outcome: Ou
     });
     let outcome = match dropped {
         Ok(()) => outcome,
-        Err(payload) => Outcome::Panicked(payload),
+        Err(payload) => {
+            // The destructor's panic replaces `outcome`, which nobody will
+            // read: an output, or an earlier panic's payload, whose own
+            // destructor may panic too. Unwinding from here would leave
+            // RUNNING held and the task never completed, so that panic is
+            // contained like the others (the hook already printed it).
+            let superseded = context::in_task(ptr, || {
+                catch_unwind(AssertUnwindSafe(move || drop(outcome)))
+            });
+            if let Err(again) = superseded {
+                super::caught::drop_payload(again);
+            }
+            Outcome::Panicked(payload)
+        }
     };
     // SAFETY: as above.
     unsafe { cell.store(outcome) };
@@ -247,9 +260,7 @@ unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 #[cold]
 fn report_panic<F: Future, S: Schedule>(cell: &Cell<F, S>, payload: Box<dyn std::any::Any + Send>) {
     cell.scheduler.unhandled_panic();
-    if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
-        std::mem::forget(again);
-    }
+    super::caught::drop_payload(payload);
 }
 
 /// Gives up one reference, freeing the cell if it was the last (rule 1).

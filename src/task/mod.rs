@@ -129,6 +129,7 @@
 
 pub(crate) mod abort_on_drop;
 mod builder;
+pub(crate) mod caught;
 pub(crate) mod cell_cache;
 pub(crate) mod context;
 pub(crate) mod coop;

@@ -99,9 +99,6 @@ pub(crate) fn is_task_waker(waker: &Waker) -> bool {
 pub(crate) fn wake_contained(waker: Waker) {
     use std::panic::{AssertUnwindSafe, catch_unwind};
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-        // The payload's own drop is user code too.
-        if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
-            std::mem::forget(again);
-        }
+        super::caught::drop_payload(payload);
     }
 }

@@ -432,3 +432,127 @@ fn reactor_wait_failure_is_reported_multi_thread() {
         builder,
     );
 }
+
+/// Debug rule 2 and watchdog rule 6: a poll that took at least the
+/// threshold gives a `SlowPoll` once it returns, and the coarse clock a
+/// multi-thread worker times it with is never used stale. A poll that is in
+/// progress when the runtime begins to shut down (the very poll that makes
+/// `drop(rt)` wait) ends after the watchdog has stopped; its end must still
+/// be read from a moving clock, so the report comes, with the real length.
+#[test]
+fn a_slow_poll_that_ends_during_shutdown_is_still_reported() {
+    watchdog(|| {
+        let log: Arc<Mutex<Vec<DebugEvent>>> = Arc::default();
+        let sink = log.clone();
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .debug(true)
+            .slow_poll_threshold(Duration::from_millis(100))
+            .on_debug_event(move |e| sink.lock().unwrap().push(e.clone()))
+            .build()
+            .unwrap();
+        let (started_tx, started) = mpsc::channel();
+        let sleeper = task::Builder::new().name("sleeper").spawn_on(
+            async move {
+                started_tx.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(300)); // blocks the worker
+            },
+            rt.handle(),
+        );
+        started.recv().unwrap();
+        // Shut down while the poll is in progress: drop waits for it.
+        drop(rt);
+        futures_lite::future::block_on(sleeper).unwrap();
+        let log = log.lock().unwrap();
+        let slow: Vec<Duration> = log
+            .iter()
+            .filter_map(|e| match e {
+                DebugEvent::SlowPoll { task, took } if task.name() == Some("sleeper") => {
+                    Some(*took)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            slow.len(),
+            1,
+            "a 300 ms poll with a 100 ms threshold: {log:#?}"
+        );
+        assert!(slow[0] >= Duration::from_millis(300), "{slow:?}");
+    });
+}
+
+/// A panic payload whose destructor panics too.
+struct PanickyPayload;
+impl Drop for PanickyPayload {
+    fn drop(&mut self) {
+        panic!("payload drop panicked");
+    }
+}
+
+/// Debug rule 5: a panic in the `on_debug_event` callback "is caught and
+/// reported on stderr, and the thread goes on". A callback whose panic
+/// payload panics again when dropped (the case `task::harness` already
+/// guards for a task's payload) must not unwind out of the runtime: here,
+/// out of the shutdown pass that reports `PendingAtShutdown`, which would
+/// leave the remaining tasks uncancelled and `drop(rt)` waiting forever.
+#[test]
+fn a_callback_panic_whose_payload_panics_on_drop_is_contained() {
+    watchdog(|| {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .debug(true)
+            .on_debug_event(|e| {
+                if matches!(e, DebugEvent::PendingAtShutdown { .. }) {
+                    std::panic::panic_any(PanickyPayload);
+                }
+            })
+            .build()
+            .unwrap();
+        let pending: Vec<_> = (0..4)
+            .map(|_| rt.spawn(std::future::pending::<()>()))
+            .collect();
+        let (done_tx, done) = mpsc::channel();
+        std::thread::spawn(move || {
+            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rt)));
+            let _ = done_tx.send(dropped.is_ok());
+        });
+        let returned = done
+            .recv_timeout(Duration::from_secs(10))
+            .expect("drop(rt) hung: the shutdown pass was cut short");
+        assert!(returned, "drop(rt) unwound");
+        for h in pending {
+            assert!(
+                futures_lite::future::block_on(h)
+                    .unwrap_err()
+                    .is_cancelled()
+            );
+        }
+    });
+}
+
+/// The same on `JoinHandle::drop` (task rule 8: it never unwinds): the
+/// `PanicNotRetrieved` report of a dropped handle runs the callback on the
+/// dropping thread.
+#[test]
+fn join_handle_drop_does_not_unwind_from_a_callback_payload() {
+    watchdog(|| {
+        let rt = Builder::new_current_thread()
+            .debug(true)
+            .on_debug_event(|e| {
+                if matches!(e, DebugEvent::PanicNotRetrieved { .. }) {
+                    std::panic::panic_any(PanickyPayload);
+                }
+            })
+            .build()
+            .unwrap();
+        let h = rt.spawn(async { panic!("task panicked") });
+        rt.block_on(async {
+            while !h.is_finished() {
+                windlass::yield_now().await;
+            }
+        });
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(h)));
+        assert!(dropped.is_ok(), "JoinHandle::drop unwound");
+    });
+}

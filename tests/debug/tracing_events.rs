@@ -64,3 +64,40 @@ fn debug_events_are_tracing_events() {
     );
     assert!(get("task.spawned_at").unwrap().starts_with(file!()));
 }
+
+/// A subscriber that panics on windlass's events.
+struct Panicking;
+
+impl<S: tracing::Subscriber> Layer<S> for Panicking {
+    fn on_event(&self, event: &tracing::Event<'_>, _cx: Context<'_, S>) {
+        if event.metadata().target() == "windlass::debug" {
+            panic!("a tracing subscriber panics (expected by this test)");
+        }
+    }
+}
+
+/// Debug rule 5 holds for the `tracing` side too: a subscriber that
+/// panics on a report is caught, and the thread goes on. Before, the
+/// panic unwound out of whatever emitted the report: here the shutdown
+/// pass of a current-thread runtime's drop, which stopped before it
+/// cancelled the remaining tasks.
+#[test]
+fn a_subscriber_that_panics_does_not_stop_the_shutdown() {
+    let subscriber = tracing_subscriber::registry().with(Panicking);
+    tracing::subscriber::with_default(subscriber, || {
+        let rt = windlass::runtime::Builder::new_current_thread()
+            .debug(true)
+            .on_debug_event(|_| {})
+            .build()
+            .unwrap();
+        let pending: Vec<_> = (0..3)
+            .map(|_| rt.spawn(std::future::pending::<()>()))
+            .collect();
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rt)));
+        assert!(dropped.is_ok(), "the runtime's drop unwound");
+        for h in pending {
+            let err = futures_lite::future::block_on(h).unwrap_err();
+            assert!(err.is_cancelled(), "{err:?}");
+        }
+    });
+}

@@ -403,3 +403,78 @@ fn panic_dropping_detached_output_goes_to_the_policy() {
         assert!(rt.handle().is_shutdown());
     });
 }
+
+/// A value whose destructor panics.
+struct PanicOnDrop(&'static str);
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("{}", self.0);
+    }
+}
+
+/// A future that holds a `PanicOnDrop` and returns another one: the
+/// harness drops the future after `Ready` (its destructor panics), so the
+/// output can never be delivered and must be dropped too.
+struct ReadyThenPanicOnDrop {
+    _guard: PanicOnDrop,
+}
+impl std::future::Future for ReadyThenPanicOnDrop {
+    type Output = PanicOnDrop;
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<PanicOnDrop> {
+        std::task::Poll::Ready(PanicOnDrop("output drop panicked"))
+    }
+}
+
+/// Task rule 4 / `store_output`: when a completed future's destructor
+/// panics, the output it returned is dropped too; a panic from *that*
+/// destructor is contained like every other destructor panic of the
+/// harness (the JoinHandle resolves, the worker survives). Before, it
+/// unwound out of the poll with `RUNNING` still held: the worker thread
+/// died and the handle never resolved.
+#[test]
+fn output_dropped_after_the_future_destructor_panicked_is_contained() {
+    watchdog(|| {
+        let rts: [(&str, Runtime); 2] = [("multi", multi(1)), ("current", current())];
+        for (flavor, rt) in rts {
+            let h = rt.spawn(ReadyThenPanicOnDrop {
+                _guard: PanicOnDrop("future drop panicked"),
+            });
+            // Await from a plain thread, with a limit: a task left RUNNING
+            // never completes.
+            let (tx, rx) = std::sync::mpsc::channel();
+            let handle = rt.handle().clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(futures_lite::future::block_on(h).map(drop));
+            });
+            if flavor == "current" {
+                // The current-thread runtime runs tasks inside block_on only.
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    rt.block_on(async {
+                        for _ in 0..10 {
+                            windlass::yield_now().await;
+                        }
+                    })
+                }));
+                assert!(
+                    r.is_ok(),
+                    "{flavor}: block_on unwound: {:?}",
+                    r.err().map(|p| panic_message(&*p))
+                );
+            }
+            let got = rx
+                .recv_timeout(std::time::Duration::from_secs(5))
+                .unwrap_or_else(|_| panic!("{flavor}: the JoinHandle never resolved"));
+            let err = got.expect_err("the future's destructor panicked");
+            assert!(err.is_panic(), "{flavor}: {err:?}");
+            // The runtime still runs tasks.
+            assert_eq!(
+                rt.block_on(handle.spawn(async { 5 })).unwrap(),
+                5,
+                "{flavor}"
+            );
+        }
+    });
+}

@@ -34,8 +34,11 @@
 //!    [`Builder::on_debug_event`], or by default to stderr as one line each.
 //!    The callback runs on whichever thread found the event (a worker, the
 //!    watchdog, the thread shutting the runtime down); a panic in it is
-//!    caught and reported on stderr, and the thread goes on. With the
-//!    `tracing` feature each event is also emitted as a `tracing` event.
+//!    caught and reported on stderr, and the thread goes on (its payload is
+//!    dropped through `task::caught`, so a payload whose own destructor
+//!    panics is contained too). With the `tracing` feature each event is
+//!    also emitted as a `tracing` event, and a subscriber's panic is caught
+//!    the same way.
 //! 6. **Runtime failures, in debug mode or not.** A wait on the reactor's
 //!    poller that fails (any error but `EINTR`: an OS-level problem, such
 //!    as a poller descriptor closed behind the runtime's back) gives a
@@ -92,17 +95,28 @@ impl Default for Settings {
 impl Settings {
     /// Rule 5: hands `event` to the callback (or stderr) and to `tracing`.
     pub(crate) fn emit(&self, event: DebugEvent) {
+        // A subscriber is user code too: caught like the callback.
         #[cfg(feature = "tracing")]
-        tracing::emit(&event);
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| tracing::emit(&event))) {
+            stderr_line(format_args!(
+                "windlass debug: a tracing subscriber panicked (the panic was caught; the runtime \
+                 goes on) while handling: {event}"
+            ));
+            crate::task::caught::drop_payload(payload);
+        }
         match &self.callback {
             None => stderr_line(format_args!("windlass debug: {event}")),
             Some(callback) => {
                 let delivered = catch_unwind(AssertUnwindSafe(|| callback(&event)));
-                if delivered.is_err() {
+                if let Err(payload) = delivered {
                     stderr_line(format_args!(
                         "windlass debug: the on_debug_event callback panicked (the panic was caught; \
                          the runtime goes on) while handling: {event}"
                     ));
+                    // A payload whose destructor panics again is forgotten:
+                    // the thread must go on (a worker, the shutdown pass, a
+                    // `JoinHandle::drop`, which never unwinds).
+                    crate::task::caught::drop_payload(payload);
                 }
             }
         }

@@ -47,9 +47,12 @@
 //!    that finds 0 reads the exact clock instead: a stale coarse time is
 //!    never used.
 //! 7. **Stop.** The runtime's shutdown sets `stop` and wakes the watchdog,
-//!    which exits. It holds no reference to the scheduler of its own; its
-//!    rule-8 view of the activity (`Idle`) holds the runtime's clock,
-//!    whose queued-work hook holds the scheduler until shutdown clears it.
+//!    which stores 0 in the coarse clock (as rule 8 does) and exits: a
+//!    poll still in progress, the one shutdown waits for, ends on the
+//!    exact clock, not on a time frozen at the last look. It holds no
+//!    reference to the scheduler of its own; its rule-8 view of the
+//!    activity (`Idle`) holds the runtime's clock, whose queued-work hook
+//!    holds the scheduler until shutdown clears it.
 //! 8. **Idle.** When [`IDLE_LOOKS`] looks in a row found (by a plain read)
 //!    no unit of the
 //!    runtime's activity held (no worker awake, no `block_on` thread
@@ -259,34 +262,51 @@ pub(crate) fn start(
     crate::loom::std::thread::Builder::new()
         .name("windlass-watchdog".into())
         .spawn(move || {
-            let mut seen = vec![Seen::default(); slots.len()];
-            let mut current = vec![None; slots.len()];
-            let mut idle_looks = 0;
-            while !stop.wait(STEP) {
-                idle_looks = if idle.quiet() { idle_looks + 1 } else { 0 };
-                if idle_looks >= IDLE_LOOKS {
-                    if sleep_while_idle(&clock, &stop, &idle) {
-                        return;
-                    }
-                    idle_looks = 0;
-                    continue;
-                }
-                // Rule 3: `now`, the loads, `after`.
-                let now = now_ns();
-                clock.publish(now);
-                for (cur, slot) in current.iter_mut().zip(slots.iter()) {
-                    *cur = slot.current();
-                }
-                let after = now_ns();
-                for (worker, (seen, cur)) in seen.iter_mut().zip(&current).enumerate() {
-                    let blocked = look(seen, *cur, now, after, settings.threshold);
-                    if let Some((task, blocked_for)) = blocked {
-                        report(worker, task, blocked_for, seen, &settings, &lookup);
-                    }
-                }
-            }
+            look_until_stopped(&slots, &clock, &settings, &lookup, &stop, &idle);
+            // Rule 7: no coarse time once the watchdog is gone (rule 6's
+            // 0): a poll still in progress at shutdown, the one that makes
+            // the runtime wait, is timed with the exact clock instead of
+            // one frozen at the last look.
+            clock.pause();
         })
         .map(drop)
+}
+
+/// Rules 3-6 and 8, until rule 7's stop.
+fn look_until_stopped(
+    slots: &Slots,
+    clock: &CoarseClock,
+    settings: &Settings,
+    lookup: &Lookup,
+    stop: &Stop,
+    idle: &impl Idle,
+) {
+    let mut seen = vec![Seen::default(); slots.len()];
+    let mut current = vec![None; slots.len()];
+    let mut idle_looks = 0;
+    while !stop.wait(STEP) {
+        idle_looks = if idle.quiet() { idle_looks + 1 } else { 0 };
+        if idle_looks >= IDLE_LOOKS {
+            if sleep_while_idle(clock, stop, idle) {
+                return;
+            }
+            idle_looks = 0;
+            continue;
+        }
+        // Rule 3: `now`, the loads, `after`.
+        let now = now_ns();
+        clock.publish(now);
+        for (cur, slot) in current.iter_mut().zip(slots.iter()) {
+            *cur = slot.current();
+        }
+        let after = now_ns();
+        for (worker, (seen, cur)) in seen.iter_mut().zip(&current).enumerate() {
+            let blocked = look(seen, *cur, now, after, settings.threshold);
+            if let Some((task, blocked_for)) = blocked {
+                report(worker, task, blocked_for, seen, settings, lookup);
+            }
+        }
+    }
 }
 
 /// Rule 8: the idle sleep, entered as the activity's watcher (`watch`
