@@ -706,6 +706,10 @@ impl Inner {
         let mut state = me.state.lock();
         state.handles.remove(&number);
         state.threads -= 1;
+        // The hand-off this thread carried ends here (it never reaches the
+        // queue, where `run` counts it out): left counted, it stopped every
+        // later hand-off, and queued closures waited forever.
+        state.starting -= 1;
         let orphans = if state.threads == 0 {
             std::mem::take(&mut state.queue)
         } else {
@@ -714,7 +718,20 @@ impl Inner {
         if state.threads == 0 || state.shutdown {
             me.all_exited.notify_all();
         }
-        drop(state);
+        // Other threads are left: pass the wake-up on to an idle one if
+        // work waits (not a new thread, whose hook may panic again; a busy
+        // one takes the work when it is done).
+        if !state.shutdown
+            && !state.queue.is_empty()
+            && state.idle > 0
+            && state.notified + state.starting == 0
+        {
+            state.notified += 1;
+            drop(state);
+            me.work.notify_one();
+        } else {
+            drop(state);
+        }
         for task in orphans {
             // Rule 7 of the task protocol, for one task: take it out of the
             // owned list and cancel it; its `Notified` then finds it done.
@@ -722,6 +739,13 @@ impl Inner {
                 list_ref.shutdown();
             }
             drop(task);
+            // The job's unit of the clock's activity (rule 2 of
+            // `reactor/activity.rs`), left once its awaiter was woken, as
+            // `run` does for a job that ran: kept, a paused clock never
+            // advanced again.
+            if let Some(clock) = me.clock.get() {
+                clock.activity.leave();
+            }
         }
     }
 

@@ -45,10 +45,7 @@ impl Config {
     where
         F: FnOnce(HookResult) + Send + 'static,
     {
-        let name = self
-            .thread_name
-            .as_ref()
-            .map_or_else(|| default_name.to_string(), |f| f());
+        let name = self.name(default_name)?;
         let mut builder = crate::loom::thread::Builder::new().name(name);
         if let Some(size) = self.stack_size {
             builder = builder.stack_size(size);
@@ -71,6 +68,24 @@ impl Config {
             }
             let _stop = Stop(stop);
             f(Ok(()));
+        })
+    }
+}
+
+impl Config {
+    /// The name of a new runtime thread: `thread_name`'s, else
+    /// `default_name`. A name function that panics is an error, not a
+    /// panic: it is called where a panic would leave a thread counted that
+    /// never started (the blocking pool's lock, a half-started `build`).
+    pub(crate) fn name(&self, default_name: &str) -> io::Result<String> {
+        let Some(f) = &self.thread_name else {
+            return Ok(default_name.to_string());
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f())).map_err(|payload| {
+            io::Error::other(format!(
+                "windlass: the thread_name_fn panicked ({}); no thread was started",
+                hook_panic_message(payload)
+            ))
         })
     }
 }
@@ -230,6 +245,11 @@ impl Builder {
 
     /// A function that names each new runtime thread; it is called once
     /// per thread, on the thread that starts it.
+    ///
+    /// If it panics, that thread is not started, and the panic is an error:
+    /// `build()` returns it (a worker's name), or, for a blocking-pool
+    /// thread, the closure waits for another pool thread, and
+    /// `spawn_blocking` panics with it if the pool has none.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
@@ -561,11 +581,7 @@ impl Builder {
         let mut pool_config = self.pool.clone();
         pool_config.debug = self.config.debug.enabled;
         let blocking = BlockingPool::from_config(pool_config);
-        let reactor_name = self
-            .config
-            .thread_name
-            .as_ref()
-            .map_or_else(|| "windlass-reactor".to_string(), |f| f());
+        let reactor_name = self.config.name("windlass-reactor")?;
         // The poller's descriptors are taken now: out of descriptors, the
         // build fails here rather than a timer later (issue #13). A failed
         // wait is reported through the debug-event channel (debug rule 6).

@@ -14,6 +14,9 @@ use super::multi_thread::worker;
 struct Context {
     /// Set by `Runtime::enter`, `block_on` and worker threads.
     handle: RefCell<Option<RtHandle>>,
+    /// How many [`SetCurrentGuard`]s are alive on this thread: each guard
+    /// records its depth, so one dropped out of order is caught.
+    depth: Cell<usize>,
     /// True while this thread drives a runtime: a worker loop or `block_on`.
     entered: Cell<bool>,
     /// On a worker thread, the worker's own state; null elsewhere. Points to
@@ -27,6 +30,7 @@ struct Context {
 crate::loom::thread_local! {
     static CONTEXT: Context = Context {
         handle: RefCell::new(None),
+        depth: Cell::new(0),
         entered: Cell::new(false),
         worker: Cell::new(std::ptr::null()),
     };
@@ -41,20 +45,53 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&RtHandle) -> R) -> Option<R> {
 }
 
 /// Restores the previous current handle when dropped.
+///
+/// Not `Send`: it restores *this* thread's state. Dropped on another
+/// thread (an `EnterGuard` held across an `.await` in a task, or sent
+/// away), it left its own thread inside the runtime for good, so a
+/// worker's later tasks spawned onto another runtime.
 pub(crate) struct SetCurrentGuard {
     prev: Option<RtHandle>,
+    /// This guard's place in the thread's stack of guards (1 = outermost).
+    depth: usize,
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 /// Makes `handle` the current runtime of this thread until the guard drops.
 pub(crate) fn set_current(handle: &RtHandle) -> SetCurrentGuard {
-    let prev = CONTEXT.with(|c| c.handle.replace(Some(handle.clone())));
-    SetCurrentGuard { prev }
+    CONTEXT.with(|c| {
+        let prev = c.handle.replace(Some(handle.clone()));
+        let depth = c.depth.get() + 1;
+        c.depth.set(depth);
+        SetCurrentGuard {
+            prev,
+            depth,
+            _not_send: std::marker::PhantomData,
+        }
+    })
 }
 
 impl Drop for SetCurrentGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
-        let _ = CONTEXT.try_with(|c| c.handle.replace(prev));
+        let in_order = CONTEXT
+            .try_with(|c| {
+                if c.depth.get() != self.depth {
+                    // Out of order: restoring `prev` now would undo the
+                    // guards made after this one. Leave the state to them.
+                    return false;
+                }
+                c.depth.set(self.depth - 1);
+                c.handle.replace(prev);
+                true
+            })
+            .unwrap_or(true);
+        if !in_order && !std::thread::panicking() {
+            panic!(
+                "windlass: EnterGuards dropped out of order; the guards of Runtime::enter / Handle::enter \
+                 must be dropped in the reverse order of their creation (keep each in a scope of its own)"
+            );
+        }
     }
 }
 

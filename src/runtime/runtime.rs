@@ -61,6 +61,23 @@ pub struct Runtime {
 ///     rt.enter() // error: `rt` does not live long enough
 /// };
 /// ```
+///
+/// It restores the state of the thread that made it, so it stays on that
+/// thread: it cannot be held across an `.await` in a spawned task (which
+/// may resume on another worker) or sent away.
+///
+/// ```compile_fail
+/// let rt = windlass::Runtime::new().unwrap();
+/// let other = windlass::runtime::Builder::new_current_thread().build().unwrap();
+/// let other: &'static windlass::runtime::Handle = Box::leak(Box::new(other.handle().clone()));
+/// rt.spawn(async move {
+///     let _guard = other.enter();
+///     windlass::task::yield_now().await; // error: `EnterGuard` is not `Send`
+/// });
+/// ```
+///
+/// Guards must be dropped in the reverse order of their creation; one
+/// dropped out of order panics.
 #[must_use = "the runtime is current only while the guard lives"]
 pub struct EnterGuard<'a> {
     _guard: context::SetCurrentGuard,

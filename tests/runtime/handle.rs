@@ -209,3 +209,19 @@ fn handle_debug_and_metrics() {
         assert_eq!(h.num_alive_tasks(), 0, "a joined task is no longer alive");
     });
 }
+
+/// `EnterGuard`s dropped out of order panic with the rule, as tokio's do.
+/// Before, the drop restored the state the guard saw, and the thread was
+/// left inside a runtime after every guard was gone. (A guard sent to
+/// another thread no longer compiles: see the `compile_fail` example on
+/// `EnterGuard`.)
+#[test]
+fn enter_guards_dropped_out_of_order_panic_naming_the_rule() {
+    let a = current();
+    let b = current();
+    let ga = a.enter();
+    let gb = b.enter();
+    let msg = expect_panic(move || drop(ga));
+    assert!(msg.contains("out of order"), "{msg}");
+    drop(gb);
+}

@@ -8,13 +8,20 @@
 //! - a runtime dropped inside its own `spawn_blocking` closure (defect 4:
 //!   the pool waited for the thread running the drop);
 //! - `Semaphore::add_permits` overflowing with a waiter (defect 5: the
-//!   waiter and every later `acquire` hung).
+//!   waiter and every later `acquire` hung);
+//! - a `thread_name_fn` that panics, for a pool thread (session 13: the
+//!   pool counted a thread that never started, so no later closure ran and
+//!   the runtime's drop hung) and for a worker in `build()` (the workers
+//!   already started ran on forever);
+//! - a pool thread's `on_thread_start` that panics once (session 13: no
+//!   later closure got a thread, and the cancelled closure kept a paused
+//!   clock from ever advancing).
 //!
 //! The timer under `EMFILE` (defect 3) is in `fd.rs`, with the rest
 //! of the descriptor-exhaustion scenario.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use crate::support::{child, current, expect_panic, multi};
@@ -185,6 +192,119 @@ fn semaphore_overflow_with_a_waiting_task_does_not_wedge() {
                 let p = sem.acquire_many(3).await.unwrap();
                 assert_eq!(p.num_permits(), 3);
             });
+        },
+    )
+    .assert_passed();
+}
+
+/// A name function that panics once, the first time it is armed.
+fn panics_once_when_armed() -> (Arc<AtomicBool>, impl Fn() -> String + Send + Sync + 'static) {
+    let armed = Arc::new(AtomicBool::new(false));
+    let a = armed.clone();
+    (armed, move || {
+        if a.swap(false, SeqCst) {
+            panic!("no name today");
+        }
+        "named".to_string()
+    })
+}
+
+#[test]
+fn a_panicking_thread_name_fn_for_a_pool_thread_neither_wedges_nor_hangs() {
+    child::run(
+        "misuse::a_panicking_thread_name_fn_for_a_pool_thread_neither_wedges_nor_hangs",
+        DEADLINE,
+        || {
+            let (armed, name) = panics_once_when_armed();
+            let rt = Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name_fn(name)
+                .build()
+                .unwrap();
+            armed.store(true, SeqCst);
+            // No pool thread could start: the caller gets the error.
+            let msg = expect_panic(|| rt.spawn_blocking(|| 1));
+            assert!(msg.contains("no name today"), "{msg}");
+            // The pool does not count that thread: the next closure runs.
+            let (tx, rx) = std::sync::mpsc::channel();
+            let _h = rt.spawn_blocking(move || tx.send(7).unwrap());
+            assert_eq!(rx.recv_timeout(DEADLINE), Ok(7));
+            drop(rt); // returns
+        },
+    )
+    .assert_passed();
+}
+
+#[test]
+fn a_panicking_thread_name_fn_in_build_stops_the_workers_it_started() {
+    child::run(
+        "misuse::a_panicking_thread_name_fn_in_build_stops_the_workers_it_started",
+        DEADLINE,
+        || {
+            let calls = Arc::new(AtomicUsize::new(0));
+            let stopped = Arc::new(AtomicUsize::new(0));
+            let (c, s) = (calls.clone(), stopped.clone());
+            let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+            let stop_tx = std::sync::Mutex::new(stop_tx);
+            let err = Builder::new_multi_thread()
+                .worker_threads(3)
+                .thread_name_fn(move || {
+                    // Call 0 names the reactor, 1 and 2 the first two
+                    // workers; the third worker's name panics.
+                    if c.fetch_add(1, SeqCst) == 3 {
+                        panic!("no name today");
+                    }
+                    "named".to_string()
+                })
+                .on_thread_stop(move || {
+                    s.fetch_add(1, SeqCst);
+                    let _ = stop_tx.lock().unwrap().send(());
+                })
+                .build()
+                .unwrap_err();
+            assert!(err.to_string().contains("no name today"), "{err}");
+            for _ in 0..2 {
+                stop_rx
+                    .recv_timeout(DEADLINE)
+                    .expect("a worker started by the failed build stopped");
+            }
+            assert_eq!(stopped.load(SeqCst), 2);
+        },
+    )
+    .assert_passed();
+}
+
+#[test]
+fn a_pool_thread_whose_start_hook_panics_once_is_recovered_from() {
+    child::run(
+        "misuse::a_pool_thread_whose_start_hook_panics_once_is_recovered_from",
+        DEADLINE,
+        || {
+            for paused in [false, true] {
+                let armed = Arc::new(AtomicBool::new(false));
+                let a = armed.clone();
+                let rt = Builder::new_current_thread()
+                    .start_paused(paused)
+                    .on_thread_start(move || {
+                        if a.swap(false, SeqCst) {
+                            panic!("pool hook failed once");
+                        }
+                    })
+                    .build()
+                    .unwrap();
+                armed.store(true, SeqCst);
+                let err = rt.block_on(rt.spawn_blocking(|| 1)).unwrap_err();
+                assert!(err.is_cancelled(), "{err:?}");
+                // The hook works now: the next closure gets a thread.
+                let (tx, rx) = std::sync::mpsc::channel();
+                let _h = rt.spawn_blocking(move || tx.send(2).unwrap());
+                assert_eq!(rx.recv_timeout(DEADLINE), Ok(2), "paused: {paused}");
+                // The cancelled closure gave back its unit of the clock's
+                // activity: a paused clock still jumps to the next timer.
+                if paused {
+                    rt.block_on(windlass::time::sleep(Duration::from_secs(3600)));
+                }
+            }
         },
     )
     .assert_passed();
