@@ -380,10 +380,13 @@ impl File {
     where
         W: FnOnce(&mut Inner) -> io::Result<Value> + Send + 'static,
     {
-        let State::Idle(mut inner) = std::mem::replace(&mut self.state, State::Gone) else {
+        let State::Idle(inner) = std::mem::replace(&mut self.state, State::Gone) else {
             unreachable!("windlass: File started an operation while not idle")
         };
+        let carried = Carried(Some(inner));
         self.state = State::Busy(crate::spawn_blocking(move || {
+            let mut carried = carried;
+            let mut inner = carried.take();
             let result = work(&mut inner);
             (inner, Outcome { op, result })
         }));
@@ -523,8 +526,11 @@ impl Drop for File {
         };
         match crate::runtime::Handle::try_current() {
             // Do not block a worker: write in the background.
+            // (If the pool is shut down before the closure runs, `Carried`
+            // writes the data out where the closure is dropped.)
             Ok(handle) if !handle.is_shutdown() => {
-                drop(handle.spawn_blocking(move || inner.write_out_quietly()))
+                let carried = Carried(Some(inner));
+                drop(handle.spawn_blocking(move || drop(carried)))
             }
             // A plain thread (or a runtime shutting down) may block.
             _ => inner.write_out_quietly(),
@@ -536,6 +542,29 @@ impl Inner {
     /// The write-out of a dropped file: nobody is left to see an error.
     fn write_out_quietly(mut self) {
         let _ = self.buf.write_out(&mut self.std);
+    }
+}
+
+/// A file's parts inside a blocking closure. A closure that never runs
+/// (the pool cancelled it at shutdown, or was already shut down when it was
+/// spawned) is dropped on the thread that cancels it, which may block: the
+/// buffered bytes are written out there rather than lost, as a write that
+/// returned `Ok` and an in-flight write-out of a dropped `File` promise.
+struct Carried(Option<Inner>);
+
+impl Carried {
+    fn take(&mut self) -> Inner {
+        self.0
+            .take()
+            .expect("windlass: a File's blocking closure ran twice")
+    }
+}
+
+impl Drop for Carried {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.take() {
+            inner.write_out_quietly();
+        }
     }
 }
 

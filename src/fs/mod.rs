@@ -70,7 +70,10 @@
 //!   on the blocking pool in the background when a runtime is current
 //!   (nothing orders that write before later operations on the same path,
 //!   and its error is lost), or right away on the dropping thread when none
-//!   is (a plain thread may block) or the runtime is shutting down. Flush
+//!   is (a plain thread may block) or the runtime is shutting down. A
+//!   write-out that the runtime's shutdown cancels before a pool thread
+//!   takes it (a dropped `File`'s, or one in flight) is made by the thread
+//!   that cancels it instead: data a write accepted is not lost. Flush
 //!   before dropping to know the data is written and to see errors.
 //! - Closing (`close().await`) only flushes; the OS file is closed when the
 //!   `File` is dropped.

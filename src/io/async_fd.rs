@@ -75,7 +75,7 @@ impl<T: AsFd> Async<T> {
         let handle = crate::runtime::Handle::try_current()
             .map_err(|e| io::Error::other(format!("windlass::io::Async::new: {e}")))?;
         let reactor = handle.driver().get()?;
-        let source = reactor.register(io.as_fd())?;
+        let source = reactor.register(io.as_fd()).map_err(not_pollable)?;
         Ok(Async {
             source,
             reactor,
@@ -465,6 +465,22 @@ impl<T: AsFd> Async<T> {
         let mut op = op;
         poll_io(&self.source, cx, Direction::Write, || op(io))
     }
+}
+
+/// epoll refuses a descriptor it cannot watch (a regular file, a
+/// directory) with `EPERM`, whose text ("Operation not permitted") reads
+/// like a permissions problem: say what it means and what to use instead.
+/// The kind stays `PermissionDenied`.
+fn not_pollable(e: io::Error) -> io::Error {
+    if e.raw_os_error() != Some(libc::EPERM) {
+        return e;
+    }
+    io::Error::new(
+        e.kind(),
+        "windlass::io::Async: this descriptor cannot be polled (epoll refuses regular files \
+         and directories: they never block); use windlass::fs::File for files \
+         (epoll_ctl: Operation not permitted)",
+    )
 }
 
 /// Tries `op`; on `WouldBlock`, registers for the next event in `dir`

@@ -279,3 +279,61 @@ fn ping_pong_loses_no_wakeups() {
         assert_eq!(rt.handle().num_io_sources(), 0);
     });
 }
+
+/// A regular file cannot be polled (epoll refuses it with EPERM). The
+/// error should say so and name the fix (`windlass::fs::File`), not just
+/// "Operation not permitted", which reads like a permissions problem.
+#[test]
+fn async_new_on_a_regular_file_is_a_clear_error() {
+    let rt = multi(1);
+    let _guard = rt.enter();
+    let path = std::env::temp_dir().join(format!("windlass-fsmac-regular-{}", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    let err = Async::new(file).expect_err("a regular file cannot be registered");
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        rt.handle().num_io_sources(),
+        0,
+        "the failed registration leaked a slot"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("fs::File") || msg.contains("regular file"),
+        "unclear error for a regular file: {msg:?} (kind {:?})",
+        err.kind()
+    );
+}
+
+/// The inner object's `Drop` panics: the descriptor is deregistered first,
+/// and the runtime goes on.
+#[test]
+fn async_whose_inner_drop_panics_still_deregisters() {
+    struct Boom(UnixStream);
+    impl std::os::fd::AsFd for Boom {
+        fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+            self.0.as_fd()
+        }
+    }
+    impl Drop for Boom {
+        fn drop(&mut self) {
+            panic!("inner drop panics");
+        }
+    }
+    watchdog(|| {
+        let rt = multi(1);
+        let (a, _b) = UnixStream::pair().unwrap();
+        rt.block_on(async move {
+            let a = Async::new(Boom(a)).unwrap();
+            assert_eq!(Handle::current().num_io_sources(), 1);
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(a)));
+            assert!(r.is_err());
+            assert_eq!(Handle::current().num_io_sources(), 0);
+            // The reactor still works for new sources.
+            let (mut c, mut d) = pair();
+            c.write_all(b"still works").await.unwrap();
+            let mut buf = [0; 11];
+            d.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"still works");
+        });
+    });
+}

@@ -670,3 +670,106 @@ fn try_exists_tells_files_dirs_missing_paths_and_broken_links() {
         );
     });
 }
+
+/// A runtime whose blocking pool has at most one thread.
+fn one_blocking_thread_runtime() -> windlass::Runtime {
+    windlass::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(1)
+        .build()
+        .unwrap()
+}
+
+/// Holds the pool's only thread busy until the returned sender is used (or
+/// dropped): closures spawned meanwhile wait in the pool's queue. Returns
+/// once the closure runs.
+fn hold_the_blocking_thread() -> std::sync::mpsc::Sender<()> {
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = std::sync::mpsc::channel();
+    drop(windlass::spawn_blocking(move || {
+        started_tx.send(()).unwrap();
+        let _ = wait.recv_timeout(Duration::from_secs(30));
+    }));
+    started.recv().unwrap();
+    release
+}
+
+/// A `File` dropped with buffered data inside a runtime hands the write to
+/// the blocking pool "in the background" (module docs, "Dropping a File":
+/// "Data still in the buffer is written out"). If the runtime shuts down
+/// before a pool thread takes that closure, the shutdown cancels it and the
+/// data, which `write_all` accepted with `Ok`, is silently lost.
+#[test]
+fn file_dropped_inside_runtime_keeps_its_data_across_shutdown() {
+    let dir = TempDir::new("drop-then-shutdown");
+    let path = dir.join("d");
+    let rt = one_blocking_thread_runtime();
+    let release = rt.block_on(async {
+        let mut file = File::create(&path).await.unwrap();
+        file.write_all(b"accepted with Ok").await.unwrap();
+        let release = hold_the_blocking_thread();
+        drop(file); // queued on the pool behind the busy closure
+        release
+    });
+    rt.shutdown_background();
+    drop(release);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"accepted with Ok",
+        "a dropped File's buffered data was lost at runtime shutdown"
+    );
+}
+
+/// A write that fills the 64 KiB buffer returns `Ok` at once and writes the
+/// buffer out in the background. Dropping the `File` then leaves that
+/// operation "in flight", which the docs say "runs to the end on the pool";
+/// a runtime shutdown before it starts cancels it and the bytes are lost.
+#[test]
+fn full_buffer_write_in_flight_at_drop_survives_shutdown() {
+    let dir = TempDir::new("inflight-then-shutdown");
+    let path = dir.join("d");
+    let data = vec![b'z'; BUF];
+    let rt = one_blocking_thread_runtime();
+    let release = rt.block_on(async {
+        let mut file = File::create(&path).await.unwrap();
+        let release = hold_the_blocking_thread();
+        file.write_all(&data).await.unwrap(); // full: written out in the background
+        drop(file); // that write-out is queued behind the busy closure
+        release
+    });
+    rt.shutdown_background();
+    drop(release);
+    let got = std::fs::read(&path).unwrap();
+    assert_eq!(
+        got.len(),
+        data.len(),
+        "the in-flight write-out of a dropped File was lost at runtime shutdown"
+    );
+}
+
+/// The same loss without any contrived busy pool: write, drop the file,
+/// drop the runtime (an ordinary `fn main` ending), read back. Repeated,
+/// because it is a race between a pool thread taking the queued write and
+/// the shutdown taking the queue.
+#[test]
+fn write_drop_file_drop_runtime_repeated_never_loses_data() {
+    let dir = TempDir::new("drop-drop-repeat");
+    let mut lost = 0;
+    for i in 0..300 {
+        let path = dir.join(&format!("f{i}"));
+        let rt = windlass::Runtime::new().unwrap();
+        rt.block_on(async {
+            let mut file = File::create(&path).await.unwrap();
+            file.write_all(b"0123456789").await.unwrap();
+            drop(file);
+        });
+        drop(rt); // waits for running blocking closures
+        if std::fs::read(&path).unwrap() != b"0123456789" {
+            lost += 1;
+        }
+    }
+    assert_eq!(
+        lost, 0,
+        "{lost} of 300 dropped Files lost their data at shutdown"
+    );
+}

@@ -110,3 +110,11 @@ async fn start_paused_on_the_multi_thread_flavor() {
     }
     assert_eq!(start.elapsed(), Duration::from_secs(2400));
 }
+
+/// An inner attribute at the top of the body (`#![allow(..)]`) is valid in
+/// any `async fn`; the expansion must keep it inside the body.
+#[windlass::test]
+async fn inner_attributes_of_the_body_stay_inside_it() {
+    #![allow(unused_variables)]
+    let unused = windlass::spawn(async { 1 }).await.unwrap();
+}

@@ -92,10 +92,24 @@ fn write(kind: Kind, func: &ItemFn, options: &Options) -> TokenStream {
         Kind::Main => TokenStream::new(),
     };
     let expect = format!("{}: could not build the runtime", kind.name());
-    let body = block.to_token_stream();
+    // syn puts the body's inner attributes (`#![allow(..)]`) with the
+    // function's own: they go back inside the body, where they were
+    // written (before the function they are a compile error).
+    let (inner, outer): (Vec<_>, Vec<_>) = attrs
+        .iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
+    let mut body = TokenStream::new();
+    block.brace_token.surround(&mut body, |tokens| {
+        for attr in &inner {
+            attr.to_tokens(tokens);
+        }
+        for stmt in &block.stmts {
+            stmt.to_tokens(tokens);
+        }
+    });
     quote_spanned! {span=>
         #test_attr
-        #(#attrs)*
+        #(#outer)*
         #vis fn #name() #output {
             async fn __windlass_body() #output #body
             ::windlass::runtime::Builder::#builder
