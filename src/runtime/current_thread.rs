@@ -189,7 +189,14 @@ impl Handle {
             return Some(CoreGuard(me));
         }
         // Register, then try again: a release between the two sees us.
-        me.core_waiters.lock().push(waker.clone());
+        // Once per waiting `block_on`: it comes back here on every wake-up
+        // of its future while another thread keeps the core, and a clone
+        // per wake-up grew the list without bound until the core was freed.
+        let mut waiters = me.core_waiters.lock();
+        if !waiters.iter().any(|w| w.will_wake(waker)) {
+            waiters.push(waker.clone());
+        }
+        drop(waiters);
         if !me.core_taken.swap(true, AcqRel) {
             return Some(CoreGuard(me));
         }
@@ -348,5 +355,45 @@ impl Schedule for Arc<Handle> {
             self.panicked.store(true, Release);
             self.parker.unpark();
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A `block_on` waiting for the core registers its waker once, however
+    /// often its future is woken meanwhile (each wake-up brings it back to
+    /// `try_take_core`).
+    #[test]
+    fn a_block_on_waiting_for_the_core_registers_once() {
+        let rt = crate::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let crate::runtime::scheduler::Handle::CurrentThread(h) = &rt.handle().inner else {
+            unreachable!("a current-thread runtime")
+        };
+        let held = Handle::try_take_core(h, Waker::noop()).expect("the core is free");
+        struct Nothing;
+        impl Wake for Nothing {
+            fn wake(self: StdArc<Self>) {}
+        }
+        // Two `block_on` calls' wakers: different tasks to wake.
+        let a = Waker::from(StdArc::new(Nothing));
+        let b = Waker::from(StdArc::new(Nothing));
+        for _ in 0..100 {
+            assert!(Handle::try_take_core(h, &a).is_none());
+            assert!(Handle::try_take_core(h, &b).is_none());
+        }
+        assert_eq!(
+            h.core_waiters.lock().len(),
+            2,
+            "one entry per waiting block_on"
+        );
+        drop(held);
+        assert!(
+            h.core_waiters.lock().is_empty(),
+            "woken and cleared on release"
+        );
     }
 }
