@@ -688,7 +688,12 @@ impl Inner {
                 state.threads -= 1;
                 state.starting -= 1;
                 if state.threads == 0 {
+                    // Nothing will run what is queued (the caller's closure
+                    // among it, which the panic below refuses): cancel it,
+                    // as `hook_failed` does, rather than run it later.
+                    let orphans = std::mem::take(&mut state.queue);
                     drop(state);
+                    Inner::cancel_orphans(me, orphans);
                     panic!(
                         "windlass: the blocking pool could not start a thread ({err}) and has none to run the closure"
                     );
@@ -732,6 +737,12 @@ impl Inner {
         } else {
             drop(state);
         }
+        Inner::cancel_orphans(me, orphans);
+    }
+
+    /// Cancels queued closures that no thread will run (none is left, and
+    /// none could be started).
+    fn cancel_orphans(me: &Arc<Self>, orphans: VecDeque<Notified>) {
         for task in orphans {
             // Rule 7 of the task protocol, for one task: take it out of the
             // owned list and cancel it; its `Notified` then finds it done.

@@ -309,3 +309,35 @@ fn a_pool_thread_whose_start_hook_panics_once_is_recovered_from() {
     )
     .assert_passed();
 }
+
+/// A `spawn_blocking` that panics because no pool thread could be started
+/// (here: the name function panics) refuses its closure: it must not run
+/// later, when another call starts a thread, and it must not keep its unit
+/// of a paused clock's activity. Before, it stayed queued: it ran at the
+/// next `spawn_blocking`, and a paused clock never advanced again.
+#[test]
+fn a_closure_refused_for_want_of_a_thread_is_cancelled() {
+    child::run(
+        "misuse::a_closure_refused_for_want_of_a_thread_is_cancelled",
+        DEADLINE,
+        || {
+            let (armed, name) = panics_once_when_armed();
+            let rt = Builder::new_current_thread()
+                .start_paused(true)
+                .thread_name_fn(name)
+                .build()
+                .unwrap();
+            armed.store(true, SeqCst);
+            let ran = Arc::new(AtomicBool::new(false));
+            let r = ran.clone();
+            expect_panic(|| rt.spawn_blocking(move || r.store(true, SeqCst)));
+            // A paused clock still jumps to the next timer.
+            rt.block_on(windlass::time::sleep(Duration::from_secs(60)));
+            // A later closure gets a thread, and the refused one never runs.
+            rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+            drop(rt);
+            assert!(!ran.load(SeqCst), "the refused closure ran after all");
+        },
+    )
+    .assert_passed();
+}
