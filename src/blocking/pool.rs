@@ -822,8 +822,13 @@ impl Inner {
         // be the runtime's last.
         drop(start);
         self.work.notify_all();
+        // Cancelled closures are dropped here; one that carries data it must
+        // still write (a `fs::File`'s) asks `in_bounded_shutdown` whether
+        // this thread may wait for the write.
+        let _bounded = BoundedShutdown::enter(deadline.left().is_some());
         self.owned.close_and_shutdown(&|_| {});
         drop(queued);
+        drop(_bounded);
         let mut state = self.state.lock();
         let ours = usize::from(own.is_some());
         let done = deadline.wait(&self.all_exited, &mut state, |s| s.threads <= ours);
@@ -875,6 +880,36 @@ crate::loom::std::thread_local! {
     /// The pool (by address) and thread number of the pool thread running
     /// here, if any; see `Inner::shutdown`.
     static OWN_THREAD: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+    /// True while this thread cancels the queued closures of a shutdown
+    /// with a deadline (`shutdown_timeout`, `shutdown_background`).
+    static BOUNDED_SHUTDOWN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this thread cancels queued closures for a pool shutdown that
+/// promised not to wait past a deadline (`shutdown_background` waits for
+/// nothing): a cancelled closure's drop must not block it then, and hands
+/// any work it cannot drop (a file's buffered write) to a thread of its
+/// own instead.
+pub(crate) fn in_bounded_shutdown() -> bool {
+    BOUNDED_SHUTDOWN
+        .try_with(std::cell::Cell::get)
+        .unwrap_or(false)
+}
+
+/// Sets `BOUNDED_SHUTDOWN` for its lifetime.
+struct BoundedShutdown(bool);
+
+impl BoundedShutdown {
+    fn enter(bounded: bool) -> BoundedShutdown {
+        let before = BOUNDED_SHUTDOWN.with(|c| c.replace(bounded));
+        BoundedShutdown(before)
+    }
+}
+
+impl Drop for BoundedShutdown {
+    fn drop(&mut self) {
+        let _ = BOUNDED_SHUTDOWN.try_with(|c| c.set(self.0));
+    }
 }
 
 /// Marks the current thread as `number` of a pool while it runs.

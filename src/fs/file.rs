@@ -385,7 +385,6 @@ impl File {
         };
         let carried = Carried(Some(inner));
         self.state = State::Busy(crate::spawn_blocking(move || {
-            let mut carried = carried;
             let mut inner = carried.take();
             let result = work(&mut inner);
             (inner, Outcome { op, result })
@@ -524,16 +523,24 @@ impl Drop for File {
         let State::Idle(inner) = std::mem::replace(&mut self.state, State::Gone) else {
             unreachable!()
         };
+        let carried = Carried(Some(inner));
         match crate::runtime::Handle::try_current() {
-            // Do not block a worker: write in the background.
-            // (If the pool is shut down before the closure runs, `Carried`
-            // writes the data out where the closure is dropped.)
+            // Do not block a worker: write in the background. If the pool
+            // cancels the closure before it runs (its shutdown, or no thread
+            // to be had, where `spawn_blocking` panics), `Carried` writes
+            // the data out where the closure is dropped or hands it on.
             Ok(handle) if !handle.is_shutdown() => {
-                let carried = Carried(Some(inner));
-                drop(handle.spawn_blocking(move || drop(carried)))
+                let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    drop(handle.spawn_blocking(move || carried.take().write_out_quietly()))
+                }));
+                if let Err(payload) = spawned {
+                    // A drop never unwinds (it may run during a panic).
+                    crate::task::caught::drop_payload(payload);
+                }
             }
-            // A plain thread (or a runtime shutting down) may block.
-            _ => inner.write_out_quietly(),
+            // A plain thread writes here; a runtime thread of a runtime
+            // shutting down, on a thread of its own (`Carried`).
+            _ => drop(carried),
         }
     }
 }
@@ -547,13 +554,21 @@ impl Inner {
 
 /// A file's parts inside a blocking closure. A closure that never runs
 /// (the pool cancelled it at shutdown, or was already shut down when it was
-/// spawned) is dropped on the thread that cancels it, which may block: the
-/// buffered bytes are written out there rather than lost, as a write that
-/// returned `Ok` and an in-flight write-out of a dropped `File` promise.
+/// spawned) drops its `Carried`, which writes the buffered bytes out rather
+/// than lose them, as a write that returned `Ok` and an in-flight write-out
+/// of a dropped `File` promise:
+/// - on the dropping thread if it may wait: a plain thread, in a shutdown
+///   that waits for the pool anyway (`drop(rt)`);
+/// - else on a thread of its own: on a runtime thread (a worker, inside
+///   `block_on`), which must not block, or in a shutdown with a deadline
+///   (`shutdown_background`, `shutdown_timeout`), which must not wait for
+///   a slow disk or a pipe nobody reads. The process's exit does not wait
+///   for that thread.
 struct Carried(Option<Inner>);
 
 impl Carried {
-    fn take(&mut self) -> Inner {
+    /// The parts, in the closure that runs (which then owns the write).
+    fn take(mut self) -> Inner {
         self.0
             .take()
             .expect("windlass: a File's blocking closure ran twice")
@@ -562,9 +577,28 @@ impl Carried {
 
 impl Drop for Carried {
     fn drop(&mut self) {
-        if let Some(inner) = self.0.take() {
-            inner.write_out_quietly();
+        let Some(inner) = self.0.take() else { return };
+        if !inner.buf.has_pending_write() {
+            return;
         }
+        if !crate::runtime::context::is_entered() && !crate::blocking::pool::in_bounded_shutdown() {
+            return inner.write_out_quietly();
+        }
+        // If no thread can be had, the closure is dropped here, and with
+        // it the data is written out here: better late than lost.
+        let write_out = WriteOut(inner);
+        let _ = std::thread::Builder::new()
+            .name("windlass-fs-write-out".into())
+            .spawn(move || drop(write_out));
+    }
+}
+
+/// Writes a file's buffered bytes out when dropped.
+struct WriteOut(Inner);
+
+impl Drop for WriteOut {
+    fn drop(&mut self) {
+        let _ = self.0.buf.write_out(&mut self.0.std);
     }
 }
 

@@ -72,9 +72,12 @@
 //!   and its error is lost), or right away on the dropping thread when none
 //!   is (a plain thread may block) or the runtime is shutting down. A
 //!   write-out that the runtime's shutdown cancels before a pool thread
-//!   takes it (a dropped `File`'s, or one in flight) is made by the thread
-//!   that cancels it instead: data a write accepted is not lost. Flush
-//!   before dropping to know the data is written and to see errors.
+//!   takes it (a dropped `File`'s, or one in flight) is not lost: the
+//!   thread that cancels it writes the data out if it may wait (a plain
+//!   thread dropping the runtime), else a thread started for it does (a
+//!   runtime thread, or `shutdown_background` / `shutdown_timeout`, which
+//!   do not wait for it; nor does the process's exit). Flush before
+//!   dropping to know the data is written and to see errors.
 //! - Closing (`close().await`) only flushes; the OS file is closed when the
 //!   `File` is dropped.
 //!

@@ -216,7 +216,9 @@ impl Runtime {
     /// that is left to finish in the background.
     ///
     /// Unlike dropping the runtime, this cannot hang on a blocking closure
-    /// that never returns.
+    /// that never returns. Nor on a [`fs::File`](crate::fs::File)'s data
+    /// still queued to be written: a thread started for it writes it out
+    /// in the background (dropping the runtime writes it before it returns).
     ///
     /// ```
     /// use std::time::{Duration, Instant};
@@ -242,7 +244,10 @@ impl Runtime {
     }
 
     /// Shuts down without waiting: tasks are cancelled by the worker threads
-    /// as they stop, in the background. Safe to call from inside a task.
+    /// as they stop, in the background. Safe to call from inside a task. A
+    /// [`fs::File`](crate::fs::File)'s data still queued to be written is
+    /// written out by a thread started for it (the process's exit does not
+    /// wait for it; flush a file to know its data is written).
     ///
     /// Dropping a runtime inside a task or `block_on` panics (it would wait
     /// for threads from a thread they may need); this is the way out:

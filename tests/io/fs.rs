@@ -680,71 +680,117 @@ fn one_blocking_thread_runtime() -> windlass::Runtime {
         .unwrap()
 }
 
-/// Holds the pool's only thread busy until the returned sender is used (or
-/// dropped): closures spawned meanwhile wait in the pool's queue. Returns
-/// once the closure runs.
-fn hold_the_blocking_thread() -> std::sync::mpsc::Sender<()> {
-    let (release, wait) = std::sync::mpsc::channel::<()>();
+/// A pipe, both ends as `std::fs::File`s.
+fn pipe() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors are fresh and owned by nothing else.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+/// Fills the pipe behind `w` to capacity, so the next write blocks until
+/// the reader drains it; returns the bytes written.
+fn fill(w: &std::fs::File) -> usize {
+    use std::os::fd::AsRawFd;
+    let fd = w.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) };
+    let mut filled = 0;
+    loop {
+        match (&*w).write(&[b'.'; 4096]) {
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("fill: {e}"),
+        }
+    }
+    // SAFETY: as above.
+    unsafe { libc::fcntl(fd, libc::F_SETFL, flags) };
+    filled
+}
+
+/// Occupies the pool's only thread with a closure that reads the pipe until
+/// it has `want` bytes (after `gate`, if given, opens), and returns them.
+/// Closures spawned meanwhile wait in the pool's queue. Returns once the
+/// closure runs.
+fn read_on_the_pool(
+    rt: &windlass::Runtime,
+    mut r: std::fs::File,
+    want: usize,
+    gate: Option<std::sync::mpsc::Receiver<()>>,
+) -> windlass::task::JoinHandle<Vec<u8>> {
     let (started_tx, started) = std::sync::mpsc::channel();
-    drop(windlass::spawn_blocking(move || {
+    let reader = rt.spawn_blocking(move || {
         started_tx.send(()).unwrap();
-        let _ = wait.recv_timeout(Duration::from_secs(30));
-    }));
+        if let Some(gate) = gate {
+            let _ = gate.recv();
+        }
+        let mut got = vec![0; want];
+        r.read_exact(&mut got).unwrap();
+        got
+    });
     started.recv().unwrap();
-    release
+    reader
 }
 
-/// A `File` dropped with buffered data inside a runtime hands the write to
-/// the blocking pool "in the background" (module docs, "Dropping a File":
-/// "Data still in the buffer is written out"). If the runtime shuts down
-/// before a pool thread takes that closure, the shutdown cancels it and the
-/// data, which `write_all` accepted with `Ok`, is silently lost.
+/// A `File` dropped with buffered data hands its write-out to the blocking
+/// pool. A runtime dropped before a pool thread takes it used to cancel it,
+/// losing data that `write_all` had accepted with `Ok` (and here, the
+/// reader waiting for it hung the drop). Now the dropping thread, which
+/// waits for the pool anyway, writes it out.
 #[test]
-fn file_dropped_inside_runtime_keeps_its_data_across_shutdown() {
-    let dir = TempDir::new("drop-then-shutdown");
-    let path = dir.join("d");
-    let rt = one_blocking_thread_runtime();
-    let release = rt.block_on(async {
-        let mut file = File::create(&path).await.unwrap();
-        file.write_all(b"accepted with Ok").await.unwrap();
-        let release = hold_the_blocking_thread();
-        drop(file); // queued on the pool behind the busy closure
-        release
+fn a_dropped_files_queued_write_out_is_made_by_the_runtimes_drop() {
+    crate::support::watchdog(|| {
+        for len in [16, BUF] {
+            // 16 bytes stay in the buffer until the drop; BUF bytes fill it,
+            // so its write-out is in flight (queued) when the file drops.
+            let data = vec![b'w'; len];
+            let (r, w) = pipe();
+            let rt = one_blocking_thread_runtime();
+            let reader = read_on_the_pool(&rt, r, len, None);
+            rt.block_on(async {
+                let mut file = File::from_std(w);
+                file.write_all(&data).await.unwrap();
+                drop(file); // the write-out waits behind the reader
+            });
+            drop(rt); // cancels the queued write-out, which writes it here
+            let got = futures_lite::future::block_on(reader).unwrap();
+            assert_eq!(got, data, "{len} bytes");
+        }
     });
-    rt.shutdown_background();
-    drop(release);
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        b"accepted with Ok",
-        "a dropped File's buffered data was lost at runtime shutdown"
-    );
 }
 
-/// A write that fills the 64 KiB buffer returns `Ok` at once and writes the
-/// buffer out in the background. Dropping the `File` then leaves that
-/// operation "in flight", which the docs say "runs to the end on the pool";
-/// a runtime shutdown before it starts cancels it and the bytes are lost.
+/// The same with `shutdown_background`, which promises not to wait: the
+/// queued write-out goes to a thread of its own. The pipe is full and its
+/// reader waits for a gate opened only after `shutdown_background`
+/// returned, so a write-out made inline would block it for good; the data
+/// must still arrive.
 #[test]
-fn full_buffer_write_in_flight_at_drop_survives_shutdown() {
-    let dir = TempDir::new("inflight-then-shutdown");
-    let path = dir.join("d");
-    let data = vec![b'z'; BUF];
-    let rt = one_blocking_thread_runtime();
-    let release = rt.block_on(async {
-        let mut file = File::create(&path).await.unwrap();
-        let release = hold_the_blocking_thread();
-        file.write_all(&data).await.unwrap(); // full: written out in the background
-        drop(file); // that write-out is queued behind the busy closure
-        release
+fn shutdown_background_does_not_wait_for_a_queued_write_out_nor_lose_it() {
+    crate::support::watchdog(|| {
+        let (r, w) = pipe();
+        let filled = fill(&w);
+        let (open, gate) = std::sync::mpsc::channel();
+        let rt = one_blocking_thread_runtime();
+        let reader = read_on_the_pool(&rt, r, filled + 7, Some(gate));
+        rt.block_on(async {
+            let mut file = File::from_std(w);
+            file.write_all(b"pending").await.unwrap();
+            drop(file);
+        });
+        rt.shutdown_background(); // returns
+        open.send(()).unwrap();
+        let got = futures_lite::future::block_on(reader).unwrap();
+        assert_eq!(&got[filled..], b"pending");
     });
-    rt.shutdown_background();
-    drop(release);
-    let got = std::fs::read(&path).unwrap();
-    assert_eq!(
-        got.len(),
-        data.len(),
-        "the in-flight write-out of a dropped File was lost at runtime shutdown"
-    );
 }
 
 /// The same loss without any contrived busy pool: write, drop the file,
