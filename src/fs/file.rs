@@ -587,7 +587,7 @@ impl Drop for Carried {
         // If no thread can be had, the closure is dropped here, and with
         // it the data is written out here: better late than lost.
         let write_out = WriteOut(inner);
-        let _ = std::thread::Builder::new()
+        let _ = crate::loom::std::thread::Builder::new()
             .name("windlass-fs-write-out".into())
             .spawn(move || drop(write_out));
     }
