@@ -152,7 +152,13 @@ impl Handle {
                 panic_shutdown();
             }
             if own.woken.swap(false, AcqRel) {
-                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                // With a task's budget: the future shares this thread with
+                // the runtime's tasks, and one always ready (a loop on a
+                // free lock) would starve them otherwise. Spent, it wakes
+                // itself and returns `Pending`; the tasks run before its
+                // next poll.
+                let polled = crate::task::context::with_budget(|| future.as_mut().poll(&mut cx));
+                if let Poll::Ready(out) = polled {
                     return out;
                 }
             }

@@ -77,3 +77,17 @@ pub(crate) fn budget_get() -> Option<u8> {
 pub(crate) fn budget_set(budget: Option<u8>) {
     let _ = CONTEXT.try_with(|c| c.budget.set(budget));
 }
+
+/// Runs `f` with a full cooperative budget, outside any task: one poll of
+/// a `block_on` future on a current-thread runtime, which shares its thread
+/// with the runtime's tasks and so must yield to them as a task does.
+pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<u8>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            budget_set(self.0);
+        }
+    }
+    let _restore = Restore(CONTEXT.with(|c| c.budget.replace(Some(BUDGET))));
+    f()
+}

@@ -5,8 +5,10 @@
 //! own leaf futures (`JoinHandle`, and later channels, locks and I/O) check
 //! [`poll_proceed`] before doing work and [`consume`] a unit when they make
 //! progress; once the budget is spent they return `Pending` after waking the
-//! task, which then goes to the back of its worker's queue. Outside a
-//! windlass task the budget is unlimited.
+//! task, which then goes to the back of its worker's queue. The future of
+//! a current-thread runtime's `block_on` has a budget too (it shares its
+//! thread with the runtime's tasks, as asyncio's main task does). Anywhere
+//! else outside a windlass task the budget is unlimited.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -71,8 +73,8 @@ pub(crate) fn consume() {
 /// first if the budget is used up.
 ///
 /// Call it in a loop that may never hit a `Pending` of its own, so that the
-/// loop cannot starve other tasks of its worker. Outside a windlass task it
-/// never yields.
+/// loop cannot starve other tasks of its worker. Outside a windlass task
+/// (and the `block_on` future of a current-thread runtime) it never yields.
 ///
 /// ```
 /// # windlass::Runtime::new().unwrap().block_on(async {

@@ -118,9 +118,11 @@ fn consume_budget_yields_now_and_then_but_not_every_time() {
 #[test]
 fn consume_budget_outside_tasks_never_yields() {
     watchdog(|| {
-        // block_on's own future is not a task: unlimited budget, and the
-        // loop below finishes within a single poll.
-        let rt = current();
+        // A multi-thread runtime's block_on future has a thread of its own:
+        // unlimited budget, and the loop below finishes within one poll.
+        // (A current-thread runtime's shares its thread with the tasks, and
+        // spends a budget: the test after this one.)
+        let rt = multi(1);
         let polls = Arc::new(AtomicUsize::new(0));
         let fut = CountPolls {
             inner: Box::pin(async {
@@ -180,6 +182,36 @@ fn awaiting_ready_join_handles_spends_budget() {
         assert!(
             ticks_during >= 2,
             "the joiner should have yielded to the ticker (ticks: {ticks_during})"
+        );
+    });
+}
+
+/// The `block_on` future of a current-thread runtime (the body of
+/// `#[windlass::main(flavor = "current_thread")]` and of `#[windlass::test]`,
+/// asyncio's main task) spends a budget too: looping on a lock that is
+/// always free, it still lets a spawned task run. Before, it had none
+/// (unlimited, as outside any task), and the spawned task never ran.
+#[test]
+fn a_busy_block_on_future_lets_the_current_thread_runtimes_tasks_run() {
+    watchdog(|| {
+        let rt = current();
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        rt.spawn(async move { f.store(true, SeqCst) });
+        let lock = windlass::sync::Mutex::new(0u64);
+        let rounds = rt.block_on(async {
+            for n in 0..1_000_000u64 {
+                *lock.lock().await += 1; // always free: never Pending
+                if flag.load(SeqCst) {
+                    return Some(n);
+                }
+            }
+            None
+        });
+        let n = rounds.expect("the spawned task never ran while block_on's future was busy");
+        assert!(
+            n <= 128,
+            "it ran at the first budget's end, not after {n} rounds"
         );
     });
 }
