@@ -167,7 +167,22 @@ impl Sleep {
     /// });
     /// ```
     pub fn deadline(&self) -> Option<super::Instant> {
-        self.deadline.map(super::Instant::from)
+        self.effective_deadline().map(super::Instant::from)
+    }
+
+    /// The deadline as this sleep's next poll will use it: a sleep built
+    /// outside a runtime that is not bound yet measures its duration from
+    /// the current runtime's clock if that clock is not the real one, as
+    /// `bind` will (so `deadline` and `is_elapsed` agree with awaiting it).
+    fn effective_deadline(&self) -> Option<Instant> {
+        let Some(d) = self.unbound_duration else {
+            return self.deadline;
+        };
+        let on_clock = crate::runtime::context::with_current(|h| {
+            let clock = h.driver().clock();
+            (!clock.is_real()).then(|| clock.now().checked_add(d))
+        });
+        on_clock.flatten().unwrap_or(self.deadline)
     }
 
     /// True if the deadline has passed (whether or not the sleep was
@@ -184,7 +199,7 @@ impl Sleep {
     /// });
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.deadline.is_some_and(|d| d <= self.now())
+        self.effective_deadline().is_some_and(|d| d <= self.now())
     }
 
     /// Moves the deadline, re-arming the sleep even if it had completed.

@@ -438,3 +438,29 @@ fn a_sleep_built_outside_a_paused_runtime_waits_its_duration() {
         });
     }
 }
+
+/// The same sleep, asked before its first poll: `is_elapsed` and
+/// `deadline` answer as awaiting it will behave (10 s from the virtual
+/// now), not from the real clock's deadline it was built with (which had
+/// passed on a clock an hour ahead: `is_elapsed` said true, then awaiting
+/// it took 10 s).
+#[test]
+fn a_sleep_built_outside_answers_as_awaiting_it_will() {
+    for flavor in FLAVORS {
+        let rt = paused(flavor);
+        rt.block_on(sleep(HOUR));
+        let mut nap = sleep(Duration::from_secs(10));
+        rt.block_on(async {
+            let start = Instant::now();
+            assert!(!nap.is_elapsed(), "{flavor}");
+            assert_eq!(
+                nap.deadline(),
+                Some(start + Duration::from_secs(10)),
+                "{flavor}"
+            );
+            (&mut nap).await;
+            assert_eq!(start.elapsed(), Duration::from_secs(10), "{flavor}");
+            assert!(nap.is_elapsed(), "{flavor}");
+        });
+    }
+}
