@@ -14,9 +14,12 @@ use super::multi_thread::worker;
 struct Context {
     /// Set by `Runtime::enter`, `block_on` and worker threads.
     handle: RefCell<Option<RtHandle>>,
-    /// How many [`SetCurrentGuard`]s are alive on this thread: each guard
-    /// records its depth, so one dropped out of order is caught.
-    depth: Cell<usize>,
+    /// For each live [`SetCurrentGuard`] of this thread, oldest first, the
+    /// handle it restores. Kept here, not in the guard, so that a guard
+    /// dropped out of order can hand its handle to the guard made after it.
+    saved: RefCell<Vec<Saved>>,
+    /// The id of this thread's next guard.
+    next_guard: Cell<u64>,
     /// True while this thread drives a runtime: a worker loop or `block_on`.
     entered: Cell<bool>,
     /// On a worker thread, the worker's own state; null elsewhere. Points to
@@ -30,7 +33,8 @@ struct Context {
 crate::loom::thread_local! {
     static CONTEXT: Context = Context {
         handle: RefCell::new(None),
-        depth: Cell::new(0),
+        saved: RefCell::new(Vec::new()),
+        next_guard: Cell::new(0),
         entered: Cell::new(false),
         worker: Cell::new(std::ptr::null()),
     };
@@ -44,6 +48,12 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&RtHandle) -> R) -> Option<R> {
         .flatten()
 }
 
+/// What one live guard restores when dropped.
+struct Saved {
+    guard: u64,
+    prev: Option<RtHandle>,
+}
+
 /// Restores the previous current handle when dropped.
 ///
 /// Not `Send`: it restores *this* thread's state. Dropped on another
@@ -51,9 +61,8 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&RtHandle) -> R) -> Option<R> {
 /// away), it left its own thread inside the runtime for good, so a
 /// worker's later tasks spawned onto another runtime.
 pub(crate) struct SetCurrentGuard {
-    prev: Option<RtHandle>,
-    /// This guard's place in the thread's stack of guards (1 = outermost).
-    depth: usize,
+    /// Its entry in `Context::saved`.
+    id: u64,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
@@ -61,11 +70,11 @@ pub(crate) struct SetCurrentGuard {
 pub(crate) fn set_current(handle: &RtHandle) -> SetCurrentGuard {
     CONTEXT.with(|c| {
         let prev = c.handle.replace(Some(handle.clone()));
-        let depth = c.depth.get() + 1;
-        c.depth.set(depth);
+        let id = c.next_guard.get();
+        c.next_guard.set(id + 1);
+        c.saved.borrow_mut().push(Saved { guard: id, prev });
         SetCurrentGuard {
-            prev,
-            depth,
+            id,
             _not_send: std::marker::PhantomData,
         }
     })
@@ -73,19 +82,30 @@ pub(crate) fn set_current(handle: &RtHandle) -> SetCurrentGuard {
 
 impl Drop for SetCurrentGuard {
     fn drop(&mut self) {
-        let prev = self.prev.take();
+        // Handles replaced here are dropped after the thread-local's
+        // borrows end: the last one of a runtime runs its drop, which may
+        // use this thread-local again.
+        let mut replaced = None;
         let in_order = CONTEXT
             .try_with(|c| {
-                if c.depth.get() != self.depth {
-                    // Out of order: restoring `prev` now would undo the
-                    // guards made after this one. Leave the state to them.
-                    return false;
+                let mut saved = c.saved.borrow_mut();
+                let Some(at) = saved.iter().rposition(|s| s.guard == self.id) else {
+                    return true;
+                };
+                let Saved { prev, .. } = saved.remove(at);
+                if at == saved.len() {
+                    drop(saved);
+                    replaced = c.handle.replace(prev);
+                    return true;
                 }
-                c.depth.set(self.depth - 1);
-                c.handle.replace(prev);
-                true
+                // Out of order: the guard made right after this one now
+                // restores what this one would have, so that once every
+                // guard is gone the thread is back where it started.
+                replaced = std::mem::replace(&mut saved[at].prev, prev);
+                false
             })
             .unwrap_or(true);
+        drop(replaced);
         if !in_order && !std::thread::panicking() {
             panic!(
                 "windlass: EnterGuards dropped out of order; the guards of Runtime::enter / Handle::enter \

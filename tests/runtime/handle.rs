@@ -210,9 +210,10 @@ fn handle_debug_and_metrics() {
     });
 }
 
-/// `EnterGuard`s dropped out of order panic with the rule, as tokio's do.
-/// Before, the drop restored the state the guard saw, and the thread was
-/// left inside a runtime after every guard was gone. (A guard sent to
+/// `EnterGuard`s dropped out of order panic with the rule, as tokio's do,
+/// and once every guard is gone the thread is outside every runtime again.
+/// Before session 13 the drop restored the state the guard saw, with no
+/// panic, and the thread was left inside a runtime for good. (A guard sent to
 /// another thread no longer compiles: see the `compile_fail` example on
 /// `EnterGuard`.)
 #[test]
@@ -223,5 +224,8 @@ fn enter_guards_dropped_out_of_order_panic_naming_the_rule() {
     let gb = b.enter();
     let msg = expect_panic(move || drop(ga));
     assert!(msg.contains("out of order"), "{msg}");
+    assert!(Handle::try_current().is_ok(), "b's guard is still alive");
     drop(gb);
+    // The thread is back where it started: outside every runtime.
+    assert!(Handle::try_current().is_err());
 }
