@@ -638,6 +638,16 @@ impl Activity {
         self.0.stop_waiting()
     }
 
+    /// The idle test, returning the word it read when idle (rule 7).
+    pub fn idle_word(&self) -> Option<u64> {
+        self.0.idle_word()
+    }
+
+    /// Rule 7's re-check before a jump.
+    pub fn still_idle(&self, word: u64) -> bool {
+        self.0.still_idle(word)
+    }
+
     /// Units held now.
     pub fn units(&self) -> u64 {
         self.0.units()

@@ -74,6 +74,86 @@ fn block_on_wake_vs_park_vs_decider() {
     });
 }
 
+/// `Presence`: a thread outside the count (no unit of its own: a plain
+/// thread sending on a channel) wakes a `block_on` thread that has a
+/// stale unpark token, so it may run again at any moment. The count never
+/// drops below the units the presence believes it holds: the `block_on`
+/// thread's later leaves (another park, its exit) find their unit in it
+/// (`leave`'s debug assertion), and nothing is left over.
+#[test]
+fn block_on_woken_from_outside_the_count() {
+    model(|| {
+        let activity = Arc::new(Activity::new());
+        let presence = Arc::new(Presence::entered(&activity));
+        let woken = Arc::new(AtomicBool::new(false));
+        let parker = Arc::new(Parker::new());
+        // A token from an earlier wake: the first park returns at once.
+        parker.unpark();
+
+        let waker = {
+            let (activity, presence, woken, parker) = (
+                activity.clone(),
+                presence.clone(),
+                woken.clone(),
+                parker.clone(),
+            );
+            thread::spawn(move || {
+                woken.store(true, SeqCst);
+                presence.wake(&activity);
+                parker.unpark();
+            })
+        };
+        while !woken.load(SeqCst) {
+            if presence.before_park(&activity, || woken.load(SeqCst)) {
+                parker.park();
+                presence.after_park(&activity);
+            }
+        }
+        presence.exit(&activity);
+        waker.join().unwrap();
+        assert_eq!(activity.units(), 0);
+    });
+}
+
+/// Rule 7: a thread enters (a `block_on` starting, a blocking job from
+/// outside) and reads the clock under the clock's lock, while the decider,
+/// found idle by its test, re-checks under that lock and jumps. The jump
+/// never lands while that thread holds its unit after a read of the clock
+/// from before the jump (its timers would be measured from the old time
+/// and skipped). Checked by mutation: jumping without the re-check fails.
+#[test]
+fn jump_vs_enter_and_clock_read() {
+    model(|| {
+        let activity = Arc::new(Activity::new());
+        // The clock's lock, over (jumped, a unit holder read the old time).
+        let clock = Arc::new(loom::sync::Mutex::new((false, false)));
+        let enterer = {
+            let (activity, clock) = (activity.clone(), clock.clone());
+            thread::spawn(move || {
+                activity.enter();
+                {
+                    let mut c = clock.lock().unwrap();
+                    c.1 = !c.0; // read the time: from before the jump?
+                }
+                // ... registers a timer, runs ...
+                clock.lock().unwrap().1 = false;
+                activity.leave();
+            })
+        };
+        if let Some(word) = activity.idle_word() {
+            // The look at I/O would come here.
+            let mut c = clock.lock().unwrap();
+            if activity.still_idle(word) {
+                assert!(!c.1, "jumped while a thread held a unit and the old time");
+                c.0 = true;
+            }
+        }
+        activity.stop_waiting();
+        enterer.join().unwrap();
+        assert_eq!(activity.units(), 0);
+    });
+}
+
 /// Rules 3 and 4 for a visible queue: a busy worker pushes a task and
 /// leaves; a sleeping worker wakes, enters, pops and runs it, and leaves.
 /// The epoch catches the pop that falls between the decider's two reads.

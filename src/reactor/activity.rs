@@ -48,6 +48,19 @@
 //!    non-zero count, or a zero left by a later leave (then nothing is
 //!    awake and sleeping is right; the next enter finds the count at zero
 //!    again). An enter that finds units already held loads nothing more.
+//! 7. **The jump.** Between rule 4's test and the jump itself the decider
+//!    looks at I/O once (a syscall): a thread may enter meanwhile (a
+//!    `block_on` starting, a blocking job submitted from outside), read
+//!    the clock and register a timer earlier than the one the decider
+//!    chose. So the jump re-reads the word, with an RMW, *under the
+//!    clock's lock*, and jumps only if it still equals `w2`
+//!    ([`Activity::still_idle`], `Clock::jump_to`). If an enter's RMW
+//!    comes before that read, the epoch moved: no jump (the next turn
+//!    tests again). If it comes after, it reads from the decider's RMW,
+//!    which was made while holding the clock's lock, so the entering
+//!    thread's first read of the clock (under the same lock, after its
+//!    enter) sees the jumped time, and any timer it registers is measured
+//!    from there.
 //!
 //! # Why the decider never jumps while work is pending
 //!
@@ -214,26 +227,41 @@ impl Activity {
     /// Rule 4, with rule 5's flag: true if the runtime is idle. Called by
     /// the decider only. When false, `waiting` stays set until
     /// [`stop_waiting`](Self::stop_waiting): a leave to zero wakes it.
+    #[cfg_attr(not(loom), allow(dead_code))] // the loom models' entry
     pub(crate) fn is_idle(&self) -> bool {
+        self.idle_word().is_some()
+    }
+
+    /// [`is_idle`](Self::is_idle), returning the word it read twice (`w2`)
+    /// when idle, for rule 7's re-check ([`still_idle`](Self::still_idle)).
+    pub(crate) fn idle_word(&self) -> Option<u64> {
         // SeqCst store before the reads: the decider's half of rule 5.
         self.waiting.store(true, SeqCst);
         // RMWs, not loads: they take part in rule 1's total order and
         // acquire from the leave they read.
         let w1 = self.word.fetch_add(0, SeqCst);
         if w1 & COUNT_MASK != 0 {
-            return false;
+            return None;
         }
         // Called outside the lock: the hook reads the queues.
         let queued = self.queued.lock().clone();
         if queued.is_some_and(|queued| queued()) {
-            return false;
+            return None;
         }
         let w2 = self.word.fetch_add(0, SeqCst);
         if w1 != w2 {
-            return false;
+            return None;
         }
         self.stop_waiting();
-        true
+        Some(w2)
+    }
+
+    /// Rule 7: true if no unit was entered since the idle test that read
+    /// `w2` (the count is still zero and the epoch has not moved). Called
+    /// by the decider under the clock's lock, just before it jumps.
+    pub(crate) fn still_idle(&self, w2: u64) -> bool {
+        // An RMW, as in `is_idle`: it takes part in rule 1's order.
+        self.word.fetch_add(0, SeqCst) == w2
     }
 
     /// The decider stopped waiting (rule 5).
@@ -252,12 +280,22 @@ impl Activity {
 /// thread (rule 2; the `woken` flag is its future's).
 ///
 /// Both sides reach the state word with RMWs only, so the hand-off needs
-/// no store-load (SeqCst) reasoning: the waker sets `woken`, then ORs
-/// `COUNTED` in; the parking thread swaps `RELEASED` in, then reads
-/// `woken`. If the waker's RMW comes first in the word's order, the
+/// no store-load (SeqCst) reasoning: the waker sets `woken`, then reads
+/// the state with an RMW (and, finding `RELEASED`, enters a unit and
+/// moves the state to `COUNTED`); the parking thread swaps `RELEASED` in,
+/// then reads `woken`. If the waker's RMW comes first in the word's order, the
 /// thread's swap reads from it (or a later RMW) and so sees `woken`; if the
 /// thread's swap comes first, the waker's RMW reads `RELEASED` and enters a
 /// unit on the thread's behalf.
+///
+/// `COUNTED` is only ever set by whoever has already entered the unit it
+/// stands for: the waker enters first and then moves `RELEASED` to
+/// `COUNTED` with a compare-exchange (leaving its unit again if the thread
+/// got there first, or closed). Setting the flag first and entering after
+/// left a window in which the thread saw `COUNTED`, ran, and left a unit
+/// that was not in the count yet: the count dipped below the units the
+/// presences held (a debug assertion in `leave`; in release a moment of
+/// "idle" while the woken thread polled, in which the decider could jump).
 #[derive(Debug)]
 pub(crate) struct Presence {
     /// `COUNTED` while a unit is held for this thread, by itself or
@@ -284,9 +322,22 @@ impl Presence {
     /// before unparking the thread.
     pub(crate) fn wake(&self, activity: &Activity) {
         // RMW (AcqRel would do; SeqCst like the rest): releases the
-        // caller's `woken` store to `before_park`'s swap (type docs).
-        if self.state.fetch_or(COUNTED, SeqCst) == RELEASED {
-            activity.enter();
+        // caller's `woken` store to `before_park`'s swap (type docs). An
+        // RMW that adds nothing: the unit must be in the count before
+        // `COUNTED` says so (type docs).
+        if self.state.fetch_or(RELEASED, SeqCst) != RELEASED {
+            return; // counted already (or closed): the thread holds a unit
+        }
+        activity.enter();
+        if self
+            .state
+            .compare_exchange(RELEASED, COUNTED, SeqCst, SeqCst)
+            .is_err()
+        {
+            // The thread took a unit of its own meanwhile (`after_park`,
+            // `before_park`'s re-check), another waker did, or the thread
+            // is done: ours is one too many.
+            activity.leave();
         }
     }
 

@@ -137,11 +137,13 @@ impl Clock {
         Ok(())
     }
 
-    /// Moves a paused clock forward to `to` (never back). False if the
-    /// clock is not paused.
-    pub(crate) fn jump_to(&self, to: Instant) -> bool {
+    /// Moves a paused clock forward to `to` (never back), if the runtime is
+    /// still idle since the idle test that read `idle` (rule 7 of
+    /// `activity.rs`: the check is made under this lock). False if the
+    /// clock is not paused, or a unit was entered since.
+    pub(crate) fn jump_to(&self, to: Instant, idle: u64) -> bool {
         let mut state = self.state.lock();
-        if !state.paused {
+        if !state.paused || !self.activity.still_idle(idle) {
             return false;
         }
         if to > state.frozen {
@@ -168,13 +170,14 @@ impl Clock {
         if max == Some(Duration::ZERO) {
             return Plan::wait(max);
         }
-        if self.activity.is_idle() {
+        if let Some(idle) = self.activity.idle_word() {
             // Rule 4 said idle: look at I/O once, then jump (unless the
-            // look found something to wake, which runs first).
+            // look found something to wake, which runs first, or a unit
+            // was entered meanwhile: rule 7).
             return Plan {
                 timeout: Some(Duration::ZERO),
                 deadline: Some(deadline),
-                jump: true,
+                jump: Some(idle),
                 waiting: false,
             };
         }
@@ -195,8 +198,9 @@ pub(crate) struct Plan {
     /// A timer may be due after the wait: fire what is due then.
     pub(crate) deadline: Option<Instant>,
     /// Auto-advance: jump the clock to `deadline` first, if the wait
-    /// collected nothing to wake.
-    pub(crate) jump: bool,
+    /// collected nothing to wake and the runtime is still idle since the
+    /// idle test that read this word (`activity.rs`, rule 7).
+    pub(crate) jump: Option<u64>,
     /// The wait is rule 5's wait for idle: call
     /// [`Activity::stop_waiting`] after it.
     pub(crate) waiting: bool,
@@ -207,7 +211,7 @@ impl Plan {
         Plan {
             timeout,
             deadline: None,
-            jump: false,
+            jump: None,
             waiting: false,
         }
     }

@@ -228,8 +228,10 @@ impl Turn<'_> {
             source.on_event(&ev, &mut bufs.wakers);
         }
         if let Some(deadline) = plan.deadline {
-            if plan.jump && bufs.wakers.is_empty() {
-                r.clock.jump_to(deadline);
+            if let (Some(idle), true) = (plan.jump, bufs.wakers.is_empty()) {
+                // No jump if a unit was entered since the idle test
+                // (`activity.rs`, rule 7); the next turn tests again.
+                r.clock.jump_to(deadline, idle);
             }
             let mut timers = r.timers.lock();
             let fired = timers.fire(r.clock.now(), &mut bufs.wakers);

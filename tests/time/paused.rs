@@ -10,7 +10,7 @@ use std::future::pending;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
-use crate::support::{current, expect_panic, multi};
+use crate::support::{current, expect_panic, multi, watchdog};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use windlass::Runtime;
 use windlass::runtime::Builder;
@@ -463,4 +463,109 @@ fn a_sleep_built_outside_answers_as_awaiting_it_will() {
             assert!(nap.is_elapsed(), "{flavor}");
         });
     }
+}
+
+/// A `block_on` that reads the clock and sleeps 1 ms sees exactly 1 ms
+/// pass: it holds a unit of the activity from its start (rule 2 of
+/// `reactor/activity.rs`), so the clock may not jump past its deadline to
+/// a later timer while it runs. Each `block_on` starts just as the previous
+/// one left (the leave that wakes the decider), which is when the decider
+/// runs its idle test and then jumps to the far timer of a background task.
+/// Before session 13 the jump could land between the idle test and the
+/// jump itself (activity rule 7): 2-30 of 100,000 sleeps took an hour on
+/// the multi-thread flavor. (A race of microseconds: the test repeats it.)
+fn jump_past_a_block_on_deadline(flavor: &'static str) {
+    watchdog(move || {
+        let rt = paused(flavor);
+        // A task that always has a far timer pending.
+        rt.spawn(async {
+            loop {
+                sleep(Duration::from_secs(3600)).await;
+            }
+        });
+        let mut bad = Vec::new();
+        for i in 0..100_000 {
+            let took = rt.block_on(async {
+                let start = Instant::now();
+                sleep(Duration::from_millis(1)).await;
+                start.elapsed()
+            });
+            if took != Duration::from_millis(1) {
+                bad.push((i, took));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{flavor}: {} of 100000 one-millisecond sleeps took another time, e.g. {:?}",
+            bad.len(),
+            &bad[..bad.len().min(5)]
+        );
+    });
+}
+
+#[test]
+fn no_jump_past_a_block_on_deadline_current_thread() {
+    jump_past_a_block_on_deadline("current_thread");
+}
+
+#[test]
+fn no_jump_past_a_block_on_deadline_multi_thread() {
+    jump_past_a_block_on_deadline("multi_thread");
+}
+
+/// `Presence` (`reactor/activity.rs`): a waker from another thread enters
+/// a unit on the `block_on` thread's behalf. The count must never be short
+/// of the units the presences believe they hold: a `block_on` thread that
+/// sees `COUNTED` set by a waker and then leaves (it parks again, or its
+/// `block_on` returns) gives that unit back. Threads outside the runtime
+/// wake the `block_on` future over and over while it runs to completion
+/// twenty polls at a time. Before session 13 a waker set `COUNTED` before
+/// it entered the unit, and the thread could leave that unit first (the
+/// debug assertion "Activity::leave without a unit"; in a release build a
+/// moment of false idleness). A race: the test repeats it for 3 s.
+#[test]
+fn a_block_on_woken_from_other_threads_never_leaves_a_unit_it_lacks() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::{Arc, Mutex};
+    use std::task::{Poll, Waker};
+    watchdog(|| {
+        let rt = Builder::new_current_thread().build().unwrap();
+        let slot: Arc<Mutex<Option<Waker>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let hammers: Vec<_> = (0..2)
+            .map(|_| {
+                let (slot, stop) = (slot.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(SeqCst) {
+                        let waker = slot.lock().unwrap().clone();
+                        if let Some(w) = waker {
+                            w.wake();
+                        }
+                    }
+                })
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            while start.elapsed() < Duration::from_secs(3) {
+                let mut polls = 0;
+                rt.block_on(std::future::poll_fn(|cx| {
+                    polls += 1;
+                    *slot.lock().unwrap() = Some(cx.waker().clone());
+                    if polls < 20 {
+                        Poll::Pending
+                    } else {
+                        Poll::Ready(())
+                    }
+                }));
+            }
+        }));
+        stop.store(true, SeqCst);
+        for h in hammers {
+            h.join().unwrap();
+        }
+        if let Err(payload) = outcome {
+            std::panic::resume_unwind(payload);
+        }
+    });
 }
