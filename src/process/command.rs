@@ -308,11 +308,15 @@ impl Command {
     /// neither. The kind is kept, and `e` (with its OS code) is the new
     /// error's `source()`.
     fn spawn_error(&self, e: io::Error) -> io::Error {
+        let program = self.std.get_program();
         let what = match self.std.get_current_dir() {
             Some(dir) if !dir.is_dir() => format!(
                 "the working directory {dir:?} (set by `current_dir`) is not a directory that exists"
             ),
-            _ => format!("cannot run {:?}", self.std.get_program()),
+            // The directory exists, but the failure may still be its
+            // (a `chdir` refused): name both.
+            Some(dir) => format!("cannot run {program:?} in the working directory {dir:?}"),
+            None => format!("cannot run {program:?}"),
         };
         io::Error::new(e.kind(), SpawnError { what, source: e })
     }

@@ -308,6 +308,19 @@ fn a_missing_working_directory_is_named_in_the_spawn_error() {
             .and_then(|s| s.downcast_ref::<std::io::Error>())
             .expect("std's error as the source");
         assert_eq!(source.raw_os_error(), Some(libc::ENOENT));
+        // With a working directory that exists, both are named: the failure
+        // may be the program's or the directory's (a chdir refused).
+        let err = Command::new("no-such-windlass-test-program")
+            .current_dir("/")
+            .spawn()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("no-such-windlass-test-program")
+                && msg.contains("working directory \"/\""),
+            "{msg}"
+        );
         // And a missing program is named (asyncio: "No such file or
         // directory: 'no-such-...'").
         let err = Command::new("no-such-windlass-test-program")
