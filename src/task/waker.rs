@@ -81,6 +81,7 @@ unsafe fn drop_waker(data: *const ()) {
 
 /// True if `waker` is a windlass task's waker, whose `wake` never panics
 /// (it only changes the task's state word and queues the task).
+#[inline]
 pub(crate) fn is_task_waker(waker: &Waker) -> bool {
     std::ptr::eq(waker.vtable(), &VTABLE)
 }
@@ -96,6 +97,9 @@ pub(crate) fn is_task_waker(waker: &Waker) -> bool {
 /// and the wake-ups still to be given. So windlass's own wake-ups of
 /// stored wakers (the reactor's, the sync wait lists', the listeners')
 /// go through here, and the panic stops with the waker that raised it.
+/// (Inlined: on every hand-off of a lock or a channel's room, where the
+/// call around `wake` would cost more than the landing pad.)
+#[inline]
 pub(crate) fn wake_contained(waker: Waker) {
     use std::panic::{AssertUnwindSafe, catch_unwind};
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
