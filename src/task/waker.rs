@@ -102,6 +102,10 @@ pub(crate) fn is_task_waker(waker: &Waker) -> bool {
 #[inline]
 pub(crate) fn wake_contained(waker: Waker) {
     use std::panic::{AssertUnwindSafe, catch_unwind};
+    // A task's own waker never panics: no landing pad on the common path.
+    if is_task_waker(&waker) {
+        return waker.wake();
+    }
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
         super::caught::drop_payload(payload);
     }
