@@ -307,9 +307,19 @@ pub(super) unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     }
     let cell = ptr.cast::<Cell<F, S>>();
     let _free = FreeAfter(cell.cast(), std::alloc::Layout::new::<Cell<F, S>>());
+    // A field's destructor may panic (a foreign join waker's, the last
+    // clone of which the slot holds). Whoever releases the last reference
+    // (a worker completing the task, a waker woken by a sync primitive or
+    // the reactor) must not unwind: the panic hook has reported it, and
+    // the rest of the fields are still dropped by the unwinding glue.
     // SAFETY: written by `Cell::allocate` and live; no reference is left,
     // so its fields are dropped exactly once, here.
-    unsafe { std::ptr::drop_in_place(cell.as_ptr()) };
+    let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
+        std::ptr::drop_in_place(cell.as_ptr())
+    }));
+    if let Err(payload) = dropped {
+        super::caught::drop_payload(payload);
+    }
 }
 
 /// `JoinHandle::poll`: writes the output to `dst` if ready (rule 8),

@@ -396,3 +396,84 @@ fn a_served_waiters_slot_is_reused_before_it_polls() {
     assert_eq!(sem.available_permits(), 1);
     assert!(sem.try_acquire().is_ok(), "nobody is left queued");
 }
+
+/// A waker whose destructor panics once its last clone goes (a foreign
+/// executor's bug).
+struct PanicOnLastDrop;
+impl std::task::Wake for PanicOnLastDrop {
+    fn wake(self: Arc<Self>) {}
+}
+impl Drop for PanicOnLastDrop {
+    fn drop(&mut self) {
+        panic!("join waker drop panicked (expected by this test)");
+    }
+}
+
+/// Review (session 13, scheduler): `WakeList::wake_all` contains a
+/// panicking waker so that the other waiters of the batch still get their
+/// wake-up, but since 2edf910 it calls a windlass task's waker without
+/// `catch_unwind` ("it never panics"). A task waker woken by value that
+/// holds the task's last reference frees the cell, and with it the join
+/// waker a foreign executor left in the slot: its destructor's panic
+/// unwinds out of `add_permits` (a release: `MutexGuard::drop` in a
+/// mutex), and the second waiter served by the same release is never
+/// woken, although it holds its permit.
+#[test]
+fn a_task_waker_freeing_its_task_does_not_cost_the_next_waiter_its_wake_up() {
+    use std::future::Future;
+    watchdog(|| {
+        let rt = multi(1);
+        let sem = Arc::new(Semaphore::new(0));
+        let (gate_tx, gate_rx) = futures_channel::oneshot::channel::<()>();
+        let (fut_tx, fut_rx) = std::sync::mpsc::channel();
+        let mut h = rt.spawn({
+            let sem = sem.clone();
+            async move {
+                gate_rx.await.unwrap();
+                // Queue with this task's waker, then hand the future on.
+                let mut acquire = Box::pin(sem.acquire_owned());
+                std::future::poll_fn(|cx| {
+                    assert!(acquire.as_mut().poll(cx).is_pending());
+                    Poll::Ready(())
+                })
+                .await;
+                fut_tx.send(acquire).unwrap();
+            }
+        });
+        {
+            // The join waker slot keeps the last clone of this waker.
+            let waker = Waker::from(Arc::new(PanicOnLastDrop));
+            let mut cx = Context::from_waker(&waker);
+            assert!(std::pin::Pin::new(&mut h).poll(&mut cx).is_pending());
+        }
+        drop(h);
+        gate_tx.send(()).unwrap();
+        let first = fut_rx.recv().unwrap();
+        while rt.handle().num_alive_tasks() != 0 {
+            std::thread::yield_now();
+        }
+        // A second waiter, behind the first.
+        let count = Arc::new(CountWaker::default());
+        let waker = Waker::from(count.clone());
+        let mut second = Box::pin(sem.clone().acquire_owned());
+        assert!(
+            second
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        // One release serves both, and wakes both.
+        let released =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sem.add_permits(2)));
+        assert!(
+            released.is_ok(),
+            "a waker's panic unwound out of add_permits"
+        );
+        assert_eq!(count.0.load(SeqCst), 1, "the second waiter was never woken");
+        assert!(matches!(
+            second.as_mut().poll(&mut Context::from_waker(&waker)),
+            Poll::Ready(Ok(_))
+        ));
+        drop(first);
+    });
+}

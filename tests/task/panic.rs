@@ -478,3 +478,70 @@ fn output_dropped_after_the_future_destructor_panicked_is_contained() {
         }
     });
 }
+
+/// A waker whose destructor panics once its last clone goes (a foreign
+/// executor's bug, like `support::PanickingWaker`'s `wake`).
+struct PanicOnLastDrop;
+impl std::task::Wake for PanicOnLastDrop {
+    fn wake(self: Arc<Self>) {}
+}
+impl Drop for PanicOnLastDrop {
+    fn drop(&mut self) {
+        panic!("join waker drop panicked (expected by this test)");
+    }
+}
+
+/// Review (session 13, scheduler): a `JoinHandle` polled once by a foreign
+/// executor whose waker panics when dropped, then dropped itself (a
+/// timeout around the join, say). The join waker slot keeps its clone
+/// until the cell is freed; the task then completes on a worker, whose
+/// `complete` releases the last references and frees the cell outside any
+/// `catch_unwind`. The destructor's panic unwinds into the worker loop and
+/// the worker thread dies (with one worker the runtime shuts itself down),
+/// unlike a panic from a detached output's destructor
+/// (`panic_dropping_detached_output_does_not_kill_the_worker`).
+#[test]
+fn a_join_waker_that_panics_when_dropped_does_not_kill_the_worker() {
+    use std::future::Future;
+    crate::support::watchdog_for(std::time::Duration::from_secs(20), || {
+        let rt = multi(1);
+        let (tx, rx) = oneshot::channel::<()>();
+        let mut h = rt.spawn(async move {
+            rx.await.unwrap();
+        });
+        {
+            let waker = std::task::Waker::from(Arc::new(PanicOnLastDrop));
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(std::pin::Pin::new(&mut h).poll(&mut cx).is_pending());
+            // Our clone goes; the join waker slot holds the last one.
+        }
+        drop(h);
+        tx.send(()).unwrap();
+        for i in 0..10 {
+            let out = rt.block_on(rt.spawn(async move { i }));
+            assert_eq!(out.ok(), Some(i), "the runtime lost its worker");
+        }
+        assert!(!rt.handle().is_shutdown());
+    });
+}
+
+/// Review (session 13, scheduler): the same join waker, on a task that
+/// shutdown cancels. The last worker out frees the cell inside
+/// `close_and_shutdown`; the destructor's panic unwound out of the
+/// cleanup, which never set `done`, and dropping the runtime waited for
+/// it forever.
+#[test]
+fn a_join_waker_that_panics_when_dropped_does_not_hang_shutdown() {
+    use std::future::Future;
+    crate::support::watchdog_for(std::time::Duration::from_secs(20), || {
+        let rt = multi(2);
+        let mut h = rt.spawn(std::future::pending::<()>());
+        {
+            let waker = std::task::Waker::from(Arc::new(PanicOnLastDrop));
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(std::pin::Pin::new(&mut h).poll(&mut cx).is_pending());
+        }
+        drop(h);
+        drop(rt);
+    });
+}
