@@ -346,7 +346,11 @@ unsafe fn wake(cell: &UnsafeCell<Option<Waker>>) {
         // SAFETY: no writer, per the caller's contract; reads may overlap.
         let waker = unsafe { &*w };
         if let Some(w) = waker {
-            w.wake_by_ref();
+            // Contained: a panic here would unwind out of `send` (the value
+            // already delivered) or a handle's drop (an abort if that drop
+            // runs during an unwind), skipping the caller's `leave`, so the
+            // block would never be freed (rule 4).
+            crate::task::waker::wake_by_ref_contained(w);
         }
     });
 }
@@ -1041,5 +1045,56 @@ mod tests {
         sender.join().unwrap();
         assert!(received > 0);
         assert_eq!(drops.load(SeqCst), n);
+    }
+
+    /// A receiver's waker whose `wake` panics (a foreign executor's, a
+    /// hand-written future's): the sender's wake-up must not unwind out of
+    /// `send` (the value is delivered, yet `send` would panic) nor skip its
+    /// `leave` (rule 4: the block, and the wakers and value in it, would
+    /// never be freed); out of `Sender::drop` during an unwind it would
+    /// abort the process. `task::waker::wake_contained` is the crate's rule
+    /// for stored wakers (docs/ARCHITECTURE.md, "A waker that panics").
+    #[test]
+    fn a_panicking_receiver_waker_neither_unwinds_out_of_send_nor_leaks_the_block() {
+        struct Panics;
+        impl Wake for Panics {
+            fn wake(self: StdArc<Self>) {
+                self.wake_by_ref();
+            }
+            fn wake_by_ref(self: &StdArc<Self>) {
+                panic!("a foreign waker panics");
+            }
+        }
+        let panics = StdArc::new(Panics);
+        let waker = Waker::from(panics.clone());
+        let (tx, mut rx) = channel::<u32>();
+        assert!(poll_rx(&mut rx, &waker).is_pending());
+        let sent = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tx.send(7)));
+        assert!(
+            matches!(sent, Ok(Ok(()))),
+            "send unwound with the waker's panic after delivering its value"
+        );
+        assert_eq!(rx.try_recv(), Ok(7));
+        drop(rx);
+        drop(waker);
+        assert_eq!(
+            StdArc::strong_count(&panics),
+            1,
+            "the registered waker was never dropped: the block leaked"
+        );
+
+        // The sender's drop: the same wake, from `Drop`.
+        let waker = Waker::from(panics.clone());
+        let (tx, mut rx) = channel::<u32>();
+        assert!(poll_rx(&mut rx, &waker).is_pending());
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(tx)));
+        assert!(
+            dropped.is_ok(),
+            "Sender::drop unwound with the waker's panic"
+        );
+        assert_eq!(poll_rx(&mut rx, &waker), Poll::Ready(Err(RecvError(()))));
+        drop(rx);
+        drop(waker);
+        assert_eq!(StdArc::strong_count(&panics), 1, "the block leaked");
     }
 }

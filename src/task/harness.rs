@@ -63,10 +63,15 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>, tag: Wor
     match result {
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
             ToIdle::Idle => {}
-            // SAFETY: the poller's reference becomes the `Notified` one.
-            ToIdle::Yielded => cell
-                .scheduler
-                .yield_now(Notified(unsafe { Task::from_raw(ptr) })),
+            ToIdle::Yielded => {
+                // SAFETY: the transition took a new reference for the
+                // `Notified`; ours keeps the cell (and `yield_now`'s
+                // `&self`, inside it) alive until the call returns.
+                cell.scheduler
+                    .yield_now(Notified(unsafe { Task::from_raw(ptr) }));
+                // SAFETY: the poller's reference, given up now.
+                unsafe { release_one::<F, S>(ptr) };
+            }
             // SAFETY: the transition kept RUNNING for us because CANCELLED
             // was set during the poll (rule 3); the poller's reference goes.
             ToIdle::Cancel => unsafe { cancel_and_complete::<F, S>(ptr) },
@@ -437,5 +442,103 @@ pub(super) unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         // SAFETY: running (its poller cancels it) or complete: the
         // caller's reference is all we give up.
         unsafe { release_one::<F, S>(ptr) };
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::collections::VecDeque;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::ptr::NonNull;
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+
+    use crate::task::core::{Header, Schedule};
+    use crate::task::list::OwnedTasks;
+    use crate::task::{Id, Notified, Task};
+
+    /// A scheduler shaped like `multi_thread::Handle::schedule_remote`:
+    /// push, then, if shut down meanwhile, empty the queue itself. The
+    /// `entered`/`resume` pair pins one interleaving: the waking thread is
+    /// preempted on entry, while the runtime shuts down and is dropped.
+    struct Sched {
+        owned: OwnedTasks,
+        queue: Mutex<VecDeque<Notified>>,
+        shutdown: AtomicBool,
+        entered: Mutex<Option<mpsc::Sender<()>>>,
+        resume: Mutex<Option<mpsc::Receiver<()>>>,
+    }
+
+    impl Schedule for Arc<Sched> {
+        fn schedule(&self, task: Notified) {
+            if let Some(entered) = self.entered.lock().unwrap().take() {
+                entered.send(()).unwrap();
+                let resume = self.resume.lock().unwrap().take().unwrap();
+                resume.recv().unwrap();
+            }
+            self.queue.lock().unwrap().push_back(task);
+            if self.shutdown.load(SeqCst) {
+                loop {
+                    let Some(task) = self.queue.lock().unwrap().pop_front() else {
+                        break;
+                    };
+                    drop(task);
+                }
+            }
+        }
+        fn release(&self, task: NonNull<Header>) -> Option<Task> {
+            self.owned.remove(task)
+        }
+    }
+
+    /// Pending forever; hands its waker out.
+    struct Park(Arc<Mutex<Option<Waker>>>);
+    impl Future for Park {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            *self.0.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    /// `waker.wake()` hands the waker's reference to `Schedule::schedule`
+    /// as the `Notified`, and then holds none: `&self` of `schedule` (the
+    /// scheduler inside the cell) can outlive the cell. Here the runtime
+    /// shuts down and drops its handle while the waking thread is inside
+    /// `schedule`; the queue drain then frees the cell, whose scheduler
+    /// `Arc` was the last, and `schedule` goes on with a freed `self`.
+    #[test]
+    fn wake_by_value_keeps_the_task_alive_through_schedule() {
+        let (entered_tx, entered_rx) = mpsc::channel();
+        let (resume_tx, resume_rx) = mpsc::channel();
+        let sched = Arc::new(Sched {
+            owned: OwnedTasks::new(1),
+            queue: Mutex::new(VecDeque::new()),
+            shutdown: AtomicBool::new(false),
+            entered: Mutex::new(None),
+            resume: Mutex::new(Some(resume_rx)),
+        });
+        let slot = Arc::new(Mutex::new(None));
+        let site = crate::task::site::SpawnMeta::here().into_site(false);
+        let (join, notified) =
+            sched
+                .owned
+                .bind(Park(slot.clone()), sched.clone(), Id::next(), site);
+        notified.unwrap().run(); // Pending: the waker is in `slot`
+        drop(join); // detached
+        let waker = slot.lock().unwrap().take().unwrap();
+        *sched.entered.lock().unwrap() = Some(entered_tx);
+        let waking = std::thread::spawn(move || waker.wake());
+        entered_rx.recv().unwrap();
+        // The runtime shuts down (the task is idle: cancelled here) and
+        // is dropped: the task's cell now holds the last `Arc<Sched>`.
+        sched.shutdown.store(true, SeqCst);
+        sched.owned.close_and_shutdown(&|_| {});
+        drop(sched);
+        resume_tx.send(()).unwrap();
+        waking.join().unwrap();
     }
 }

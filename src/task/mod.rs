@@ -64,10 +64,11 @@
 //!    of polling. Whoever holds `RUNNING` owns the stage.
 //! 3. **Idle.** After `Pending`, the poller clears `RUNNING`. If `CANCELLED`
 //!    was set meanwhile, it keeps `RUNNING` and cancels. If `NOTIFIED` was set
-//!    meanwhile (the task woke itself, e.g. `yield_now`), the poller's
-//!    reference becomes the new `Notified` and the task goes to the back of
-//!    the queue. Otherwise the poller's reference is released in the same
-//!    compare-and-swap.
+//!    meanwhile (the task woke itself, e.g. `yield_now`), the same
+//!    compare-and-swap takes a new reference for the new `Notified`, the task
+//!    goes to the back of the queue, and the poller releases its own
+//!    reference after the scheduler call returns. Otherwise the poller's
+//!    reference is released in the same compare-and-swap.
 //! 4. **Complete.** The poller stores the output (or error), takes the task
 //!    out of the owned list (the future is gone, so shutdown has nothing
 //!    left to do with it), then flips `RUNNING` to `COMPLETE`. If
@@ -76,10 +77,14 @@
 //!    list's references. A panic from that drop (or from the join waker)
 //!    is caught and goes to the runtime's unhandled-panic policy.
 //! 5. **Wake.** A waker sets `NOTIFIED`. Only if the task was idle and not
-//!    already notified does it submit a `Notified` (with a new reference for
-//!    `wake_by_ref`, or the waker's own for `wake`). Waking a running task
-//!    only sets the bit (rule 3 acts on it); waking a complete or queued task
-//!    does nothing. So no task is ever in a queue twice, and no wake is lost.
+//!    already notified does it submit a `Notified`, with a new reference
+//!    (`wake` releases the waker's own only after the scheduler call
+//!    returns). A scheduler call runs with `&self` in the cell, so whoever
+//!    makes it holds a reference of its own until it returns: the task it
+//!    hands over may run, complete and lose every other reference first.
+//!    Waking a running task only sets the bit (rule 3 acts on it); waking a
+//!    complete or queued task does nothing. So no task is ever in a queue
+//!    twice, and no wake is lost.
 //! 6. **Abort.** `abort()` sets `CANCELLED`. If the task is idle and not
 //!    queued it also submits a `Notified`, so a worker cancels it promptly
 //!    (rule 2); a running task is cancelled by its poller (rule 3). If the

@@ -147,8 +147,8 @@ pub(crate) enum ToRunning {
 pub(crate) enum ToIdle {
     /// Done; the poller's reference was released with the transition.
     Idle,
-    /// The task woke itself while running: reschedule it, reusing the
-    /// poller's reference as the new `Notified`.
+    /// The task woke itself while running: reschedule it with the new
+    /// reference taken for the `Notified`, then release the poller's.
     Yielded,
     /// Cancelled while running: cancel it now (the poller still owns it).
     Cancel,
@@ -229,9 +229,12 @@ impl State {
                 return (None, ToIdle::Cancel);
             }
             if s.is_notified() {
-                // Keep NOTIFIED and the poller's reference: it becomes the
-                // new `Notified`.
-                return (Some(Snapshot(s.0 & !RUNNING)), ToIdle::Yielded);
+                // Keep NOTIFIED and the poller's reference, and take one
+                // more for the new `Notified`: the poller releases its own
+                // once `yield_now` returns (the scheduler it calls lives in
+                // the cell, which another worker may otherwise run to
+                // completion and free meanwhile).
+                return (Some(Snapshot((s.0 & !RUNNING) + REF_ONE)), ToIdle::Yielded);
             }
             // The owned list still holds a reference, so this never hits 0.
             debug_assert!(s.ref_count() >= 2);
@@ -266,12 +269,20 @@ impl State {
         })
     }
 
-    /// Rule 5, `wake` by value: the waker's reference becomes the `Notified`
-    /// one if the task must be submitted, and is released otherwise.
+    /// Rule 5, `wake` by value: takes a new reference for the `Notified`
+    /// if the task must be submitted (the waker keeps its own until the
+    /// scheduler has the task, then releases it), and releases the waker's
+    /// reference otherwise.
     pub(crate) fn transition_to_notified_by_val(&self) -> ToNotified {
         self.update(|s| {
             if s.is_idle() && !s.is_notified() {
-                return (Some(Snapshot(s.0 | NOTIFIED)), ToNotified::Submit);
+                // Not the waker's reference: the task can run, complete and
+                // lose every other reference before `schedule` returns, and
+                // `schedule`'s `&self` is the scheduler inside the cell.
+                return (
+                    Some(Snapshot((s.0 | NOTIFIED) + REF_ONE)),
+                    ToNotified::Submit,
+                );
             }
             let mut next = s.0 - REF_ONE;
             if s.is_running() {
@@ -403,7 +414,11 @@ mod tests {
         assert_eq!(st.transition_to_idle(), ToIdle::Yielded);
         let s = st.load();
         assert!(s.is_notified() && !s.is_running());
-        assert_eq!(s.ref_count(), 3, "the poller's ref became the Notified ref");
+        assert_eq!(
+            s.ref_count(),
+            4,
+            "a new ref for the Notified; the poller's is still held"
+        );
     }
 
     #[test]
@@ -470,6 +485,7 @@ mod tests {
         // Every other transition, and reference changes, keep it.
         assert_eq!(st.transition_to_notified_by_ref(), ToNotified::Done);
         assert_eq!(st.transition_to_idle(), ToIdle::Yielded);
+        assert!(!st.ref_dec(1), "the poller releases its reference");
         st.ref_inc();
         assert!(!st.ref_dec(1));
         assert_eq!(st.load().worker_tag(), 4);

@@ -1,9 +1,11 @@
 //! The task waker: a `RawWaker` whose data pointer is the task header.
 //!
 //! `clone` takes a reference and `drop` releases one. `wake_by_ref` touches
-//! the reference count only when it must submit the task, and `wake` turns
-//! its own reference into the `Notified` one, so the common wake costs a
-//! single compare-and-swap on the state word (rule 5).
+//! the reference count only when it must submit the task, so the common
+//! wake costs a single compare-and-swap on the state word (rule 5). A wake
+//! that submits takes a new reference for the `Notified` and releases the
+//! waker's only after `schedule` returns: `schedule` runs with `&self` in
+//! the task's cell, which must outlive the call.
 
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
@@ -54,8 +56,14 @@ unsafe fn wake(data: *const ()) {
     let ptr = unsafe { raw(data) };
     match header.state.transition_to_notified_by_val() {
         ToNotified::Done => {}
-        // SAFETY: the waker's reference becomes the `Notified` one.
-        ToNotified::Submit => unsafe { (header.vtable.schedule)(ptr) },
+        ToNotified::Submit => {
+            // SAFETY: the transition took a new reference for the
+            // `Notified`; the waker's own keeps the cell (and the scheduler
+            // in it, `schedule`'s `&self`) alive until `schedule` returns.
+            unsafe { (header.vtable.schedule)(ptr) };
+            // SAFETY: the waker's reference, given up now.
+            unsafe { drop_waker(data) };
+        }
         // SAFETY: the waker held the last reference.
         ToNotified::Dealloc => unsafe { (header.vtable.dealloc)(ptr) },
     }
@@ -107,6 +115,19 @@ pub(crate) fn wake_contained(waker: Waker) {
         return waker.wake();
     }
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+        super::caught::drop_payload(payload);
+    }
+}
+
+/// [`wake_contained`] by reference: for a waker that stays where it is
+/// stored (a oneshot's cell), woken by whoever finishes.
+#[inline]
+pub(crate) fn wake_by_ref_contained(waker: &Waker) {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    if is_task_waker(waker) {
+        return waker.wake_by_ref();
+    }
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake_by_ref())) {
         super::caught::drop_payload(payload);
     }
 }
