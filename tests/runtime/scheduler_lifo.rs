@@ -141,3 +141,56 @@ fn a_task_woken_from_another_worker_does_not_take_the_lifo_slot() {
         panic!("the waker ran on the other worker only {checked} times in 1,000 tries");
     });
 }
+
+/// Review (session 13, scheduler): lifo rule 3 when the blocked worker was
+/// woken by the poller. Both workers idle: one sleeps in the reactor, the
+/// other in its parker without a rescue timeout (nobody was awake when it
+/// last slept). The blocker's timer fires: the reactor's sleeper wakes it,
+/// and, counted awake but not searching (idle, "Woken by the poller"),
+/// notifies nobody. The blocker wakes a task into its LIFO slot and
+/// blocks. Nothing re-arms the other worker's rescue timer, so the woken
+/// task waits for the whole block: issue #13 again, by the poller's road.
+#[test]
+fn task_woken_before_a_poller_woken_worker_blocks_runs_on_another_worker() {
+    watchdog_for(Duration::from_secs(60), || {
+        let rt = multi(2);
+        for round in 0..5 {
+            let (wake_tx, wake_rx) = futures_channel::oneshot::channel::<()>();
+            let (pending_tx, pending_rx) = mpsc::channel::<()>();
+            let (ran_tx, ran_rx) = mpsc::channel::<ThreadId>();
+            let (release_tx, release_rx) = mpsc::channel::<()>();
+            let (blocker_tx, blocker_rx) = mpsc::channel::<ThreadId>();
+            let woken = rt.spawn(async move {
+                let mut wake_rx = std::pin::pin!(wake_rx);
+                std::future::poll_fn(|cx| {
+                    let poll = wake_rx.as_mut().poll(cx);
+                    if poll.is_pending() {
+                        let _ = pending_tx.send(());
+                    }
+                    poll
+                })
+                .await
+                .unwrap();
+                ran_tx.send(std::thread::current().id()).unwrap();
+            });
+            pending_rx.recv().unwrap();
+            let blocker = rt.spawn(async move {
+                // Long enough for both workers to sleep without a rescue
+                // timeout (they re-check every 10 ms while a peer is awake).
+                windlass::time::sleep(Duration::from_millis(300)).await;
+                wake_tx.send(()).unwrap();
+                blocker_tx.send(std::thread::current().id()).unwrap();
+                release_rx.recv().unwrap(); // a blocking call inside a poll
+            });
+            let blocked_thread = blocker_rx.recv().unwrap();
+            let ran_on = ran_rx.recv_timeout(Duration::from_secs(3));
+            release_tx.send(()).unwrap();
+            let ran_on = ran_on.unwrap_or_else(|_| {
+                panic!("round {round}: the woken task did not run while its worker was blocked")
+            });
+            assert_ne!(ran_on, blocked_thread, "round {round}");
+            rt.block_on(woken).unwrap();
+            rt.block_on(blocker).unwrap();
+        }
+    });
+}

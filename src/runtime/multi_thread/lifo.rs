@@ -29,6 +29,18 @@
 //!    after an unpark) and runs it. With every
 //!    other worker asleep there is nobody to rescue from, and it sleeps
 //!    without a timeout as before.
+//! 4. **Announce after the poller.** A worker woken by the poller counts
+//!    itself awake without notifying anyone (idle protocol, "Woken by the
+//!    poller"), so peers that went to sleep while every worker slept keep
+//!    sleeping without a timeout, and rule 3 would never look at it. So
+//!    the first task it queues locally after the ones it collected (into
+//!    its LIFO slot or its queue) notifies a sleeper, as a found-work
+//!    step would: that peer finds nothing, and parks again with a timeout,
+//!    now that a worker is awake. The tasks the poller collected do not
+//!    announce (they are the poller's I/O, which wakes no peer); a task
+//!    they wake does, once per wake by the poller. (Session 13: a task
+//!    woken this way, just before its worker blocked, waited for the whole
+//!    block.)
 //!
 //! Taking the task of a peer that is not stuck after all (its counter
 //! wrapped, or a stale wake-up shortened the sleep) is harmless: the task

@@ -138,6 +138,10 @@ pub(super) struct Core {
     /// Every worker's poll counter when this one last went to sleep with a
     /// timeout (lifo rule 3).
     seen_polls: Vec<u64>,
+    /// Woken by the poller and not searching: the next task this worker
+    /// queues locally (after the ones it collected) notifies a sleeper
+    /// (lifo rule 4).
+    announce_next: bool,
     /// Debug mode: publish each poll in `Shared::poll_slots[index]`.
     debug: bool,
     /// Which poll and which local wake are timed next for the histograms
@@ -156,6 +160,7 @@ impl Core {
             is_searching: false,
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             seen_polls: Vec::new(),
+            announce_next: false,
             debug,
             poll_sample: Countdown::new(0x2545_F491 ^ index as u32),
             wake_sample: Countdown::new(0x9E37_79B9 ^ index as u32),
@@ -443,6 +448,8 @@ impl Context {
         // of `reactor/activity.rs`); awake again, it takes one before it
         // wakes anything it collected.
         let activity = &shared.driver.clock().activity;
+        // Lifo rule 4's announcement belongs to one wake by the poller.
+        self.core.borrow_mut().announce_next = false;
         let Some(mut turn) = shared.driver.started().and_then(|r| r.try_turn()) else {
             activity.leave();
             match timeout {
@@ -463,6 +470,8 @@ impl Context {
         let searching = shared.idle.transition_worker_from_poller(index);
         self.core.borrow_mut().is_searching = searching;
         turn.wake();
+        // Lifo rule 4: the peers may all sleep without a rescue timeout.
+        self.core.borrow_mut().announce_next = !searching;
         true
     }
 
@@ -501,19 +510,21 @@ impl Context {
         if core.wake_sample.tick() {
             self.handle.shared.wakes.arm(&task);
         }
-        let notify = match kind {
-            // Placement: a task that last ran on another worker waits its
-            // turn behind this worker's queue instead of running next
-            // (module docs, "Where a task this worker schedules goes").
-            LocalKind::Wake if !core.local.is_empty() && !self.is_home_of(&task) => {
-                core.push_local(task)
-            }
-            LocalKind::Wake => match self.handle.shared.lifo[core.index].put(task) {
-                Some(prev) => core.push_local(prev),
-                None => false,
-            },
-            LocalKind::Yield | LocalKind::Spawn => core.push_local(task),
-        };
+        let announce = std::mem::take(&mut core.announce_next);
+        let notify = announce
+            | match kind {
+                // Placement: a task that last ran on another worker waits its
+                // turn behind this worker's queue instead of running next
+                // (module docs, "Where a task this worker schedules goes").
+                LocalKind::Wake if !core.local.is_empty() && !self.is_home_of(&task) => {
+                    core.push_local(task)
+                }
+                LocalKind::Wake => match self.handle.shared.lifo[core.index].put(task) {
+                    Some(prev) => core.push_local(prev),
+                    None => false,
+                },
+                LocalKind::Yield | LocalKind::Spawn => core.push_local(task),
+            };
         drop(core);
         if notify {
             self.handle.notify_parked();
