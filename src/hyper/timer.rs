@@ -57,7 +57,7 @@ impl ::hyper::rt::Timer for WindlassTimer {
 
     /// The runtime's clock, not hyper's default `std::time::Instant::now()`:
     /// hyper adds its timeouts to this and hands the sum to
-    /// [`sleep_until`](Self::sleep_until), whose deadline is on the
+    /// `sleep_until` (above), whose deadline is on the
     /// runtime's timeline (virtual while the clock is paused).
     fn now(&self) -> Instant {
         crate::time::Instant::now().into_std()
