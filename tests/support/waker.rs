@@ -47,3 +47,18 @@ pub fn panicking_waker() -> (Arc<PanickingWaker>, Waker) {
     let count = Arc::new(PanickingWaker::default());
     (count.clone(), Waker::from(count))
 }
+
+/// A waker whose destructor panics once its last clone goes (a foreign
+/// executor's bug); its `wake` does nothing.
+#[derive(Debug)]
+pub struct PanicOnLastDrop;
+
+impl Wake for PanicOnLastDrop {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for PanicOnLastDrop {
+    fn drop(&mut self) {
+        panic!("a waker's drop panics (expected by this test)");
+    }
+}

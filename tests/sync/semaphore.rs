@@ -397,18 +397,6 @@ fn a_served_waiters_slot_is_reused_before_it_polls() {
     assert!(sem.try_acquire().is_ok(), "nobody is left queued");
 }
 
-/// A waker whose destructor panics once its last clone goes (a foreign
-/// executor's bug).
-struct PanicOnLastDrop;
-impl std::task::Wake for PanicOnLastDrop {
-    fn wake(self: Arc<Self>) {}
-}
-impl Drop for PanicOnLastDrop {
-    fn drop(&mut self) {
-        panic!("join waker drop panicked (expected by this test)");
-    }
-}
-
 /// Review (session 13, scheduler): `WakeList::wake_all` contains a
 /// panicking waker so that the other waiters of the batch still get their
 /// wake-up, but since 2edf910 it calls a windlass task's waker without
@@ -442,7 +430,7 @@ fn a_task_waker_freeing_its_task_does_not_cost_the_next_waiter_its_wake_up() {
         });
         {
             // The join waker slot keeps the last clone of this waker.
-            let waker = Waker::from(Arc::new(PanicOnLastDrop));
+            let waker = Waker::from(Arc::new(crate::support::PanicOnLastDrop));
             let mut cx = Context::from_waker(&waker);
             assert!(std::pin::Pin::new(&mut h).poll(&mut cx).is_pending());
         }

@@ -479,18 +479,6 @@ fn output_dropped_after_the_future_destructor_panicked_is_contained() {
     });
 }
 
-/// A waker whose destructor panics once its last clone goes (a foreign
-/// executor's bug, like `support::PanickingWaker`'s `wake`).
-struct PanicOnLastDrop;
-impl std::task::Wake for PanicOnLastDrop {
-    fn wake(self: Arc<Self>) {}
-}
-impl Drop for PanicOnLastDrop {
-    fn drop(&mut self) {
-        panic!("join waker drop panicked (expected by this test)");
-    }
-}
-
 /// Review (session 13, scheduler): a `JoinHandle` polled once by a foreign
 /// executor whose waker panics when dropped, then dropped itself (a
 /// timeout around the join, say). The join waker slot keeps its clone
@@ -510,7 +498,7 @@ fn a_join_waker_that_panics_when_dropped_does_not_kill_the_worker() {
             rx.await.unwrap();
         });
         {
-            let waker = std::task::Waker::from(Arc::new(PanicOnLastDrop));
+            let waker = std::task::Waker::from(Arc::new(crate::support::PanicOnLastDrop));
             let mut cx = std::task::Context::from_waker(&waker);
             assert!(std::pin::Pin::new(&mut h).poll(&mut cx).is_pending());
             // Our clone goes; the join waker slot holds the last one.
@@ -537,7 +525,7 @@ fn a_join_waker_that_panics_when_dropped_does_not_hang_shutdown() {
         let rt = multi(2);
         let mut h = rt.spawn(std::future::pending::<()>());
         {
-            let waker = std::task::Waker::from(Arc::new(PanicOnLastDrop));
+            let waker = std::task::Waker::from(Arc::new(crate::support::PanicOnLastDrop));
             let mut cx = std::task::Context::from_waker(&waker);
             assert!(std::pin::Pin::new(&mut h).poll(&mut cx).is_pending());
         }
