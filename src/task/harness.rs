@@ -64,11 +64,12 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>, tag: Wor
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
             ToIdle::Idle => {}
             ToIdle::Yielded => {
-                // SAFETY: the transition took a new reference for the
-                // `Notified`; ours keeps the cell (and `yield_now`'s
-                // `&self`, inside it) alive until the call returns.
-                cell.scheduler
-                    .yield_now(Notified(unsafe { Task::from_raw(ptr) }));
+                // The transition took a new reference for the `Notified`;
+                // ours keeps the cell (and `yield_now`'s `&self`, inside
+                // it) alive until the call returns.
+                // SAFETY: that new reference becomes the `Notified`.
+                let task = Notified(unsafe { Task::from_raw(ptr) });
+                cell.scheduler.yield_now(task);
                 // SAFETY: the poller's reference, given up now.
                 unsafe { release_one::<F, S>(ptr) };
             }

@@ -397,10 +397,10 @@ fn send_with_stdin_attached(sock: &std::os::unix::net::UnixStream, data: &[u8]) 
     msg.msg_iovlen = 1;
     msg.msg_control = cbuf.as_mut_ptr().cast();
     msg.msg_controllen = space as _;
-    // SAFETY: `msg` points at `cbuf`, which has room for one header and one
+    // `msg` points at `cbuf`, which has room for one header and one
     // descriptor (CMSG_SPACE above), so CMSG_FIRSTHDR is non-null and its
-    // data area holds a c_int; `iov` and `cbuf` outlive the sendmsg call,
-    // which only reads them.
+    // data area holds a c_int; `iov` and `cbuf` outlive the call.
+    // SAFETY: as above; sendmsg only reads them.
     let n = unsafe {
         let cmsg = libc::CMSG_FIRSTHDR(&msg);
         (*cmsg).cmsg_level = libc::SOL_SOCKET;
